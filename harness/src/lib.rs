@@ -1,1 +1,37 @@
-pub fn _placeholder() {}
+//! siosim's harness: runs a Socket.IO server inside turmoil's simulated
+//! network, drives it with scripted wire-protocol clients, and records a
+//! seeded, replayable trace.
+//!
+//! ```no_run
+//! use siosim_harness::{ClientScript, Scenario, Simulation, Transport};
+//! use serde_json::json;
+//!
+//! let scenario = Scenario::new("hello").client(
+//!     ClientScript::new("alice")
+//!         .connect(Transport::Websocket)
+//!         .emit_with_ack("ping", vec![json!("hi")])
+//!         .expect_ack(Some(vec![json!("hi")]), 1_000)
+//!         .disconnect(),
+//! );
+//! # fn my_app() -> axum::Router { axum::Router::new() }
+//! let report = Simulation::new(scenario, my_app).run(7);
+//! assert!(report.passed(), "{report}");
+//! ```
+
+pub mod client;
+pub mod codec;
+pub mod entropy;
+mod host_log;
+mod listener;
+mod report;
+pub mod scenario;
+mod seeds;
+mod simulation;
+pub mod trace;
+
+pub use listener::SimListener;
+pub use report::Report;
+pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};
+pub use seeds::{DEFAULT_SEEDS, Seeds};
+pub use simulation::{AppFactory, SERVER_HOST, SERVER_PORT, Simulation};
+pub use trace::{EventKind, Trace, TraceEvent};

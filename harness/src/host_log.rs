@@ -1,0 +1,146 @@
+//! Captures the server host's `tracing` logs into the trace, stamped with
+//! simulated time, and counts the segments turmoil drops or holds (the
+//! evidence that a fault fired).
+//!
+//! turmoil runs every host on the simulation's thread inside a span named
+//! `node` carrying the host's name, so the layer learns which host logged an
+//! event by walking up its spans.
+
+use std::cell::{Cell, RefCell};
+use std::fmt::{self, Write as _};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::trace::{EventKind, Recorder};
+
+thread_local! {
+    static ACTIVE: RefCell<Option<Capture>> = const { RefCell::new(None) };
+    static SEGMENTS_DROPPED: Cell<u64> = const { Cell::new(0) };
+    static SEGMENTS_HELD: Cell<u64> = const { Cell::new(0) };
+}
+
+struct Capture {
+    recorder: Recorder,
+    server_host: String,
+}
+
+/// Routes this thread's server logs into `recorder` until the guard drops.
+#[must_use]
+pub(crate) struct CaptureGuard {
+    _subscriber: tracing::subscriber::DefaultGuard,
+}
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        ACTIVE.with(|active| active.borrow_mut().take());
+    }
+}
+
+pub(crate) fn capture(recorder: Recorder, server_host: &str) -> CaptureGuard {
+    use tracing_subscriber::layer::SubscriberExt;
+    ACTIVE.with(|active| *active.borrow_mut() = Some(Capture { recorder, server_host: server_host.to_owned() }));
+    SEGMENTS_DROPPED.with(|c| c.set(0));
+    SEGMENTS_HELD.with(|c| c.set(0));
+    let subscriber = tracing_subscriber::registry().with(HostLogLayer);
+    CaptureGuard { _subscriber: tracing::subscriber::set_default(subscriber) }
+}
+
+/// Segments turmoil dropped and held on this thread since the capture began.
+pub(crate) fn segments_dropped_and_held() -> (u64, u64) {
+    (SEGMENTS_DROPPED.with(Cell::get), SEGMENTS_HELD.with(Cell::get))
+}
+
+const TURMOIL: &str = "turmoil";
+
+struct HostLogLayer;
+
+/// The host name a `node` span carries.
+struct NodeName(String);
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        if metadata.is_span() {
+            // turmoil's `node` span (target `turmoil::sim`) names the host.
+            return metadata.name() == "node" && metadata.target().starts_with(TURMOIL);
+        }
+        // `Drop`/`Hold` are turmoil's trace-level events.
+        metadata.target() == TURMOIL || *metadata.level() <= Level::INFO
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != "node" {
+            return;
+        }
+        let mut visitor = Fields::default();
+        attrs.record(&mut visitor);
+        if let (Some(span), Some(name)) = (ctx.span(id), visitor.name) {
+            span.extensions_mut().insert(NodeName(name));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let metadata = event.metadata();
+        let is_turmoil = metadata.target() == TURMOIL;
+        // turmoil logs every segment; only its message matters here.
+        let mut fields = Fields { keep_rest: !is_turmoil, ..Fields::default() };
+        event.record(&mut fields);
+        if is_turmoil {
+            match fields.message.as_str() {
+                "Drop" => SEGMENTS_DROPPED.with(|c| c.set(c.get() + 1)),
+                "Hold" => SEGMENTS_HELD.with(|c| c.set(c.get() + 1)),
+                _ => {}
+            }
+            return;
+        }
+        let host = ctx
+            .event_scope(event)
+            .and_then(|scope| scope.from_root().find_map(|span| span.extensions().get::<NodeName>().map(|n| n.0.clone())));
+        ACTIVE.with(|active| {
+            let active = active.borrow();
+            let Some(capture) = active.as_ref() else { return };
+            if host.as_deref() != Some(capture.server_host.as_str()) {
+                return;
+            }
+            let at = turmoil::sim_elapsed().unwrap_or_default();
+            let text = format!("{} {}: {}{}", metadata.level(), metadata.target(), fields.message, fields.rest);
+            capture.recorder.record(at, "server", EventKind::Log, text);
+        });
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    keep_rest: bool,
+    message: String,
+    rest: String,
+    name: Option<String>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_owned(),
+            "name" => self.name = Some(value.to_owned()),
+            other if self.keep_rest => {
+                let _ = write!(self.rest, " {other}={value}");
+            }
+            _ => {}
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "name" => self.name = Some(format!("{value:?}").trim_matches('"').to_owned()),
+            other if self.keep_rest => {
+                let _ = write!(self.rest, " {other}={value:?}");
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Scenarios are data: scripted clients plus a fault schedule in simulated
+//! time. They are built in Rust and read from or written to JSON files.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One complete, replayable experiment (with a seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub clients: Vec<ClientScript>,
+    #[serde(default)]
+    pub faults: Vec<ScheduledFault>,
+    #[serde(default)]
+    pub network: NetworkOptions,
+    /// Simulated time after which the run stops, whatever is still pending.
+    #[serde(default = "default_duration_ms")]
+    pub duration_ms: u64,
+}
+
+fn default_duration_ms() -> u64 {
+    120_000
+}
+
+impl Scenario {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            clients: Vec::new(),
+            faults: Vec::new(),
+            network: NetworkOptions::default(),
+            duration_ms: default_duration_ms(),
+        }
+    }
+
+    pub fn client(mut self, client: ClientScript) -> Self {
+        self.clients.push(client);
+        self
+    }
+
+    pub fn fault(mut self, at_ms: u64, fault: Fault) -> Self {
+        self.faults.push(ScheduledFault { at_ms, fault });
+        self
+    }
+
+    pub fn latency_ms(mut self, min: u64, max: u64) -> Self {
+        self.network.latency_ms_min = min;
+        self.network.latency_ms_max = max;
+        self
+    }
+
+    pub fn duration_ms(mut self, duration_ms: u64) -> Self {
+        self.duration_ms = duration_ms;
+        self
+    }
+
+    /// Clients that a fault targets by name: each gets a simulated host of its
+    /// own, so that the fault hits it alone.
+    pub fn isolated_clients(&self) -> std::collections::BTreeSet<&str> {
+        self.faults.iter().filter_map(|f| f.fault.client()).collect()
+    }
+
+    /// Reads a scenario from its JSON form.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+}
+
+/// Link settings the run starts with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkOptions {
+    pub latency_ms_min: u64,
+    pub latency_ms_max: u64,
+    /// turmoil's per-message chance that a link breaks (a random partition).
+    pub fail_rate: f64,
+    /// turmoil's per-message chance that a broken link heals.
+    pub repair_rate: f64,
+    /// Poll hosts in a seeded random order each tick (turmoil's schedule shuffling).
+    pub random_host_order: bool,
+    /// Logical clients sharing one simulated host (turmoil's cost is cubic in hosts).
+    pub clients_per_host: usize,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        Self {
+            latency_ms_min: 0,
+            latency_ms_max: 20,
+            fail_rate: 0.0,
+            repair_rate: 0.0,
+            random_host_order: false,
+            clients_per_host: 250,
+        }
+    }
+}
+
+/// A named logical client and what it does, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientScript {
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+impl ClientScript {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), steps: Vec::new() }
+    }
+
+    pub fn step(mut self, step: Step) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    pub fn connect(self, transport: Transport) -> Self {
+        self.step(Step::Connect { transport, namespace: "/".into(), auth: None })
+    }
+
+    pub fn emit(self, event: &str, args: Vec<Value>) -> Self {
+        self.step(Step::Emit { event: event.into(), args, ack: false })
+    }
+
+    pub fn emit_with_ack(self, event: &str, args: Vec<Value>) -> Self {
+        self.step(Step::Emit { event: event.into(), args, ack: true })
+    }
+
+    pub fn expect_event(self, event: &str, args: Option<Vec<Value>>, within_ms: u64) -> Self {
+        self.step(Step::ExpectEvent { event: event.into(), args, within_ms })
+    }
+
+    pub fn expect_ack(self, args: Option<Vec<Value>>, within_ms: u64) -> Self {
+        self.step(Step::ExpectAck { args, within_ms })
+    }
+
+    pub fn expect_no_event(self, event: &str, for_ms: u64) -> Self {
+        self.step(Step::ExpectNoEvent { event: event.into(), for_ms })
+    }
+
+    pub fn wait_ms(self, ms: u64) -> Self {
+        self.step(Step::Wait { ms })
+    }
+
+    pub fn disconnect(self) -> Self {
+        self.step(Step::Disconnect)
+    }
+}
+
+/// How a session reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Websocket,
+    Polling,
+    /// Handshake over long-polling, then upgrade to WebSocket.
+    Upgrade,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 3] = [Transport::Websocket, Transport::Polling, Transport::Upgrade];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Websocket => "websocket",
+            Transport::Polling => "polling",
+            Transport::Upgrade => "upgrade",
+        }
+    }
+}
+
+/// One thing a client does. Every wait has a simulated-time bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step", deny_unknown_fields)]
+pub enum Step {
+    /// Opens a new session (a reconnect, if one was open before) and joins
+    /// `namespace`, waiting for the server's CONNECT.
+    Connect {
+        transport: Transport,
+        #[serde(default = "root_namespace")]
+        namespace: String,
+        #[serde(default)]
+        auth: Option<Value>,
+    },
+    Emit {
+        event: String,
+        #[serde(default)]
+        args: Vec<Value>,
+        #[serde(default)]
+        ack: bool,
+    },
+    /// Waits for (and consumes) the first unconsumed `event`, whose arguments
+    /// equal `args` when given.
+    ExpectEvent {
+        event: String,
+        #[serde(default)]
+        args: Option<Vec<Value>>,
+        within_ms: u64,
+    },
+    /// Waits for the ack of this client's latest emit that asked for one.
+    ExpectAck {
+        #[serde(default)]
+        args: Option<Vec<Value>>,
+        within_ms: u64,
+    },
+    /// Fails if `event` is (or arrives) in the inbox during the next `for_ms`.
+    ExpectNoEvent { event: String, for_ms: u64 },
+    /// Waits until the server ends the session (or the client's watchdog does).
+    ExpectDisconnect { within_ms: u64 },
+    Wait { ms: u64 },
+    /// Emits `join` with an ack and waits for it.
+    Join { room: String },
+    /// Emits `leave` with an ack and waits for it.
+    Leave { room: String },
+    /// Sends a raw Engine.IO text packet, as is (for protocol tests).
+    SendRaw { text: String },
+    /// Leaves the namespace and closes the Engine.IO session cleanly.
+    Disconnect,
+    /// Drops the transport with no close packet, as a crashed client would.
+    Drop,
+    /// Keeps the session but stops answering the server's pings.
+    StopAnsweringPings,
+    /// An HTTP request to the server, from this client's host.
+    Http {
+        method: String,
+        path: String,
+        #[serde(default)]
+        body: Option<Value>,
+        #[serde(default)]
+        expect_status: Option<u16>,
+    },
+}
+
+fn root_namespace() -> String {
+    "/".into()
+}
+
+/// A fault and when it strikes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    pub at_ms: u64,
+    pub fault: Fault,
+}
+
+/// Which way a partition cuts a client's link to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Both,
+    ToServer,
+    FromServer,
+}
+
+/// What can go wrong, mapped one to one onto turmoil's `Sim`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "fault", deny_unknown_fields)]
+pub enum Fault {
+    /// New upper bound on every link's latency (the lower bound stays).
+    Latency { max_ms: u64 },
+    /// Messages between the client and the server wait until released.
+    Hold { client: String },
+    Release { client: String },
+    /// Messages between the client and the server are lost. turmoil's TCP
+    /// never retransmits, so a lost segment wedges that direction for good.
+    Partition { client: String, direction: Direction },
+    Repair { client: String, direction: Direction },
+    /// Random link breakage on every link (see [`NetworkOptions::fail_rate`]).
+    FailRate { rate: f64 },
+    /// The server host stops; its connections die without disconnect handlers.
+    Crash,
+    /// The server host restarts with fresh state.
+    Bounce,
+}
+
+impl Fault {
+    /// The client this fault targets alone, if any.
+    pub fn client(&self) -> Option<&str> {
+        match self {
+            Fault::Hold { client }
+            | Fault::Release { client }
+            | Fault::Partition { client, .. }
+            | Fault::Repair { client, .. } => Some(client),
+            Fault::Latency { .. } | Fault::FailRate { .. } | Fault::Crash | Fault::Bounce => None,
+        }
+    }
+}
