@@ -384,7 +384,7 @@ async fn handshake(endpoint: &Endpoint, transport: Transport, shared: &Rc<Shared
             let mut ws = open_websocket(endpoint, None).await?;
             let handshake = read_open_over_websocket(&mut ws, shared).await?;
             let (sink, stream) = ws.split();
-            let reader = tokio::task::spawn_local(read_websocket(stream, events));
+            let reader = tokio::task::spawn_local(read_websocket(stream, events, shared.clone()));
             Ok((handshake, Wire::WebSocket(sink), incoming, vec![reader]))
         }
         Transport::Polling | Transport::Upgrade => {
@@ -403,7 +403,14 @@ async fn handshake(endpoint: &Endpoint, transport: Transport, shared: &Rc<Shared
             }
             let uri = engine_query(&endpoint.path, "polling", Some(&handshake.sid));
             let upgrading = Rc::new(Cell::new(false));
-            let poller = tokio::task::spawn_local(poll(poll_connection, uri.clone(), limit, events.clone(), upgrading.clone()));
+            let poller = tokio::task::spawn_local(poll(
+                poll_connection,
+                uri.clone(),
+                limit,
+                events.clone(),
+                upgrading.clone(),
+                shared.clone(),
+            ));
             let post_connection = HttpConnection::open(&endpoint.connector).await?;
             let answer_timeout = Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
             let wire = Wire::Polling { connection: post_connection, uri, body_limit: limit, answer_timeout };
@@ -471,7 +478,13 @@ async fn read_open_over_websocket(ws: &mut WebSocketStream<Stream>, shared: &Sha
     }
 }
 
-async fn read_websocket(mut stream: futures_util::stream::SplitStream<WebSocketStream<Stream>>, events: mpsc::Sender<WireEvent>) {
+/// Forwards what arrives on the WebSocket, recording each packet as it
+/// arrives (so the trace keeps the wire's order across transports).
+async fn read_websocket(
+    mut stream: futures_util::stream::SplitStream<WebSocketStream<Stream>>,
+    events: mpsc::Sender<WireEvent>,
+    shared: Rc<Shared>,
+) {
     loop {
         let event = match stream.next().await {
             Some(Ok(Message::Text(text))) => match EioPacket::decode_text(&text) {
@@ -494,6 +507,9 @@ async fn read_websocket(mut stream: futures_util::stream::SplitStream<WebSocketS
                 return;
             }
         };
+        if let WireEvent::Packet(packet) = &event {
+            shared.record(EventKind::Recv, describe(packet));
+        }
         if events.send(event).await.is_err() {
             return;
         }
@@ -508,6 +524,7 @@ async fn poll(
     body_limit: usize,
     events: mpsc::Sender<WireEvent>,
     upgrading: Rc<Cell<bool>>,
+    shared: Rc<Shared>,
 ) {
     loop {
         let response = match connection.request("GET", &uri, None, Bytes::new(), body_limit).await {
@@ -534,6 +551,7 @@ async fn poll(
         for packet in packets {
             saw_noop |= packet == EioPacket::Noop;
             let is_close = packet == EioPacket::Close;
+            shared.record(EventKind::Recv, describe(&packet));
             if events.send(WireEvent::Packet(packet)).await.is_err() || is_close {
                 return;
             }
@@ -586,7 +604,7 @@ async fn upgrade(
     shared.record(EventKind::Send, "5");
     sink.send(Message::Text("5".into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
     shared.record(EventKind::Session, "upgraded to websocket");
-    let reader = tokio::task::spawn_local(read_websocket(stream, events));
+    let reader = tokio::task::spawn_local(read_websocket(stream, events, shared.clone()));
     Ok((Wire::WebSocket(sink), reader))
 }
 
@@ -627,7 +645,6 @@ async fn drive(
             event = incoming.recv() => match event {
                 Some(WireEvent::Packet(packet)) => {
                     last_heard = Instant::now();
-                    shared.record(EventKind::Recv, describe(&packet));
                     if let Some(reason) = handle_packet(&shared, &mut wire, &mut assembler, packet).await {
                         break reason;
                     }

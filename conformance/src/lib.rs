@@ -1,0 +1,4 @@
+//! siosim's top layer: the built-in scenarios for the reference server, and
+//! (soon) the conformance suite. The `siosim` command line sits on this.
+
+pub mod scenarios;

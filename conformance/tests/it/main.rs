@@ -1,0 +1,3 @@
+//! The one integration-test binary of the `siosim` crate.
+
+mod scenario_snapshots;
