@@ -1,1 +1,112 @@
-pub fn _placeholder() {}
+//! The seed app: the counter + chat + rooms + realtime-REST Socket.IO server
+//! that siosim uses as its reference. It is a plain application: it knows
+//! nothing of any test harness, reads no clock and no randomness of its own,
+//! and starts no background task that outlives its connections, so it runs
+//! unchanged on real sockets and in simulated time.
+//!
+//! * [`app`] builds the whole HTTP application as an [`axum::Router`].
+//! * [`serve`] runs it on any [`axum::serve::Listener`] until shut down.
+//!
+//! The wire contract (events, payloads, recipients, REST routes) is in
+//! `server/CONTRACT.md`.
+
+mod chat;
+mod config;
+mod counter;
+mod fanout;
+mod inline_handler;
+mod lifecycle;
+mod page;
+mod plain_ws;
+mod reply;
+mod rooms;
+mod things;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use socketioxide::SocketIo;
+use tokio::sync::watch;
+
+pub use config::Config;
+pub use page::CLIENT_SCRIPT_PATH;
+pub use plain_ws::{ECHO_PREFIX, GREETING, PATH as PLAIN_WS_PATH};
+pub use rooms::MAX_ROOM_NAME_CHARS;
+pub use things::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS};
+
+/// A fresh seed app: new counter, no things, no sockets. Each call is an
+/// independent server, so rebuilding it models a restarted host.
+pub fn app(config: &Config) -> Router {
+    // Dropping the shutdown sender means plain WebSocket connections are
+    // closed only by their clients, which is all a bare Router can promise.
+    build(config).router
+}
+
+/// Serves a fresh seed app on `listener` until `shutdown` resolves, then
+/// stops accepting, closes every Socket.IO client's transport (the official
+/// client reports "transport close" and, by default, tries to reconnect, as
+/// it would after a restarted host), closes the plain WebSockets and waits
+/// for in-flight HTTP requests to finish.
+pub async fn serve<L>(
+    listener: L,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: Debug,
+{
+    let Built {
+        router,
+        io,
+        plain_ws_shutdown,
+    } = build(config);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Upgraded connections are no longer tracked by axum's graceful
+            // shutdown; without these they would outlive `serve`.
+            plain_ws_shutdown.send_replace(true);
+            io.close().await;
+        })
+        .await
+}
+
+/// The app and the handles `serve` needs to shut it down.
+struct Built {
+    router: Router,
+    io: SocketIo,
+    plain_ws_shutdown: watch::Sender<bool>,
+}
+
+fn build(config: &Config) -> Built {
+    let (layer, io) = SocketIo::builder()
+        .req_path(config.socketio_path.clone())
+        .ping_interval(config.ping_interval())
+        .ping_timeout(config.ping_timeout())
+        .connect_timeout(config.connect_timeout())
+        .max_payload(config.max_payload_bytes)
+        // Socket.IO's maxHttpBufferSize bounds WebSocket messages too; keep
+        // both transports to the same limit so they behave alike.
+        .ws_max_message_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
+        .build_layer();
+    io.ns(
+        fanout::NAMESPACE,
+        lifecycle::Lifecycle {
+            counter: Arc::default(),
+        },
+    );
+    let (plain_ws_shutdown, plain_ws_shutdown_rx) = watch::channel(false);
+    let router = Router::new()
+        .merge(page::routes(&config.socketio_path))
+        .merge(things::routes(io.clone()))
+        .merge(plain_ws::routes(plain_ws_shutdown_rx))
+        .layer(layer);
+    Built {
+        router,
+        io,
+        plain_ws_shutdown,
+    }
+}
