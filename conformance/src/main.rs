@@ -9,7 +9,11 @@ use siosim::scenarios::{self, TransportMix};
 use siosim_harness::{Scenario, Simulation};
 
 #[derive(Debug, Parser)]
-#[command(name = "siosim", version, about = "Deterministic simulation and conformance testing for Socket.IO servers")]
+#[command(
+    name = "siosim",
+    version,
+    about = "Deterministic simulation and conformance testing for Socket.IO servers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,28 +64,53 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config } => serve(config),
-        Command::Run { scenario, scenario_file, seed, transport, json, server } => {
+        Command::Run {
+            scenario,
+            scenario_file,
+            seed,
+            transport,
+            json,
+            server,
+        } => {
+            let replay = match (&scenario, &scenario_file) {
+                (_, Some(path)) => format!(
+                    "siosim run --scenario-file {} --seed {seed}",
+                    path.display()
+                ),
+                (Some(name), None) => format!(
+                    "siosim run {name} --seed {seed} --transport {}",
+                    transport.name()
+                ),
+                (None, None) => String::new(),
+            };
             let scenario = match (scenario, scenario_file) {
                 (_, Some(path)) => {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-                    Scenario::from_json(&text).with_context(|| format!("parsing {}", path.display()))?
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Scenario::from_json(&text)
+                        .with_context(|| format!("parsing {}", path.display()))?
                 }
                 (Some(name), None) => {
-                    let built_in = scenarios::find(&name).with_context(|| format!("no built-in scenario {name:?}; try `siosim list`"))?;
+                    let built_in = scenarios::find(&name).with_context(|| {
+                        format!("no built-in scenario {name:?}; try `siosim list`")
+                    })?;
                     (built_in.build)(transport)
                 }
                 (None, None) => unreachable!("clap requires one of them"),
             };
             let path = server.socketio_path.clone();
-            let report = Simulation::new(scenario, move || siosim_server::app(&server)).socketio_path(path).run(seed);
+            let report = Simulation::new(scenario, move || siosim_server::app(&server))
+                .socketio_path(path)
+                .run(seed);
             print!("{report}");
             if let Some(file) = json {
-                std::fs::write(&file, report.trace.to_json()).with_context(|| format!("writing {}", file.display()))?;
+                std::fs::write(&file, report.trace.to_json())
+                    .with_context(|| format!("writing {}", file.display()))?;
             }
             if report.passed() {
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("replay: siosim run {} --seed {seed} --transport {}", report.scenario, transport.name());
+                eprintln!("replay: {replay}");
                 Ok(ExitCode::FAILURE)
             }
         }
@@ -95,10 +124,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(config: siosim_server::Config) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
             .init();
         let address = (config.host.as_str(), config.port);
         let listener = tokio::net::TcpListener::bind(address)

@@ -16,7 +16,12 @@ pub enum TransportMix {
 }
 
 impl TransportMix {
-    pub const ALL: [TransportMix; 4] = [TransportMix::Mixed, TransportMix::Websocket, TransportMix::Polling, TransportMix::Upgrade];
+    pub const ALL: [TransportMix; 4] = [
+        TransportMix::Mixed,
+        TransportMix::Websocket,
+        TransportMix::Polling,
+        TransportMix::Upgrade,
+    ];
 
     /// The transport of the `index`-th client.
     fn for_client(self, index: usize) -> Transport {
@@ -47,14 +52,26 @@ pub struct BuiltIn {
 }
 
 pub const BUILT_INS: &[BuiltIn] = &[
-    BuiltIn { name: "counter", about: "the initial count goes to the newcomer only; increments reach everyone, in order", build: counter },
-    BuiltIn { name: "chat", about: "chat message reaches the sender, chat broadcast does not; rooms keep their messages", build: chat },
+    BuiltIn {
+        name: "counter",
+        about: "the initial count goes to the newcomer only; increments reach everyone, in order",
+        build: counter,
+    },
+    BuiltIn {
+        name: "chat",
+        about: "chat message reaches the sender, chat broadcast does not; rooms keep their messages",
+        build: chat,
+    },
     BuiltIn {
         name: "disconnect",
         about: "clean leave, server-side close, abrupt drop, ping timeout, partition then heal, server bounce then reconnect",
         build: disconnect,
     },
-    BuiltIn { name: "things", about: "REST creates and deletes are pushed to every socket; bad requests change nothing", build: things },
+    BuiltIn {
+        name: "things",
+        about: "REST creates and deletes are pushed to every socket; bad requests change nothing",
+        build: things,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static BuiltIn> {
@@ -95,7 +112,11 @@ pub fn counter(mix: TransportMix) -> Scenario {
         .emit_with_ack("increase count", vec![])
         .expect_event("get count", get_count(2), PROMPT_MS)
         .disconnect();
-    Scenario::new("counter").client(alice).client(bob).client(carol).duration_ms(20_000)
+    Scenario::new("counter")
+        .client(alice)
+        .client(bob)
+        .client(carol)
+        .duration_ms(20_000)
 }
 
 /// io.emit versus broadcast, and room isolation.
@@ -105,7 +126,9 @@ pub fn chat(mix: TransportMix) -> Scenario {
     let lobby_post = json!({"room": "lobby", "msg": "hi lobby"});
     let alice = ClientScript::new("alice")
         .connect(mix.for_client(0))
-        .step(Step::Join { room: "lobby".into() })
+        .step(Step::Join {
+            room: "lobby".into(),
+        })
         .wait_ms(1_000)
         .emit("chat message", vec![hello.clone()])
         .expect_event("chat message", Some(vec![hello.clone()]), PROMPT_MS)
@@ -118,7 +141,9 @@ pub fn chat(mix: TransportMix) -> Scenario {
     let bob = ClientScript::new("bob")
         .wait_ms(200)
         .connect(mix.for_client(1))
-        .step(Step::Join { room: "lobby".into() })
+        .step(Step::Join {
+            room: "lobby".into(),
+        })
         .expect_event("chat message", Some(vec![hello.clone()]), 4_000)
         .emit("chat broadcast", vec![psst.clone()])
         // The sender of a broadcast is the one socket it skips.
@@ -134,24 +159,45 @@ pub fn chat(mix: TransportMix) -> Scenario {
         // Not a member of the lobby: its messages never reach her...
         .expect_no_event("room message", 2_000)
         // ...and she may not post into it.
-        .emit_with_ack("room message", vec![json!({"room": "lobby", "msg": "let me in"})])
-        .expect_ack(Some(vec![json!({"error": "not a member of room \"lobby\""})]), PROMPT_MS)
+        .emit_with_ack(
+            "room message",
+            vec![json!({"room": "lobby", "msg": "let me in"})],
+        )
+        .expect_ack(
+            Some(vec![json!({"error": "not a member of room \"lobby\""})]),
+            PROMPT_MS,
+        )
         .disconnect();
-    Scenario::new("chat").client(alice).client(bob).client(carol).duration_ms(20_000)
+    Scenario::new("chat")
+        .client(alice)
+        .client(bob)
+        .client(carol)
+        .duration_ms(20_000)
 }
 
 /// Every way a session ends, one client each, then a server bounce.
 pub fn disconnect(mix: TransportMix) -> Scenario {
     // Leaves cleanly: the server logs a client-side namespace disconnect.
-    let alice = ClientScript::new("alice").connect(mix.for_client(0)).expect_event("get count", get_count(0), PROMPT_MS).wait_ms(500).disconnect();
+    let alice = ClientScript::new("alice")
+        .connect(mix.for_client(0))
+        .expect_event("get count", get_count(0), PROMPT_MS)
+        .wait_ms(500)
+        .disconnect();
     // Sends a packet that is not Socket.IO: the server must end the session.
     let bob = ClientScript::new("bob")
         .connect(mix.for_client(1))
         .expect_event("get count", get_count(0), PROMPT_MS)
-        .step(Step::SendRaw { text: "4this is not a socket.io packet".into() })
-        .step(Step::ExpectDisconnect { within_ms: PROMPT_MS });
+        .step(Step::SendRaw {
+            text: "4this is not a socket.io packet".into(),
+        })
+        .step(Step::ExpectDisconnect {
+            within_ms: PROMPT_MS,
+        });
     // Vanishes without a word: WebSocket notices at once, polling at the ping timeout.
-    let dave = ClientScript::new("dave").connect(mix.for_client(2)).expect_event("get count", get_count(0), PROMPT_MS).step(Step::Drop);
+    let dave = ClientScript::new("dave")
+        .connect(mix.for_client(2))
+        .expect_event("get count", get_count(0), PROMPT_MS)
+        .step(Step::Drop);
     // Goes silent: the server's heartbeat ends the session.
     let erin = ClientScript::new("erin")
         .connect(mix.for_client(3))
@@ -190,8 +236,20 @@ pub fn disconnect(mix: TransportMix) -> Scenario {
         .client(erin)
         .client(carol)
         .client(frank)
-        .fault(1_500, Fault::Partition { client: "carol".into(), direction: Direction::Both })
-        .fault(3_000, Fault::Repair { client: "carol".into(), direction: Direction::Both })
+        .fault(
+            1_500,
+            Fault::Partition {
+                client: "carol".into(),
+                direction: Direction::Both,
+            },
+        )
+        .fault(
+            3_000,
+            Fault::Repair {
+                client: "carol".into(),
+                direction: Direction::Both,
+            },
+        )
         .fault(70_000, Fault::Bounce)
         .duration_ms(90_000)
 }
@@ -199,19 +257,25 @@ pub fn disconnect(mix: TransportMix) -> Scenario {
 /// The realtime REST resource, pushed to every socket.
 pub fn things(mix: TransportMix) -> Scenario {
     let apple = json!({"name": "apple", "info": "red"});
-    let http = |method: &str, path: &str, body: Option<serde_json::Value>, status: u16| Step::Http {
-        method: method.into(),
-        path: path.into(),
-        body,
-        expect_status: Some(status),
-    };
+    let http =
+        |method: &str, path: &str, body: Option<serde_json::Value>, status: u16| Step::Http {
+            method: method.into(),
+            path: path.into(),
+            body,
+            expect_status: Some(status),
+        };
     let alice = ClientScript::new("alice")
         .connect(mix.for_client(0))
         .wait_ms(500)
         .step(http("POST", "/api/things", Some(apple.clone()), 201))
         .expect_event("thing:create", Some(vec![apple.clone()]), PROMPT_MS)
         .step(http("POST", "/api/things", Some(apple.clone()), 409))
-        .step(http("POST", "/api/things", Some(json!({"info": "no name"})), 400))
+        .step(http(
+            "POST",
+            "/api/things",
+            Some(json!({"info": "no name"})),
+            400,
+        ))
         .step(http("GET", "/api/things", None, 200))
         .expect_event("thing:destroy", Some(vec![json!("apple")]), 4_000)
         .disconnect();
@@ -224,5 +288,8 @@ pub fn things(mix: TransportMix) -> Scenario {
         .step(http("DELETE", "/api/things/apple", None, 404))
         .expect_no_event("thing:create", QUIET_MS)
         .disconnect();
-    Scenario::new("things").client(alice).client(bob).duration_ms(20_000)
+    Scenario::new("things")
+        .client(alice)
+        .client(bob)
+        .duration_ms(20_000)
 }

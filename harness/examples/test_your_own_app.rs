@@ -28,7 +28,10 @@ fn my_app() -> axum::Router {
 }
 
 fn main() {
-    let seed = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let seed = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let scenario = Scenario::new("my app")
         .client(
             ClientScript::new("alice")

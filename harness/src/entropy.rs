@@ -42,7 +42,9 @@ pub fn seed_this_thread(seed: u64, epoch_since_unix: Duration) {
 
 /// Whether this thread's randomness is seeded.
 pub fn is_this_thread_seeded() -> bool {
-    SEEDED_RNG.try_with(|cell| cell.borrow().is_some()).unwrap_or(false)
+    SEEDED_RNG
+        .try_with(|cell| cell.borrow().is_some())
+        .unwrap_or(false)
 }
 
 /// Fills `dest` from this thread's seeded generator. False when the thread is
@@ -127,17 +129,18 @@ fn real_clock_gettime(clock: libc::clockid_t, tp: *mut libc::timespec) -> libc::
 #[inline(never)]
 unsafe extern "C" fn clock_gettime(clock: libc::clockid_t, tp: *mut libc::timespec) -> libc::c_int {
     let is_realtime = clock == libc::CLOCK_REALTIME || clock == libc::CLOCK_REALTIME_COARSE;
-    if is_realtime && !tp.is_null() {
-        if let Some(now) = simulated_realtime() {
-            // SAFETY: `tp` is non-null and points to the caller's timespec.
-            unsafe {
-                tp.write(libc::timespec {
-                    tv_sec: now.as_secs() as libc::time_t,
-                    tv_nsec: now.subsec_nanos() as libc::c_long,
-                });
-            }
-            return 0;
+    if is_realtime
+        && !tp.is_null()
+        && let Some(now) = simulated_realtime()
+    {
+        // SAFETY: `tp` is non-null and points to the caller's timespec.
+        unsafe {
+            tp.write(libc::timespec {
+                tv_sec: now.as_secs() as libc::time_t,
+                tv_nsec: now.subsec_nanos() as libc::c_long,
+            });
         }
+        return 0;
     }
     real_clock_gettime(clock, tp)
 }
@@ -154,7 +157,10 @@ mod tests {
             let mut bytes = [0u8; 16];
             rand::fill(&mut bytes);
             // std's HashMap keys come from getrandom too.
-            let hashed = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 7u8);
+            let hashed = std::hash::BuildHasher::hash_one(
+                &std::collections::hash_map::RandomState::new(),
+                7u8,
+            );
             (bytes, hashed)
         })
         .join()
@@ -163,8 +169,14 @@ mod tests {
 
     #[test]
     fn seeded_threads_draw_the_same_bytes_and_hash_keys() {
-        assert_eq!(draw_on_fresh_thread(Some(42)), draw_on_fresh_thread(Some(42)));
-        assert_ne!(draw_on_fresh_thread(Some(42)), draw_on_fresh_thread(Some(43)));
+        assert_eq!(
+            draw_on_fresh_thread(Some(42)),
+            draw_on_fresh_thread(Some(42))
+        );
+        assert_ne!(
+            draw_on_fresh_thread(Some(42)),
+            draw_on_fresh_thread(Some(43))
+        );
     }
 
     #[test]
@@ -176,7 +188,9 @@ mod tests {
     fn wall_clock_is_real_outside_a_simulation() {
         std::thread::spawn(|| {
             seed_this_thread(1, Duration::from_secs(10));
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
             assert!(now > Duration::from_secs(1_700_000_000), "{now:?}");
         })
         .join()

@@ -43,16 +43,26 @@ impl Drop for CaptureGuard {
 
 pub(crate) fn capture(recorder: Recorder, server_host: &str) -> CaptureGuard {
     use tracing_subscriber::layer::SubscriberExt;
-    ACTIVE.with(|active| *active.borrow_mut() = Some(Capture { recorder, server_host: server_host.to_owned() }));
+    ACTIVE.with(|active| {
+        *active.borrow_mut() = Some(Capture {
+            recorder,
+            server_host: server_host.to_owned(),
+        })
+    });
     SEGMENTS_DROPPED.with(|c| c.set(0));
     SEGMENTS_HELD.with(|c| c.set(0));
     let subscriber = tracing_subscriber::registry().with(HostLogLayer);
-    CaptureGuard { _subscriber: tracing::subscriber::set_default(subscriber) }
+    CaptureGuard {
+        _subscriber: tracing::subscriber::set_default(subscriber),
+    }
 }
 
 /// Segments turmoil dropped and held on this thread since the capture began.
 pub(crate) fn segments_dropped_and_held() -> (u64, u64) {
-    (SEGMENTS_DROPPED.with(Cell::get), SEGMENTS_HELD.with(Cell::get))
+    (
+        SEGMENTS_DROPPED.with(Cell::get),
+        SEGMENTS_HELD.with(Cell::get),
+    )
 }
 
 const TURMOIL: &str = "turmoil";
@@ -87,7 +97,10 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
         let metadata = event.metadata();
         let is_turmoil = metadata.target() == TURMOIL;
         // turmoil logs every segment; only its message matters here.
-        let mut fields = Fields { keep_rest: !is_turmoil, ..Fields::default() };
+        let mut fields = Fields {
+            keep_rest: !is_turmoil,
+            ..Fields::default()
+        };
         event.record(&mut fields);
         if is_turmoil {
             match fields.message.as_str() {
@@ -97,17 +110,27 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
             }
             return;
         }
-        let host = ctx
-            .event_scope(event)
-            .and_then(|scope| scope.from_root().find_map(|span| span.extensions().get::<NodeName>().map(|n| n.0.clone())));
+        let host = ctx.event_scope(event).and_then(|scope| {
+            scope
+                .from_root()
+                .find_map(|span| span.extensions().get::<NodeName>().map(|n| n.0.clone()))
+        });
         ACTIVE.with(|active| {
             let active = active.borrow();
-            let Some(capture) = active.as_ref() else { return };
+            let Some(capture) = active.as_ref() else {
+                return;
+            };
             if host.as_deref() != Some(capture.server_host.as_str()) {
                 return;
             }
             let at = turmoil::sim_elapsed().unwrap_or_default();
-            let text = format!("{} {}: {}{}", metadata.level(), metadata.target(), fields.message, fields.rest);
+            let text = format!(
+                "{} {}: {}{}",
+                metadata.level(),
+                metadata.target(),
+                fields.message,
+                fields.rest
+            );
             capture.recorder.record(at, "server", EventKind::Log, text);
         });
     }

@@ -10,14 +10,18 @@ pub struct SimListener(turmoil::net::TcpListener);
 
 impl std::fmt::Debug for SimListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SimListener").field(&self.0.local_addr().ok()).finish()
+        f.debug_tuple("SimListener")
+            .field(&self.0.local_addr().ok())
+            .finish()
     }
 }
 
 impl SimListener {
     /// Binds every address of the current simulated host on `port`.
     pub async fn bind(port: u16) -> io::Result<Self> {
-        turmoil::net::TcpListener::bind(("0.0.0.0", port)).await.map(Self)
+        turmoil::net::TcpListener::bind(("0.0.0.0", port))
+            .await
+            .map(Self)
     }
 }
 

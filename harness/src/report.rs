@@ -17,8 +17,20 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(scenario: String, seed: u64, trace: Trace, failures: Vec<String>, simulated: Duration) -> Self {
-        Self { scenario, seed, trace, failures, simulated }
+    pub fn new(
+        scenario: String,
+        seed: u64,
+        trace: Trace,
+        failures: Vec<String>,
+        simulated: Duration,
+    ) -> Self {
+        Self {
+            scenario,
+            seed,
+            trace,
+            failures,
+            simulated,
+        }
     }
 
     pub fn passed(&self) -> bool {
@@ -28,7 +40,13 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "scenario {} seed {} ({} ms simulated)", self.scenario, self.seed, self.simulated.as_millis())?;
+        writeln!(
+            f,
+            "scenario {} seed {} ({} ms simulated)",
+            self.scenario,
+            self.seed,
+            self.simulated.as_millis()
+        )?;
         write!(f, "{}", self.trace)?;
         if self.passed() {
             writeln!(f, "PASS")

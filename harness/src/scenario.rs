@@ -58,7 +58,10 @@ impl Scenario {
     /// Clients that a fault targets by name: each gets a simulated host of its
     /// own, so that the fault hits it alone.
     pub fn isolated_clients(&self) -> std::collections::BTreeSet<&str> {
-        self.faults.iter().filter_map(|f| f.fault.client()).collect()
+        self.faults
+            .iter()
+            .filter_map(|f| f.fault.client())
+            .collect()
     }
 
     /// Reads a scenario from its JSON form.
@@ -110,7 +113,10 @@ pub struct ClientScript {
 
 impl ClientScript {
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), steps: Vec::new() }
+        Self {
+            name: name.into(),
+            steps: Vec::new(),
+        }
     }
 
     pub fn step(mut self, step: Step) -> Self {
@@ -119,19 +125,35 @@ impl ClientScript {
     }
 
     pub fn connect(self, transport: Transport) -> Self {
-        self.step(Step::Connect { transport, namespace: "/".into(), auth: None })
+        self.step(Step::Connect {
+            transport,
+            namespace: "/".into(),
+            auth: None,
+        })
     }
 
     pub fn emit(self, event: &str, args: Vec<Value>) -> Self {
-        self.step(Step::Emit { event: event.into(), args, ack: false })
+        self.step(Step::Emit {
+            event: event.into(),
+            args,
+            ack: false,
+        })
     }
 
     pub fn emit_with_ack(self, event: &str, args: Vec<Value>) -> Self {
-        self.step(Step::Emit { event: event.into(), args, ack: true })
+        self.step(Step::Emit {
+            event: event.into(),
+            args,
+            ack: true,
+        })
     }
 
     pub fn expect_event(self, event: &str, args: Option<Vec<Value>>, within_ms: u64) -> Self {
-        self.step(Step::ExpectEvent { event: event.into(), args, within_ms })
+        self.step(Step::ExpectEvent {
+            event: event.into(),
+            args,
+            within_ms,
+        })
     }
 
     pub fn expect_ack(self, args: Option<Vec<Value>>, within_ms: u64) -> Self {
@@ -139,7 +161,10 @@ impl ClientScript {
     }
 
     pub fn expect_no_event(self, event: &str, for_ms: u64) -> Self {
-        self.step(Step::ExpectNoEvent { event: event.into(), for_ms })
+        self.step(Step::ExpectNoEvent {
+            event: event.into(),
+            for_ms,
+        })
     }
 
     pub fn wait_ms(self, ms: u64) -> Self {
@@ -208,16 +233,29 @@ pub enum Step {
         within_ms: u64,
     },
     /// Fails if `event` is (or arrives) in the inbox during the next `for_ms`.
-    ExpectNoEvent { event: String, for_ms: u64 },
+    ExpectNoEvent {
+        event: String,
+        for_ms: u64,
+    },
     /// Waits until the server ends the session (or the client's watchdog does).
-    ExpectDisconnect { within_ms: u64 },
-    Wait { ms: u64 },
+    ExpectDisconnect {
+        within_ms: u64,
+    },
+    Wait {
+        ms: u64,
+    },
     /// Emits `join` with an ack and waits for it.
-    Join { room: String },
+    Join {
+        room: String,
+    },
     /// Emits `leave` with an ack and waits for it.
-    Leave { room: String },
+    Leave {
+        room: String,
+    },
     /// Sends a raw Engine.IO text packet, as is (for protocol tests).
-    SendRaw { text: String },
+    SendRaw {
+        text: String,
+    },
     /// Leaves the namespace and closes the Engine.IO session cleanly.
     Disconnect,
     /// Drops the transport with no close packet, as a crashed client would.
@@ -261,16 +299,30 @@ pub enum Direction {
 #[serde(rename_all = "snake_case", tag = "fault", deny_unknown_fields)]
 pub enum Fault {
     /// New upper bound on every link's latency (the lower bound stays).
-    Latency { max_ms: u64 },
+    Latency {
+        max_ms: u64,
+    },
     /// Messages between the client and the server wait until released.
-    Hold { client: String },
-    Release { client: String },
+    Hold {
+        client: String,
+    },
+    Release {
+        client: String,
+    },
     /// Messages between the client and the server are lost. turmoil's TCP
     /// never retransmits, so a lost segment wedges that direction for good.
-    Partition { client: String, direction: Direction },
-    Repair { client: String, direction: Direction },
+    Partition {
+        client: String,
+        direction: Direction,
+    },
+    Repair {
+        client: String,
+        direction: Direction,
+    },
     /// Random link breakage on every link (see [`NetworkOptions::fail_rate`]).
-    FailRate { rate: f64 },
+    FailRate {
+        rate: f64,
+    },
     /// The server host stops; its connections die without disconnect handlers.
     Crash,
     /// The server host restarts with fresh state.

@@ -28,7 +28,10 @@ impl Seeds {
     /// The command that replays `seed` in the test currently running.
     pub fn replay_command(seed: u64) -> String {
         let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
-        let test = std::thread::current().name().map(str::to_owned).unwrap_or_default();
+        let test = std::thread::current()
+            .name()
+            .map(str::to_owned)
+            .unwrap_or_default();
         // Test threads are named after the test's path; simulation threads are not tests.
         if test.is_empty() || test == "main" || test.starts_with("siosim-seed-") {
             format!("{SEED_VARIABLE}={seed} cargo test -p {package}")

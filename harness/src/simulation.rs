@@ -42,7 +42,10 @@ pub struct Simulation {
 
 impl std::fmt::Debug for Simulation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulation").field("scenario", &self.scenario.name).field("socketio_path", &self.socketio_path).finish()
+        f.debug_struct("Simulation")
+            .field("scenario", &self.scenario.name)
+            .field("socketio_path", &self.socketio_path)
+            .finish()
     }
 }
 
@@ -50,7 +53,11 @@ impl Simulation {
     /// `app` builds the server under test: any axum Router, for example a
     /// socketioxide app's.
     pub fn new(scenario: Scenario, app: impl Fn() -> axum::Router + Send + Sync + 'static) -> Self {
-        Self { scenario, app: Arc::new(app), socketio_path: "/socket.io".into() }
+        Self {
+            scenario,
+            app: Arc::new(app),
+            socketio_path: "/socket.io".into(),
+        }
     }
 
     /// Where the server mounts Socket.IO (default `/socket.io`).
@@ -74,7 +81,10 @@ impl Simulation {
         match thread.join() {
             Ok(report) => report,
             Err(panic) => {
-                eprintln!("siosim: the harness panicked running {:?} with seed {seed}", self.scenario.name);
+                eprintln!(
+                    "siosim: the harness panicked running {:?} with seed {seed}",
+                    self.scenario.name
+                );
                 std::panic::resume_unwind(panic)
             }
         }
@@ -94,7 +104,9 @@ impl Simulation {
             .simulation_duration(duration + DURATION_GRACE)
             .tick_duration(Duration::from_millis(1))
             .min_message_latency(Duration::from_millis(network.latency_ms_min))
-            .max_message_latency(Duration::from_millis(network.latency_ms_max.max(network.latency_ms_min)))
+            .max_message_latency(Duration::from_millis(
+                network.latency_ms_max.max(network.latency_ms_min),
+            ))
             .fail_rate(network.fail_rate)
             .repair_rate(network.repair_rate)
             // Each TCP socket's queue and the listener's backlog: every client
@@ -115,18 +127,32 @@ impl Simulation {
         });
 
         let endpoint = Endpoint {
-            connector: Connector::Sim { host: SERVER_HOST.into(), port: SERVER_PORT },
+            connector: Connector::Sim {
+                host: SERVER_HOST.into(),
+                port: SERVER_PORT,
+            },
             path: self.socketio_path.clone(),
             limits: SessionLimits::default(),
         };
         let outcomes: Rc<RefCell<Vec<ClientOutcome>>> = Rc::default();
         let placement = place_clients(scenario);
         for (host, scripts) in &placement.hosts {
-            let (endpoint, recorder, outcomes, scripts) = (endpoint.clone(), recorder.clone(), outcomes.clone(), scripts.clone());
+            let (endpoint, recorder, outcomes, scripts) = (
+                endpoint.clone(),
+                recorder.clone(),
+                outcomes.clone(),
+                scripts.clone(),
+            );
             sim.client(host.as_str(), async move {
                 let tasks: Vec<_> = scripts
                     .into_iter()
-                    .map(|script| tokio::task::spawn_local(run_script(script, endpoint.clone(), recorder.clone())))
+                    .map(|script| {
+                        tokio::task::spawn_local(run_script(
+                            script,
+                            endpoint.clone(),
+                            recorder.clone(),
+                        ))
+                    })
                     .collect();
                 for task in tasks {
                     let outcome = task.await?;
@@ -151,7 +177,10 @@ impl Simulation {
                 }
             }
             if sim.elapsed() >= duration {
-                let failure = format!("the scenario did not finish within {} ms of simulated time", duration.as_millis());
+                let failure = format!(
+                    "the scenario did not finish within {} ms of simulated time",
+                    duration.as_millis()
+                );
                 recorder.record(sim.elapsed(), "sim", EventKind::Fail, failure.clone());
                 failures.push(failure);
                 break;
@@ -164,8 +193,18 @@ impl Simulation {
         drop(capture);
         let mut outcomes = outcomes.take();
         outcomes.sort_by(|a, b| a.client.cmp(&b.client));
-        failures.extend(outcomes.into_iter().filter_map(|o| o.failure.map(|f| format!("{}: {f}", o.client))));
-        Report::new(scenario.name.clone(), seed, recorder.finish(), failures, elapsed)
+        failures.extend(
+            outcomes
+                .into_iter()
+                .filter_map(|o| o.failure.map(|f| format!("{}: {f}", o.client))),
+        );
+        Report::new(
+            scenario.name.clone(),
+            seed,
+            recorder.finish(),
+            failures,
+            elapsed,
+        )
     }
 }
 
@@ -193,7 +232,10 @@ fn place_clients(scenario: &Scenario) -> Placement {
         host_of_client.insert(script.name.clone(), host.clone());
         hosts.entry(host).or_default().push(script.clone());
     }
-    Placement { hosts, host_of_client }
+    Placement {
+        hosts,
+        host_of_client,
+    }
 }
 
 /// Applies the fault schedule as simulated time passes, and keeps the
@@ -210,23 +252,37 @@ struct FaultRunner {
 
 impl FaultRunner {
     fn new(scenario: &Scenario, placement: &Placement, recorder: Recorder) -> Self {
-        let mut due: Vec<_> = scenario.faults.iter().map(|f| (Duration::from_millis(f.at_ms), f.fault.clone())).collect();
+        let mut due: Vec<_> = scenario
+            .faults
+            .iter()
+            .map(|f| (Duration::from_millis(f.at_ms), f.fault.clone()))
+            .collect();
         // Stable: faults at the same instant apply in the order written.
         due.sort_by_key(|(at, _)| *at);
         due.reverse();
-        Self { due, host_of_client: placement.host_of_client.clone(), recorder, active: BTreeMap::new(), unfired: Vec::new() }
+        Self {
+            due,
+            host_of_client: placement.host_of_client.clone(),
+            recorder,
+            active: BTreeMap::new(),
+            unfired: Vec::new(),
+        }
     }
 
     fn apply_due(&mut self, sim: &mut turmoil::Sim<'_>) {
         while self.due.last().is_some_and(|(at, _)| *at <= sim.elapsed()) {
             let (_, fault) = self.due.pop().expect("checked above");
             let note = self.apply(sim, &fault);
-            self.recorder.record(sim.elapsed(), "sim", EventKind::Fault, note);
+            self.recorder
+                .record(sim.elapsed(), "sim", EventKind::Fault, note);
         }
     }
 
     fn host(&self, client: &str) -> String {
-        self.host_of_client.get(client).cloned().unwrap_or_else(|| client.to_owned())
+        self.host_of_client
+            .get(client)
+            .cloned()
+            .unwrap_or_else(|| client.to_owned())
     }
 
     fn apply(&mut self, sim: &mut turmoil::Sim<'_>, fault: &Fault) -> String {
@@ -263,7 +319,10 @@ impl FaultRunner {
                     Direction::FromServer => sim.repair_oneway(SERVER_HOST, host.as_str()),
                 }
                 let (dropped, _) = self.end(&format!("partition {client}"), false);
-                format!("repair {client} {} server ({dropped} segments were lost)", arrow(*direction))
+                format!(
+                    "repair {client} {} server ({dropped} segments were lost)",
+                    arrow(*direction)
+                )
             }
             Fault::FailRate { rate } => {
                 sim.set_fail_rate(*rate);
@@ -287,7 +346,8 @@ impl FaultRunner {
     }
 
     fn begin(&mut self, key: String) {
-        self.active.insert(key, host_log::segments_dropped_and_held());
+        self.active
+            .insert(key, host_log::segments_dropped_and_held());
     }
 
     /// Ends the fault `key`: the segments it dropped and held. One that
@@ -308,7 +368,11 @@ impl FaultRunner {
         let (dropped_now, held_now) = host_log::segments_dropped_and_held();
         let mut unfired = std::mem::take(&mut self.unfired);
         for (key, (dropped, held)) in std::mem::take(&mut self.active) {
-            let note = format!("{key} still in force at the end ({} segments lost, {} held)", dropped_now - dropped, held_now - held);
+            let note = format!(
+                "{key} still in force at the end ({} segments lost, {} held)",
+                dropped_now - dropped,
+                held_now - held
+            );
             self.recorder.record(now, "sim", EventKind::Fault, note);
             if dropped_now == dropped && held_now == held {
                 unfired.push(key);
@@ -318,7 +382,8 @@ impl FaultRunner {
             .into_iter()
             .map(|fault| {
                 let failure = format!("fault never fired: {fault}");
-                self.recorder.record(now, "sim", EventKind::Fail, failure.clone());
+                self.recorder
+                    .record(now, "sim", EventKind::Fail, failure.clone());
                 failure
             })
             .collect()
@@ -362,7 +427,11 @@ impl Simulation {
         let second = self.run(seed);
         if first.trace != second.trace {
             let (a, b) = (first.trace.to_string(), second.trace.to_string());
-            let diverged = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+            let diverged = a
+                .lines()
+                .zip(b.lines())
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.lines().count().min(b.lines().count()));
             panic!(
                 "seed {seed} is not deterministic: the traces diverge at line {}\nfirst:  {:?}\nsecond: {:?}\nreproduce: {}",
                 diverged + 1,

@@ -77,7 +77,13 @@ pub struct TraceEvent {
 impl fmt::Display for TraceEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.at_us / 1000;
-        write!(f, "{ms:>8}ms  {:<9} {:<5} {}", self.actor, self.kind.label(), self.text)
+        write!(
+            f,
+            "{ms:>8}ms  {:<9} {:<5} {}",
+            self.actor,
+            self.kind.label(),
+            self.text
+        )
     }
 }
 
@@ -106,7 +112,9 @@ impl Trace {
     pub fn of_client<'a>(&'a self, client: &'a str) -> impl Iterator<Item = &'a TraceEvent> {
         self.events.iter().filter(move |e| {
             e.actor == client
-                || e.actor.strip_prefix(client).is_some_and(|rest| rest.starts_with('#'))
+                || e.actor
+                    .strip_prefix(client)
+                    .is_some_and(|rest| rest.starts_with('#'))
         })
     }
 }
@@ -151,7 +159,12 @@ impl Recorder {
             return;
         }
         let at_us = at.as_micros().try_into().unwrap_or(u64::MAX);
-        state.events.push(TraceEvent { at_us, actor: actor.to_owned(), kind, text: text.into() });
+        state.events.push(TraceEvent {
+            at_us,
+            actor: actor.to_owned(),
+            kind,
+            text: text.into(),
+        });
     }
 
     /// From now on `sid` is shown as `alias` everywhere in the trace, earlier
@@ -160,7 +173,10 @@ impl Recorder {
         if sid.is_empty() {
             return;
         }
-        self.inner.borrow_mut().aliases.insert(sid.to_owned(), alias.to_owned());
+        self.inner
+            .borrow_mut()
+            .aliases
+            .insert(sid.to_owned(), alias.to_owned());
     }
 
     /// Number of events recorded so far.
@@ -174,7 +190,12 @@ impl Recorder {
 
     /// A copy of the events recorded so far, not yet aliased.
     pub fn events_since(&self, index: usize) -> Vec<TraceEvent> {
-        self.inner.borrow().events.get(index..).map(<[_]>::to_vec).unwrap_or_default()
+        self.inner
+            .borrow()
+            .events
+            .get(index..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// The trace, with sids replaced by their aliases and events in time order
@@ -184,7 +205,10 @@ impl Recorder {
         let mut events: Vec<TraceEvent> = state
             .events
             .iter()
-            .map(|e| TraceEvent { text: apply_aliases(&e.text, &state.aliases), ..e.clone() })
+            .map(|e| TraceEvent {
+                text: apply_aliases(&e.text, &state.aliases),
+                ..e.clone()
+            })
             .collect();
         if state.truncated {
             let at_us = events.last().map_or(0, |e| e.at_us);
@@ -196,7 +220,10 @@ impl Recorder {
             });
         }
         events.sort_by_key(|e| e.at_us);
-        Trace { version: TRACE_FORMAT_VERSION, events }
+        Trace {
+            version: TRACE_FORMAT_VERSION,
+            events,
+        }
     }
 }
 
@@ -212,7 +239,9 @@ fn apply_aliases(text: &str, aliases: &BTreeMap<String, String>) -> String {
     let mut rest = text;
     while let Some(start) = rest.find(is_sid_char) {
         out.push_str(&rest[..start]);
-        let token_len = rest[start..].find(|c: char| !is_sid_char(c)).unwrap_or(rest.len() - start);
+        let token_len = rest[start..]
+            .find(|c: char| !is_sid_char(c))
+            .unwrap_or(rest.len() - start);
         let token = &rest[start..start + token_len];
         out.push_str(aliases.get(token).map_or(token, String::as_str));
         rest = &rest[start + token_len..];
@@ -252,7 +281,12 @@ mod tests {
     #[test]
     fn json_form_round_trips_and_carries_its_version() {
         let recorder = Recorder::new();
-        recorder.record(Duration::from_micros(1500), "sim", EventKind::Fault, "crash server");
+        recorder.record(
+            Duration::from_micros(1500),
+            "sim",
+            EventKind::Fault,
+            "crash server",
+        );
         let trace = recorder.finish();
         let json = trace.to_json();
         assert!(json.contains("\"version\": 1"), "{json}");

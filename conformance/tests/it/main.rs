@@ -1,3 +1,4 @@
 //! The one integration-test binary of the `siosim` crate.
 
+mod cli;
 mod scenario_snapshots;

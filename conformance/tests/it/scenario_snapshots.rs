@@ -26,9 +26,14 @@ fn assert_scenario(name: &str) {
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("../../../snapshots");
         settings.set_prepend_module_to_snapshot(false);
-        settings.set_description(format!("siosim run {name} --seed {SNAPSHOT_SEED} --transport {}", mix.name()));
+        settings.set_description(format!(
+            "siosim run {name} --seed {SNAPSHOT_SEED} --transport {}",
+            mix.name()
+        ));
         settings.set_omit_expression(true);
-        settings.bind(|| insta::assert_snapshot!(format!("{name}-{}", mix.name()), report.trace.to_string()));
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{name}-{}", mix.name()), report.trace.to_string())
+        });
     }
 }
 
@@ -64,5 +69,8 @@ fn a_seed_replays_byte_for_byte_and_seeds_differ() {
     let simulation = simulation("counter", TransportMix::Mixed);
     let seven = simulation.assert_deterministic(7);
     let eight = simulation.run(8);
-    assert_ne!(seven.trace, eight.trace, "seeds 7 and 8 gave the same schedule");
+    assert_ne!(
+        seven.trace, eight.trace,
+        "seeds 7 and 8 gave the same schedule"
+    );
 }

@@ -18,19 +18,33 @@ pub enum Connector {
     /// A host of the turmoil simulation, by name.
     Sim { host: String, port: u16 },
     /// A real server over tokio TCP; each connect is bounded by `connect_timeout`.
-    Tcp { addr: SocketAddr, connect_timeout: Duration },
+    Tcp {
+        addr: SocketAddr,
+        connect_timeout: Duration,
+    },
 }
 
 impl Connector {
     pub async fn connect(&self) -> io::Result<Stream> {
         match self {
             Connector::Sim { host, port } => {
-                turmoil::net::TcpStream::connect((host.as_str(), *port)).await.map(Stream::Sim)
-            }
-            Connector::Tcp { addr, connect_timeout } => {
-                let stream = tokio::time::timeout(*connect_timeout, tokio::net::TcpStream::connect(addr))
+                turmoil::net::TcpStream::connect((host.as_str(), *port))
                     .await
-                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connect to {addr} timed out")))??;
+                    .map(Stream::Sim)
+            }
+            Connector::Tcp {
+                addr,
+                connect_timeout,
+            } => {
+                let stream =
+                    tokio::time::timeout(*connect_timeout, tokio::net::TcpStream::connect(addr))
+                        .await
+                        .map_err(|_| {
+                            io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                format!("connect to {addr} timed out"),
+                            )
+                        })??;
                 stream.set_nodelay(true)?;
                 Ok(Stream::Tcp(stream))
             }
@@ -54,7 +68,11 @@ pub enum Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Sim(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
@@ -63,7 +81,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Sim(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),

@@ -20,8 +20,8 @@ use super::ClientError;
 use super::connector::{Connector, Stream};
 use super::http::HttpConnection;
 use crate::codec::{
-    BinaryAssembler, EioPacket, Handshake, ProtocolViolation, SioPacket, SioPacketKind, decode_polling_payload,
-    encode_polling_payload,
+    BinaryAssembler, EioPacket, Handshake, ProtocolViolation, SioPacket, SioPacketKind,
+    decode_polling_payload, encode_polling_payload,
 };
 use crate::scenario::Transport;
 use crate::trace::{EventKind, Recorder};
@@ -48,7 +48,11 @@ pub struct SessionLimits {
 
 impl Default for SessionLimits {
     fn default() -> Self {
-        Self { handshake_timeout: Duration::from_secs(10), max_message_bytes: 4 << 20, inbox_capacity: 4096 }
+        Self {
+            handshake_timeout: Duration::from_secs(10),
+            max_message_bytes: 4 << 20,
+            inbox_capacity: 4096,
+        }
     }
 }
 
@@ -109,7 +113,13 @@ impl Shared {
         if inbox.len() >= self.inbox_capacity {
             inbox.pop_front();
             drop(inbox);
-            self.record(EventKind::Fail, format!("inbox full ({}): oldest unconsumed packet dropped", self.inbox_capacity));
+            self.record(
+                EventKind::Fail,
+                format!(
+                    "inbox full ({}): oldest unconsumed packet dropped",
+                    self.inbox_capacity
+                ),
+            );
             inbox = self.inbox.borrow_mut();
         }
         inbox.push_back(packet);
@@ -137,7 +147,11 @@ fn describe(packet: &EioPacket) -> String {
 
 fn hex_prefix(bytes: &[u8]) -> String {
     let shown: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    if bytes.len() > 16 { format!("{shown}…") } else { shown }
+    if bytes.len() > 16 {
+        format!("{shown}…")
+    } else {
+        shown
+    }
 }
 
 fn engine_query(path: &str, transport: &str, sid: Option<&str>) -> String {
@@ -194,7 +208,13 @@ impl Session {
             readers,
             command_rx,
         ));
-        Ok(Session { alias: alias.to_owned(), handshake, shared, commands, driver })
+        Ok(Session {
+            alias: alias.to_owned(),
+            handshake,
+            shared,
+            commands,
+            driver,
+        })
     }
 
     pub fn alias(&self) -> &str {
@@ -237,7 +257,9 @@ impl Session {
         self.commands
             .send(Command::Send(packet))
             .await
-            .map_err(|_| ClientError::Closed(self.closed_reason().unwrap_or_else(|| "driver gone".into())))
+            .map_err(|_| {
+                ClientError::Closed(self.closed_reason().unwrap_or_else(|| "driver gone".into()))
+            })
     }
 
     /// Closes cleanly with an Engine.IO close packet.
@@ -252,7 +274,11 @@ impl Session {
 
     /// Removes and returns the first inbox packet `matches` accepts, waiting
     /// up to `within` for one to arrive. `Err` carries why it gave up.
-    pub async fn take(&self, within: Duration, mut matches: impl FnMut(&SioPacket) -> bool) -> Result<SioPacket, String> {
+    pub async fn take(
+        &self,
+        within: Duration,
+        mut matches: impl FnMut(&SioPacket) -> bool,
+    ) -> Result<SioPacket, String> {
         let deadline = Instant::now() + within;
         loop {
             let changed = self.shared.changed.notified();
@@ -273,7 +299,12 @@ impl Session {
 
     /// Whether an unconsumed inbox packet matches, without taking it.
     pub fn peek(&self, mut matches: impl FnMut(&SioPacket) -> bool) -> Option<SioPacket> {
-        self.shared.inbox.borrow().iter().find(|p| matches(p)).cloned()
+        self.shared
+            .inbox
+            .borrow()
+            .iter()
+            .find(|p| matches(p))
+            .cloned()
     }
 
     /// A short listing of the unconsumed inbox, for failure messages.
@@ -294,7 +325,9 @@ impl Session {
             let changed = self.shared.changed.notified();
             {
                 let mut inbox = self.shared.inbox.borrow_mut();
-                let disconnect = inbox.iter().position(|p| p.kind == SioPacketKind::Disconnect && p.namespace == namespace);
+                let disconnect = inbox
+                    .iter()
+                    .position(|p| p.kind == SioPacketKind::Disconnect && p.namespace == namespace);
                 if let Some(index) = disconnect {
                     inbox.remove(index);
                     return Some(format!("the server disconnected {namespace}"));
@@ -351,18 +384,38 @@ impl Wire {
                     EioPacket::Binary(bytes) => Message::Binary(bytes.clone()),
                     other => Message::Text(other.encode_text().unwrap_or_default().into()),
                 };
-                sink.send(message).await.map_err(|e| ClientError::WebSocket(e.to_string()))
-            }
-            Wire::Polling { connection, uri, body_limit, answer_timeout } => {
-                let body = encode_polling_payload(std::slice::from_ref(packet));
-                let post = connection.request("POST", uri, Some("text/plain;charset=UTF-8"), Bytes::from(body), *body_limit);
-                let response = tokio::time::timeout(*answer_timeout, post)
+                sink.send(message)
                     .await
-                    .map_err(|_| ClientError::Timeout(answer_timeout.as_millis() as u64, "POST".into()))??;
+                    .map_err(|e| ClientError::WebSocket(e.to_string()))
+            }
+            Wire::Polling {
+                connection,
+                uri,
+                body_limit,
+                answer_timeout,
+            } => {
+                let body = encode_polling_payload(std::slice::from_ref(packet));
+                let post = connection.request(
+                    "POST",
+                    uri,
+                    Some("text/plain;charset=UTF-8"),
+                    Bytes::from(body),
+                    *body_limit,
+                );
+                let response =
+                    tokio::time::timeout(*answer_timeout, post)
+                        .await
+                        .map_err(|_| {
+                            ClientError::Timeout(answer_timeout.as_millis() as u64, "POST".into())
+                        })??;
                 if response.status == 200 {
                     Ok(())
                 } else {
-                    Err(ClientError::Http(format!("POST answered {}: {}", response.status, response.body_text())))
+                    Err(ClientError::Http(format!(
+                        "POST answered {}: {}",
+                        response.status,
+                        response.body_text()
+                    )))
                 }
             }
         }
@@ -375,9 +428,18 @@ impl Wire {
     }
 }
 
-type Opened = (Handshake, Wire, mpsc::Receiver<WireEvent>, Vec<JoinHandle<()>>);
+type Opened = (
+    Handshake,
+    Wire,
+    mpsc::Receiver<WireEvent>,
+    Vec<JoinHandle<()>>,
+);
 
-async fn handshake(endpoint: &Endpoint, transport: Transport, shared: &Rc<Shared>) -> Result<Opened, ClientError> {
+async fn handshake(
+    endpoint: &Endpoint,
+    transport: Transport,
+    shared: &Rc<Shared>,
+) -> Result<Opened, ClientError> {
     let (events, incoming) = mpsc::channel(256);
     match transport {
         Transport::Websocket => {
@@ -391,9 +453,15 @@ async fn handshake(endpoint: &Endpoint, transport: Transport, shared: &Rc<Shared
             let limit = endpoint.limits.max_message_bytes;
             let mut poll_connection = HttpConnection::open(&endpoint.connector).await?;
             let open_uri = engine_query(&endpoint.path, "polling", None);
-            let response = poll_connection.request("GET", &open_uri, None, Bytes::new(), limit).await?;
+            let response = poll_connection
+                .request("GET", &open_uri, None, Bytes::new(), limit)
+                .await?;
             if response.status != 200 {
-                return Err(ClientError::Http(format!("handshake answered {}: {}", response.status, response.body_text())));
+                return Err(ClientError::Http(format!(
+                    "handshake answered {}: {}",
+                    response.status,
+                    response.body_text()
+                )));
             }
             let mut packets = decode_polling_payload(&response.body_text())?.into_iter();
             let handshake = expect_open(packets.next(), shared, &response.body)?;
@@ -412,19 +480,33 @@ async fn handshake(endpoint: &Endpoint, transport: Transport, shared: &Rc<Shared
                 shared.clone(),
             ));
             let post_connection = HttpConnection::open(&endpoint.connector).await?;
-            let answer_timeout = Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
-            let wire = Wire::Polling { connection: post_connection, uri, body_limit: limit, answer_timeout };
+            let answer_timeout =
+                Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
+            let wire = Wire::Polling {
+                connection: post_connection,
+                uri,
+                body_limit: limit,
+                answer_timeout,
+            };
             if transport == Transport::Polling {
                 return Ok((handshake, wire, incoming, vec![poller]));
             }
-            let (wire, reader) = upgrade(endpoint, &handshake, shared, poller, upgrading, events).await?;
+            let (wire, reader) =
+                upgrade(endpoint, &handshake, shared, poller, upgrading, events).await?;
             Ok((handshake, wire, incoming, vec![reader]))
         }
     }
 }
 
-async fn open_websocket(endpoint: &Endpoint, sid: Option<&str>) -> Result<WebSocketStream<Stream>, ClientError> {
-    let stream = endpoint.connector.connect().await.map_err(|e| ClientError::Connect(e.to_string()))?;
+async fn open_websocket(
+    endpoint: &Endpoint,
+    sid: Option<&str>,
+) -> Result<WebSocketStream<Stream>, ClientError> {
+    let stream = endpoint
+        .connector
+        .connect()
+        .await
+        .map_err(|e| ClientError::Connect(e.to_string()))?;
     let url = format!(
         "ws://{}{}",
         endpoint.connector.authority(),
@@ -442,21 +524,34 @@ async fn open_websocket(endpoint: &Endpoint, sid: Option<&str>) -> Result<WebSoc
     Ok(ws)
 }
 
-fn expect_open(first: Option<EioPacket>, shared: &Shared, raw: &[u8]) -> Result<Handshake, ClientError> {
+fn expect_open(
+    first: Option<EioPacket>,
+    shared: &Shared,
+    raw: &[u8],
+) -> Result<Handshake, ClientError> {
     match first {
         Some(EioPacket::Open(handshake)) => {
-            shared.record(EventKind::Recv, describe(&EioPacket::Open(handshake.clone())));
+            shared.record(
+                EventKind::Recv,
+                describe(&EioPacket::Open(handshake.clone())),
+            );
             Ok(handshake)
         }
         _ => {
-            let violation = ProtocolViolation { bytes: raw.to_vec(), reason: "the first packet is not an open packet".into() };
+            let violation = ProtocolViolation {
+                bytes: raw.to_vec(),
+                reason: "the first packet is not an open packet".into(),
+            };
             shared.violation(violation.clone());
             Err(ClientError::Violation(violation))
         }
     }
 }
 
-async fn read_open_over_websocket(ws: &mut WebSocketStream<Stream>, shared: &Shared) -> Result<Handshake, ClientError> {
+async fn read_open_over_websocket(
+    ws: &mut WebSocketStream<Stream>,
+    shared: &Shared,
+) -> Result<Handshake, ClientError> {
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => {
@@ -470,7 +565,11 @@ async fn read_open_over_websocket(ws: &mut WebSocketStream<Stream>, shared: &Sha
                 };
             }
             Some(Ok(Message::Binary(bytes))) => return expect_open(None, shared, &bytes),
-            Some(Ok(Message::Close(frame))) => return Err(ClientError::Closed(format!("websocket closed in handshake: {frame:?}"))),
+            Some(Ok(Message::Close(frame))) => {
+                return Err(ClientError::Closed(format!(
+                    "websocket closed in handshake: {frame:?}"
+                )));
+            }
             Some(Ok(_)) => continue,
             Some(Err(e)) => return Err(ClientError::WebSocket(e.to_string())),
             None => return Err(ClientError::Closed("connection closed in handshake".into())),
@@ -491,19 +590,28 @@ async fn read_websocket(
                 Ok(packet) => WireEvent::Packet(packet),
                 Err(violation) => WireEvent::Violation(violation),
             },
-            Some(Ok(Message::Binary(bytes))) => WireEvent::Packet(EioPacket::decode_binary_frame(&bytes)),
+            Some(Ok(Message::Binary(bytes))) => {
+                WireEvent::Packet(EioPacket::decode_binary_frame(&bytes))
+            }
             Some(Ok(Message::Close(frame))) => {
-                let reason = frame.map_or_else(|| "websocket close frame".into(), |f| format!("websocket close frame {} {}", f.code, f.reason));
+                let reason = frame.map_or_else(
+                    || "websocket close frame".into(),
+                    |f| format!("websocket close frame {} {}", f.code, f.reason),
+                );
                 let _ = events.send(WireEvent::Closed(reason)).await;
                 return;
             }
             Some(Ok(_)) => continue,
             Some(Err(e)) => {
-                let _ = events.send(WireEvent::Closed(format!("websocket error: {e}"))).await;
+                let _ = events
+                    .send(WireEvent::Closed(format!("websocket error: {e}")))
+                    .await;
                 return;
             }
             None => {
-                let _ = events.send(WireEvent::Closed("transport closed by the server".into())).await;
+                let _ = events
+                    .send(WireEvent::Closed("transport closed by the server".into()))
+                    .await;
                 return;
             }
         };
@@ -527,15 +635,24 @@ async fn poll(
     shared: Rc<Shared>,
 ) {
     loop {
-        let response = match connection.request("GET", &uri, None, Bytes::new(), body_limit).await {
+        let response = match connection
+            .request("GET", &uri, None, Bytes::new(), body_limit)
+            .await
+        {
             Ok(response) => response,
             Err(error) => {
-                let _ = events.send(WireEvent::Closed(format!("poll failed: {error}"))).await;
+                let _ = events
+                    .send(WireEvent::Closed(format!("poll failed: {error}")))
+                    .await;
                 return;
             }
         };
         if response.status != 200 {
-            let reason = format!("poll answered {}: {}", response.status, response.body_text());
+            let reason = format!(
+                "poll answered {}: {}",
+                response.status,
+                response.body_text()
+            );
             let _ = events.send(WireEvent::Closed(reason)).await;
             return;
         }
@@ -543,7 +660,9 @@ async fn poll(
             Ok(packets) => packets,
             Err(violation) => {
                 let _ = events.send(WireEvent::Violation(violation)).await;
-                let _ = events.send(WireEvent::Closed("undecodable polling payload".into())).await;
+                let _ = events
+                    .send(WireEvent::Closed("undecodable polling payload".into()))
+                    .await;
                 return;
             }
         };
@@ -573,15 +692,22 @@ async fn upgrade(
     events: mpsc::Sender<WireEvent>,
 ) -> Result<(Wire, JoinHandle<()>), ClientError> {
     if !handshake.upgrades.iter().any(|u| u == "websocket") {
-        return Err(ClientError::Closed(format!("server offers no websocket upgrade: {:?}", handshake.upgrades)));
+        return Err(ClientError::Closed(format!(
+            "server offers no websocket upgrade: {:?}",
+            handshake.upgrades
+        )));
     }
     upgrading.set(true);
     let ws = open_websocket(endpoint, Some(&handshake.sid)).await?;
     let (mut sink, mut stream) = ws.split();
     shared.record(EventKind::Send, "2probe");
-    sink.send(Message::Text("2probe".into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    sink.send(Message::Text("2probe".into()))
+        .await
+        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
     match stream.next().await {
-        Some(Ok(Message::Text(text))) if text.as_str() == "3probe" => shared.record(EventKind::Recv, "3probe"),
+        Some(Ok(Message::Text(text))) if text.as_str() == "3probe" => {
+            shared.record(EventKind::Recv, "3probe")
+        }
         other => {
             let violation = ProtocolViolation {
                 bytes: format!("{other:?}").into_bytes(),
@@ -594,7 +720,10 @@ async fn upgrade(
     // The server must end the pending poll with a noop; give it the handshake
     // bound, then proceed without it (and say so).
     let mut poller = poller;
-    if tokio::time::timeout(endpoint.limits.handshake_timeout, &mut poller).await.is_err() {
+    if tokio::time::timeout(endpoint.limits.handshake_timeout, &mut poller)
+        .await
+        .is_err()
+    {
         poller.abort();
         shared.violation(ProtocolViolation {
             bytes: Vec::new(),
@@ -602,7 +731,9 @@ async fn upgrade(
         });
     }
     shared.record(EventKind::Send, "5");
-    sink.send(Message::Text("5".into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    sink.send(Message::Text("5".into()))
+        .await
+        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
     shared.record(EventKind::Session, "upgraded to websocket");
     let reader = tokio::task::spawn_local(read_websocket(stream, events, shared.clone()));
     Ok((Wire::WebSocket(sink), reader))
@@ -665,7 +796,12 @@ async fn drive(
 }
 
 /// Reacts to one packet from the server; `Some(reason)` ends the session.
-async fn handle_packet(shared: &Shared, wire: &mut Wire, assembler: &mut BinaryAssembler, packet: EioPacket) -> Option<String> {
+async fn handle_packet(
+    shared: &Shared,
+    wire: &mut Wire,
+    assembler: &mut BinaryAssembler,
+    packet: EioPacket,
+) -> Option<String> {
     let assembled = match packet {
         EioPacket::Ping { probe: false } => {
             if shared.answer_pings.get() {
@@ -681,7 +817,10 @@ async fn handle_packet(shared: &Shared, wire: &mut Wire, assembler: &mut BinaryA
         EioPacket::Close => return Some("closed by the server".into()),
         EioPacket::Message(text) => assembler.push_text(&text),
         EioPacket::Binary(bytes) => assembler.push_binary(bytes),
-        unexpected @ (EioPacket::Open(_) | EioPacket::Ping { probe: true } | EioPacket::Pong { .. } | EioPacket::Upgrade) => {
+        unexpected @ (EioPacket::Open(_)
+        | EioPacket::Ping { probe: true }
+        | EioPacket::Pong { .. }
+        | EioPacket::Upgrade) => {
             shared.violation(ProtocolViolation {
                 bytes: describe(&unexpected).into_bytes(),
                 reason: "packet not expected from a server in an open session".into(),
@@ -691,11 +830,19 @@ async fn handle_packet(shared: &Shared, wire: &mut Wire, assembler: &mut BinaryA
     };
     match assembled {
         Ok(Some(packet)) => {
-            if packet.kind == SioPacketKind::Connect {
-                if let Some(sid) = packet.data.as_ref().and_then(|d| d.get("sid")).and_then(|s| s.as_str()) {
-                    let alias = if packet.namespace == "/" { shared.actor.clone() } else { format!("{}{}", shared.actor, packet.namespace) };
-                    shared.recorder.alias(sid, &alias);
-                }
+            if packet.kind == SioPacketKind::Connect
+                && let Some(sid) = packet
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get("sid"))
+                    .and_then(|s| s.as_str())
+            {
+                let alias = if packet.namespace == "/" {
+                    shared.actor.clone()
+                } else {
+                    format!("{}{}", shared.actor, packet.namespace)
+                };
+                shared.recorder.alias(sid, &alias);
             }
             shared.deliver(packet);
         }

@@ -34,7 +34,10 @@ pub struct HttpConnection {
 
 impl HttpConnection {
     pub async fn open(connector: &Connector) -> Result<Self, ClientError> {
-        let stream = connector.connect().await.map_err(|e| ClientError::Connect(e.to_string()))?;
+        let stream = connector
+            .connect()
+            .await
+            .map_err(|e| ClientError::Connect(e.to_string()))?;
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| ClientError::Http(e.to_string()))?;
@@ -43,7 +46,11 @@ impl HttpConnection {
             // through the pending request, so nothing is lost here.
             let _ = connection.await;
         });
-        Ok(Self { sender, authority: connector.authority(), driver })
+        Ok(Self {
+            sender,
+            authority: connector.authority(),
+            driver,
+        })
     }
 
     /// Sends one request and reads at most `body_limit` bytes of the answer.
@@ -62,9 +69,18 @@ impl HttpConnection {
         if let Some(content_type) = content_type {
             builder = builder.header(hyper::header::CONTENT_TYPE, content_type);
         }
-        let request = builder.body(Full::new(body)).map_err(|e| ClientError::Http(e.to_string()))?;
-        self.sender.ready().await.map_err(|e| ClientError::Http(e.to_string()))?;
-        let response = self.sender.send_request(request).await.map_err(|e| ClientError::Http(e.to_string()))?;
+        let request = builder
+            .body(Full::new(body))
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        let response = self
+            .sender
+            .send_request(request)
+            .await
+            .map_err(|e| ClientError::Http(e.to_string()))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -76,7 +92,11 @@ impl HttpConnection {
             .await
             .map_err(|e| ClientError::Http(format!("reading the body: {e}")))?
             .to_bytes();
-        Ok(HttpResponse { status, content_type, body })
+        Ok(HttpResponse {
+            status,
+            content_type,
+            body,
+        })
     }
 }
 

@@ -52,19 +52,32 @@ impl Client {
     }
 
     fn session(&self) -> Result<&Session, String> {
-        self.session.as_ref().ok_or_else(|| "no session is open".to_owned())
+        self.session
+            .as_ref()
+            .ok_or_else(|| "no session is open".to_owned())
     }
 
     async fn run(&mut self, step: &Step) -> Result<(), String> {
         match step {
-            Step::Connect { transport, namespace, auth } => self.connect(*transport, namespace, auth.clone()).await,
+            Step::Connect {
+                transport,
+                namespace,
+                auth,
+            } => self.connect(*transport, namespace, auth.clone()).await,
             Step::Emit { event, args, ack } => self.emit(event, args.clone(), *ack).await,
-            Step::ExpectEvent { event, args, within_ms } => self.expect_event(event, args.as_ref(), *within_ms).await,
+            Step::ExpectEvent {
+                event,
+                args,
+                within_ms,
+            } => self.expect_event(event, args.as_ref(), *within_ms).await,
             Step::ExpectAck { args, within_ms } => self.expect_ack(args.as_ref(), *within_ms).await,
             Step::ExpectNoEvent { event, for_ms } => self.expect_no_event(event, *for_ms).await,
             Step::ExpectDisconnect { within_ms } => {
                 let session = self.session()?;
-                match session.wait_disconnected(&self.namespace, Duration::from_millis(*within_ms)).await {
+                match session
+                    .wait_disconnected(&self.namespace, Duration::from_millis(*within_ms))
+                    .await
+                {
                     Some(reason) => {
                         self.record(EventKind::Pass, format!("disconnected: {reason}"));
                         Ok(())
@@ -79,12 +92,18 @@ impl Client {
             Step::Join { room } => self.room_request("join", room).await,
             Step::Leave { room } => self.room_request("leave", room).await,
             Step::SendRaw { text } => {
-                let packet = crate::codec::EioPacket::decode_text(text).map_err(|v| format!("SendRaw text is not a packet: {v}"))?;
-                self.session()?.send(packet).await.map_err(|e| e.to_string())
+                let packet = crate::codec::EioPacket::decode_text(text)
+                    .map_err(|v| format!("SendRaw text is not a packet: {v}"))?;
+                self.session()?
+                    .send(packet)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             Step::Disconnect => {
                 let session = self.session()?;
-                let _ = session.send_sio(&SioPacket::disconnect(&self.namespace)).await;
+                let _ = session
+                    .send_sio(&SioPacket::disconnect(&self.namespace))
+                    .await;
                 session.close().await;
                 session.wait_closed(ANSWER_TIMEOUT).await;
                 self.session = None;
@@ -103,30 +122,53 @@ impl Client {
                 session.record(EventKind::Session, "stops answering pings");
                 Ok(())
             }
-            Step::Http { method, path, body, expect_status } => self.http(method, path, body.as_ref(), *expect_status).await,
+            Step::Http {
+                method,
+                path,
+                body,
+                expect_status,
+            } => self.http(method, path, body.as_ref(), *expect_status).await,
         }
     }
 
-    async fn connect(&mut self, transport: Transport, namespace: &str, auth: Option<Value>) -> Result<(), String> {
+    async fn connect(
+        &mut self,
+        transport: Transport,
+        namespace: &str,
+        auth: Option<Value>,
+    ) -> Result<(), String> {
         self.session = None;
         self.sessions_opened += 1;
         let alias = format!("{}#{}", self.name, self.sessions_opened);
-        let session = Session::open(&self.endpoint, transport, &alias, &self.recorder, self.origin)
-            .await
-            .map_err(|e| format!("could not open a session: {e}"))?;
+        let session = Session::open(
+            &self.endpoint,
+            transport,
+            &alias,
+            &self.recorder,
+            self.origin,
+        )
+        .await
+        .map_err(|e| format!("could not open a session: {e}"))?;
         self.namespace = namespace.to_owned();
         self.next_ack_id = 0;
         self.awaited_ack = None;
-        session.send_sio(&SioPacket::connect(namespace, auth)).await.map_err(|e| e.to_string())?;
+        session
+            .send_sio(&SioPacket::connect(namespace, auth))
+            .await
+            .map_err(|e| e.to_string())?;
         let answer = session
             .take(ANSWER_TIMEOUT, |p| {
-                p.namespace == namespace && matches!(p.kind, SioPacketKind::Connect | SioPacketKind::ConnectError)
+                p.namespace == namespace
+                    && matches!(p.kind, SioPacketKind::Connect | SioPacketKind::ConnectError)
             })
             .await;
         self.session = Some(session);
         match answer {
             Ok(packet) if packet.kind == SioPacketKind::Connect => Ok(()),
-            Ok(packet) => Err(format!("connect refused: {}", packet.data.unwrap_or(Value::Null))),
+            Ok(packet) => Err(format!(
+                "connect refused: {}",
+                packet.data.unwrap_or(Value::Null)
+            )),
             Err(why) => Err(format!("no CONNECT answer for {namespace}: {why}")),
         }
     }
@@ -139,10 +181,18 @@ impl Client {
         });
         self.awaited_ack = ack_id.or(self.awaited_ack);
         let packet = SioPacket::event(&self.namespace, event, args, ack_id);
-        self.session()?.send_sio(&packet).await.map_err(|e| e.to_string())
+        self.session()?
+            .send_sio(&packet)
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    async fn expect_event(&mut self, event: &str, args: Option<&Vec<Value>>, within_ms: u64) -> Result<(), String> {
+    async fn expect_event(
+        &mut self,
+        event: &str,
+        args: Option<&Vec<Value>>,
+        within_ms: u64,
+    ) -> Result<(), String> {
         let namespace = self.namespace.clone();
         let session = self.session()?;
         let found = session
@@ -152,43 +202,65 @@ impl Client {
             .await;
         match found {
             Ok(packet) => {
-                session.record(EventKind::Pass, format!("got {event:?} {}", Value::Array(packet.args())));
+                session.record(
+                    EventKind::Pass,
+                    format!("got {event:?} {}", Value::Array(packet.args())),
+                );
                 Ok(())
             }
             Err(why) => Err(format!(
                 "expected {event:?}{} within {within_ms} ms: {why}; unconsumed: {}",
-                args.map(|a| format!(" {}", Value::Array(a.clone()))).unwrap_or_default(),
+                args.map(|a| format!(" {}", Value::Array(a.clone())))
+                    .unwrap_or_default(),
                 session.inbox_summary(5)
             )),
         }
     }
 
-    async fn expect_ack(&mut self, args: Option<&Vec<Value>>, within_ms: u64) -> Result<(), String> {
+    async fn expect_ack(
+        &mut self,
+        args: Option<&Vec<Value>>,
+        within_ms: u64,
+    ) -> Result<(), String> {
         let ack_id = self.awaited_ack.ok_or("no emit asked for an ack")?;
         let namespace = self.namespace.clone();
         let session = self.session()?;
         let found = session
             .take(Duration::from_millis(within_ms), |p| {
-                matches!(p.kind, SioPacketKind::Ack | SioPacketKind::BinaryAck) && p.namespace == namespace && p.ack_id == Some(ack_id)
+                matches!(p.kind, SioPacketKind::Ack | SioPacketKind::BinaryAck)
+                    && p.namespace == namespace
+                    && p.ack_id == Some(ack_id)
             })
             .await
             .map_err(|why| format!("expected the ack of #{ack_id} within {within_ms} ms: {why}"))?;
         let got = found.args();
-        if let Some(expected) = args {
-            if &got != expected {
-                return Err(format!("ack #{ack_id} carried {} instead of {}", Value::Array(got), Value::Array(expected.clone())));
-            }
+        if let Some(expected) = args.filter(|expected| **expected != got) {
+            return Err(format!(
+                "ack #{ack_id} carried {} instead of {}",
+                Value::Array(got),
+                Value::Array(expected.clone())
+            ));
         }
-        session.record(EventKind::Pass, format!("ack #{ack_id} {}", Value::Array(got)));
+        session.record(
+            EventKind::Pass,
+            format!("ack #{ack_id} {}", Value::Array(got)),
+        );
         Ok(())
     }
 
     async fn expect_no_event(&mut self, event: &str, for_ms: u64) -> Result<(), String> {
         let namespace = self.namespace.clone();
         let session = self.session()?;
-        let arrived = session.take(Duration::from_millis(for_ms), |p| is_event(p, &namespace, event)).await;
+        let arrived = session
+            .take(Duration::from_millis(for_ms), |p| {
+                is_event(p, &namespace, event)
+            })
+            .await;
         match arrived {
-            Ok(packet) => Err(format!("unexpected {event:?} {}", Value::Array(packet.args()))),
+            Ok(packet) => Err(format!(
+                "unexpected {event:?} {}",
+                Value::Array(packet.args())
+            )),
             Err(_) => {
                 session.record(EventKind::Pass, format!("no {event:?} for {for_ms} ms"));
                 Ok(())
@@ -198,36 +270,71 @@ impl Client {
 
     async fn room_request(&mut self, request: &str, room: &str) -> Result<(), String> {
         self.emit(request, vec![Value::from(room)], true).await?;
-        self.expect_ack(None, ANSWER_TIMEOUT.as_millis() as u64).await
+        self.expect_ack(None, ANSWER_TIMEOUT.as_millis() as u64)
+            .await
     }
 
-    async fn http(&mut self, method: &str, path: &str, body: Option<&Value>, expect_status: Option<u16>) -> Result<(), String> {
-        let mut connection = HttpConnection::open(&self.endpoint.connector).await.map_err(|e| e.to_string())?;
+    async fn http(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        expect_status: Option<u16>,
+    ) -> Result<(), String> {
+        let mut connection = HttpConnection::open(&self.endpoint.connector)
+            .await
+            .map_err(|e| e.to_string())?;
         let (content_type, bytes) = match body {
             Some(body) => (Some("application/json"), Bytes::from(body.to_string())),
             None => (None, Bytes::new()),
         };
-        self.record(EventKind::Http, format!("{method} {path}{}", body.map(|b| format!(" {b}")).unwrap_or_default()));
-        let response = tokio::time::timeout(ANSWER_TIMEOUT, connection.request(method, path, content_type, bytes, HTTP_BODY_LIMIT))
-            .await
-            .map_err(|_| format!("{method} {path}: no answer within {} ms", ANSWER_TIMEOUT.as_millis()))?
-            .map_err(|e| e.to_string())?;
-        self.record(EventKind::Http, format!("{} {}", response.status, response.body_text()));
+        self.record(
+            EventKind::Http,
+            format!(
+                "{method} {path}{}",
+                body.map(|b| format!(" {b}")).unwrap_or_default()
+            ),
+        );
+        let response = tokio::time::timeout(
+            ANSWER_TIMEOUT,
+            connection.request(method, path, content_type, bytes, HTTP_BODY_LIMIT),
+        )
+        .await
+        .map_err(|_| {
+            format!(
+                "{method} {path}: no answer within {} ms",
+                ANSWER_TIMEOUT.as_millis()
+            )
+        })?
+        .map_err(|e| e.to_string())?;
+        self.record(
+            EventKind::Http,
+            format!("{} {}", response.status, response.body_text()),
+        );
         match expect_status {
-            Some(expected) if expected != response.status => Err(format!("{method} {path} answered {} instead of {expected}", response.status)),
+            Some(expected) if expected != response.status => Err(format!(
+                "{method} {path} answered {} instead of {expected}",
+                response.status
+            )),
             _ => Ok(()),
         }
     }
 }
 
 fn is_event(packet: &SioPacket, namespace: &str, event: &str) -> bool {
-    matches!(packet.kind, SioPacketKind::Event | SioPacketKind::BinaryEvent)
-        && packet.namespace == namespace
+    matches!(
+        packet.kind,
+        SioPacketKind::Event | SioPacketKind::BinaryEvent
+    ) && packet.namespace == namespace
         && packet.event_name() == Some(event)
 }
 
 /// Runs `script` against `endpoint` until its last step or its first failure.
-pub async fn run_script(script: ClientScript, endpoint: Endpoint, recorder: Recorder) -> ClientOutcome {
+pub async fn run_script(
+    script: ClientScript,
+    endpoint: Endpoint,
+    recorder: Recorder,
+) -> ClientOutcome {
     let mut client = Client {
         name: script.name.clone(),
         endpoint,
@@ -242,8 +349,14 @@ pub async fn run_script(script: ClientScript, endpoint: Endpoint, recorder: Reco
     for step in &script.steps {
         if let Err(failure) = client.run(step).await {
             client.record(EventKind::Fail, failure.clone());
-            return ClientOutcome { client: script.name, failure: Some(failure) };
+            return ClientOutcome {
+                client: script.name,
+                failure: Some(failure),
+            };
         }
     }
-    ClientOutcome { client: script.name, failure: None }
+    ClientOutcome {
+        client: script.name,
+        failure: None,
+    }
 }

@@ -13,7 +13,10 @@ pub const PING_TIMEOUT: Duration = Duration::from_millis(500);
 /// `echo` acks its argument; `shout` reaches every other socket; `kick`
 /// makes the server end the session.
 pub fn echo_app() -> axum::Router {
-    let (layer, io) = SocketIo::builder().ping_interval(PING_INTERVAL).ping_timeout(PING_TIMEOUT).build_layer();
+    let (layer, io) = SocketIo::builder()
+        .ping_interval(PING_INTERVAL)
+        .ping_timeout(PING_TIMEOUT)
+        .build_layer();
     io.ns("/", async |socket: SocketRef| {
         tracing::info!(sid = %socket.id, "connect");
         socket.on("echo", async |Data::<Value>(data), ack: AckSender| {
@@ -25,9 +28,11 @@ pub fn echo_app() -> axum::Router {
         socket.on("kick", async |socket: SocketRef| {
             socket.disconnect().ok();
         });
-        socket.on_disconnect(async |socket: SocketRef, reason: socketioxide::socket::DisconnectReason| {
-            tracing::info!(sid = %socket.id, ?reason, "disconnect");
-        });
+        socket.on_disconnect(
+            async |socket: SocketRef, reason: socketioxide::socket::DisconnectReason| {
+                tracing::info!(sid = %socket.id, ?reason, "disconnect");
+            },
+        );
     });
     axum::Router::new().layer(layer)
 }

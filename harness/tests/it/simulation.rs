@@ -2,7 +2,9 @@
 //! simulated time, over every transport, with faults.
 
 use serde_json::json;
-use siosim_harness::{ClientScript, Direction, EventKind, Fault, Scenario, Simulation, Step, Transport};
+use siosim_harness::{
+    ClientScript, Direction, EventKind, Fault, Scenario, Simulation, Step, Transport,
+};
 
 use crate::echo_app::echo_app;
 
@@ -32,9 +34,20 @@ fn echo_and_broadcast_work_over_every_transport() {
     for transport in Transport::ALL {
         let reports = Simulation::new(echo_round_trip(transport), echo_app).assert_passes();
         let trace = &reports[0].trace;
-        assert!(trace.of_client("alice").any(|e| e.kind == EventKind::Send && e.text.starts_with("420[\"echo\"")), "{trace}");
+        assert!(
+            trace
+                .of_client("alice")
+                .any(|e| e.kind == EventKind::Send && e.text.starts_with("420[\"echo\"")),
+            "{trace}"
+        );
         if transport == Transport::Upgrade {
-            assert!(trace.events.iter().any(|e| e.text == "upgraded to websocket"), "{trace}");
+            assert!(
+                trace
+                    .events
+                    .iter()
+                    .any(|e| e.text == "upgraded to websocket"),
+                "{trace}"
+            );
         }
     }
 }
@@ -44,14 +57,20 @@ fn sids_are_aliased_and_server_logs_are_captured() {
     let report = Simulation::new(echo_round_trip(Transport::Websocket), echo_app).run(3);
     let text = report.trace.to_string();
     assert!(text.contains("server    log   INFO"), "{text}");
-    assert!(text.contains("sid=alice#1"), "server logs name the socket by alias:\n{text}");
+    assert!(
+        text.contains("sid=alice#1"),
+        "server logs name the socket by alias:\n{text}"
+    );
     // socketioxide gives the socket its engine session's id, so both read alice#1.
     assert!(text.contains(r#"0{"sid":"alice#1""#), "{text}");
 }
 
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_other_seeds_differ() {
-    let simulation = Simulation::new(echo_round_trip(Transport::Upgrade).latency_ms(0, 50), echo_app);
+    let simulation = Simulation::new(
+        echo_round_trip(Transport::Upgrade).latency_ms(0, 50),
+        echo_app,
+    );
     let first = simulation.assert_deterministic(11);
     let other = simulation.run(12);
     assert_ne!(first.trace.to_string(), other.trace.to_string());
@@ -67,7 +86,10 @@ fn a_failed_expectation_fails_the_run_and_names_the_client() {
     );
     let report = Simulation::new(scenario, echo_app).run(1);
     assert!(!report.passed());
-    assert_eq!(report.failures, vec!["alice: ack #0 carried [1] instead of [2]".to_owned()]);
+    assert_eq!(
+        report.failures,
+        vec!["alice: ack #0 carried [1] instead of [2]".to_owned()]
+    );
 }
 
 #[test]
@@ -80,7 +102,10 @@ fn a_silent_client_is_timed_out_by_the_server_heartbeat() {
     );
     let report = Simulation::new(scenario, echo_app).assert_deterministic(5);
     assert!(report.passed(), "{report}");
-    assert!(report.trace.to_string().contains("reason=HeartbeatTimeout"), "{report}");
+    assert!(
+        report.trace.to_string().contains("reason=HeartbeatTimeout"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -93,24 +118,61 @@ fn a_partition_that_loses_a_segment_is_shown_to_have_fired() {
                 .emit("shout", vec![json!("lost")])
                 .step(Step::ExpectDisconnect { within_ms: 10_000 }),
         )
-        .fault(500, Fault::Partition { client: "alice".into(), direction: Direction::Both })
+        .fault(
+            500,
+            Fault::Partition {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        )
         // Before the client's heartbeat watchdog (1.5 s) gives up on the link.
-        .fault(1_200, Fault::Repair { client: "alice".into(), direction: Direction::Both });
+        .fault(
+            1_200,
+            Fault::Repair {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        );
     let report = Simulation::new(scenario, echo_app).run(1);
     assert!(report.passed(), "{report}");
-    let repair = report.trace.of_kind(EventKind::Fault).find(|e| e.text.starts_with("repair")).expect("a repair line");
+    let repair = report
+        .trace
+        .of_kind(EventKind::Fault)
+        .find(|e| e.text.starts_with("repair"))
+        .expect("a repair line");
     assert!(!repair.text.contains("(0 segments"), "{repair}");
 }
 
 #[test]
 fn a_fault_that_never_fires_is_a_failure() {
     let scenario = Scenario::new("idle partition")
-        .client(ClientScript::new("alice").connect(Transport::Websocket).wait_ms(300).disconnect())
+        .client(
+            ClientScript::new("alice")
+                .connect(Transport::Websocket)
+                .wait_ms(300)
+                .disconnect(),
+        )
         .client(ClientScript::new("bob").wait_ms(2_000))
-        .fault(1_000, Fault::Partition { client: "alice".into(), direction: Direction::Both })
-        .fault(1_500, Fault::Repair { client: "alice".into(), direction: Direction::Both });
+        .fault(
+            1_000,
+            Fault::Partition {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        )
+        .fault(
+            1_500,
+            Fault::Repair {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        );
     let report = Simulation::new(scenario, echo_app).run(1);
-    assert_eq!(report.failures, vec!["fault never fired: partition alice".to_owned()], "{report}");
+    assert_eq!(
+        report.failures,
+        vec!["fault never fired: partition alice".to_owned()],
+        "{report}"
+    );
 }
 
 #[test]
@@ -123,7 +185,13 @@ fn a_server_side_disconnect_ends_the_session() {
     );
     let report = Simulation::new(scenario, echo_app).run(1);
     assert!(report.passed(), "{report}");
-    assert!(report.trace.to_string().contains("reason=ServerNSDisconnect"), "{report}");
+    assert!(
+        report
+            .trace
+            .to_string()
+            .contains("reason=ServerNSDisconnect"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -141,14 +209,30 @@ fn a_bounced_server_restarts_fresh_and_clients_reconnect() {
         .fault(1_000, Fault::Bounce);
     let report = Simulation::new(scenario, echo_app).run(1);
     assert!(report.passed(), "{report}");
-    assert!(report.trace.of_client("alice").any(|e| e.actor == "alice#2"), "{report}");
+    assert!(
+        report
+            .trace
+            .of_client("alice")
+            .any(|e| e.actor == "alice#2"),
+        "{report}"
+    );
 }
 
 #[test]
 fn scenarios_round_trip_through_json() {
     let scenario = echo_round_trip(Transport::Upgrade)
-        .fault(10, Fault::Hold { client: "alice".into() })
-        .fault(20, Fault::Release { client: "alice".into() });
+        .fault(
+            10,
+            Fault::Hold {
+                client: "alice".into(),
+            },
+        )
+        .fault(
+            20,
+            Fault::Release {
+                client: "alice".into(),
+            },
+        );
     let json = scenario.to_json();
     assert_eq!(Scenario::from_json(&json).unwrap(), scenario);
     assert!(Scenario::from_json(r#"{"name":"x","clients":[],"surprise":1}"#).is_err());

@@ -1,0 +1,6 @@
+//! The one integration-test binary of the harness.
+
+mod codec_crosscheck;
+mod echo_app;
+mod simulation;
+mod tidy;
