@@ -46,9 +46,10 @@ pub fn app(config: &Config) -> Router {
 
 /// Serves a fresh seed app on `listener` until `shutdown` resolves, then
 /// stops accepting, closes every Socket.IO client's transport (the official
-/// client reports "transport close" and, by default, tries to reconnect, as
-/// it would after a restarted host), closes the plain WebSockets and waits
-/// for in-flight HTTP requests to finish.
+/// client reports "transport close", or "transport error" for a long-polling
+/// client with no request pending, and by default tries to reconnect, as it
+/// would after a restarted host), closes the plain WebSockets and waits for
+/// in-flight HTTP requests to finish.
 pub async fn serve<L>(
     listener: L,
     config: &Config,
