@@ -8,7 +8,7 @@
 //! * [`serve`] runs it on any [`axum::serve::Listener`] until shut down.
 //!
 //! The wire contract (events, payloads, recipients, REST routes) is in
-//! `server/CONTRACT.md`.
+//! README.md, under "The seed-app contract".
 
 mod chat;
 mod config;
