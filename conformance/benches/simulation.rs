@@ -46,7 +46,9 @@ fn seeds(n: u64) {
             }
         });
         let rate = n as f64 / started.elapsed().as_secs_f64();
-        println!("seeds: counter (3 clients, mixed), {n} seeds, {workers} worker(s): {rate:.0} seeds/s");
+        println!(
+            "seeds: counter (3 clients, mixed), {n} seeds, {workers} worker(s): {rate:.0} seeds/s"
+        );
         rates.push(rate);
     }
     println!("seeds: 2 workers / 1 worker = {:.2}x", rates[1] / rates[0]);
@@ -88,7 +90,11 @@ fn scale(n: usize) {
     let started = Instant::now();
     let report = reference(scenario).run(1);
     let wall = started.elapsed();
-    assert!(report.passed(), "{:?}", &report.failures[..report.failures.len().min(5)]);
+    assert!(
+        report.passed(),
+        "{:?}",
+        &report.failures[..report.failures.len().min(5)]
+    );
     println!(
         "scale: {n} clients connect and count: {:.2} s wall, {} trace lines, peak RSS {:.0} MiB",
         wall.as_secs_f64(),
@@ -106,7 +112,9 @@ fn storm(n: usize) {
             ClientScript::new(format!("c{i}"))
                 .wait_ms((i % 1000) as u64)
                 .connect(Transport::Websocket)
-                .step(Step::Wait { ms: 2_000 - (i % 1000) as u64 })
+                .step(Step::Wait {
+                    ms: 2_000 - (i % 1000) as u64,
+                })
                 .emit("chat message", vec![message.clone()])
                 .expect_event("chat message", Some(vec![message]), 60_000)
                 .wait_ms(5_000)
@@ -116,8 +124,17 @@ fn storm(n: usize) {
     let started = Instant::now();
     let report = reference(scenario).run(1);
     let wall = started.elapsed();
-    assert!(report.passed(), "{:?}", &report.failures[..report.failures.len().min(5)]);
-    let received = report.trace.events.iter().filter(|e| e.text.starts_with("42[\"chat message\"")).count();
+    assert!(
+        report.passed(),
+        "{:?}",
+        &report.failures[..report.failures.len().min(5)]
+    );
+    let received = report
+        .trace
+        .events
+        .iter()
+        .filter(|e| e.text.starts_with("42[\"chat message\""))
+        .count();
     println!(
         "storm: {n} clients x 1 chat message = {received} deliveries: {:.2} s wall, peak RSS {:.0} MiB",
         wall.as_secs_f64(),
@@ -126,7 +143,10 @@ fn storm(n: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let number = |default: u64| args.get(1).and_then(|n| n.parse().ok()).unwrap_or(default);
     let started = Instant::now();
     match args.first().map(String::as_str) {
@@ -140,5 +160,8 @@ fn main() {
             scale(100);
         }
     }
-    eprintln!("(bench finished in {:.1} s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "(bench finished in {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
 }
