@@ -2,5 +2,6 @@
 
 mod codec_crosscheck;
 mod echo_app;
+mod real_network;
 mod simulation;
 mod tidy;
