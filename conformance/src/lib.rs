@@ -1,4 +1,23 @@
 //! siosim's top layer: the built-in scenarios for the reference server, and
-//! (soon) the conformance suite. The `siosim` command line sits on this.
+//! the conformance suite: cases that run one body against an in-process
+//! server in simulation or against any live server over TCP. The `siosim`
+//! command line sits on this.
 
+mod case;
+pub mod cases;
+pub mod check;
+pub mod expectations;
+mod probe;
+mod raw_websocket;
+pub mod report;
+pub mod runner;
 pub mod scenarios;
+mod target;
+mod verdict;
+
+pub use case::{Case, CaseError, CaseFuture, CaseOutcome, Clause, Profile, Severity, Spec};
+pub use probe::Probe;
+pub use raw_websocket::{Frame, RawWebSocket, Refusal};
+pub use runner::{CaseReport, RunOptions, SuiteReport, Tally};
+pub use target::{SimServer, Target, TargetSummary};
+pub use verdict::Verdict;

@@ -1,4 +1,5 @@
-//! `siosim`: serve the reference server, run simulated scenarios.
+//! `siosim`: check a server's conformance, serve the reference server, run
+//! simulated scenarios.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the conformance suite: against the reference server in simulation
+    /// (no arguments), or against a live server (`--url`). Exits 0 iff no
+    /// MUST case FAILED.
+    Check(siosim::check::CheckArgs),
     /// Serve the reference counter + chat + REST server on real TCP.
     Serve {
         #[command(flatten)]
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Check(args) => siosim::check::check(args),
         Command::Serve { config } => serve(config),
         Command::Run {
             scenario,

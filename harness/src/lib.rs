@@ -19,6 +19,7 @@
 //! ```
 
 pub mod client;
+mod client_run;
 pub mod codec;
 pub mod entropy;
 mod host_log;
@@ -29,6 +30,7 @@ mod seeds;
 mod simulation;
 pub mod trace;
 
+pub use client_run::{CLIENT_HOST, ClientRun, ClientRunReport, app_factory};
 pub use listener::SimListener;
 pub use report::Report;
 pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};

@@ -12,7 +12,7 @@ use crate::entropy;
 use crate::host_log;
 use crate::listener::SimListener;
 use crate::report::Report;
-use crate::scenario::{ClientScript, Direction, Fault, Scenario};
+use crate::scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario};
 use crate::trace::{EventKind, Recorder};
 
 /// The simulated host the server under test runs on.
@@ -91,40 +91,20 @@ impl Simulation {
     }
 
     fn run_on_this_thread(&self, seed: u64) -> Report {
-        entropy::seed_this_thread(seed ^ ENTROPY_SALT, EPOCH_SINCE_UNIX);
+        seed_entropy(seed);
         let recorder = Recorder::new();
         let capture = host_log::capture(recorder.clone(), SERVER_HOST);
         let scenario = &self.scenario;
-        let network = &scenario.network;
         let duration = Duration::from_millis(scenario.duration_ms);
-        let mut builder = turmoil::Builder::new();
-        builder
-            .rng_seed(seed)
-            .epoch(UNIX_EPOCH + EPOCH_SINCE_UNIX)
-            .simulation_duration(duration + DURATION_GRACE)
-            .tick_duration(Duration::from_millis(1))
-            .min_message_latency(Duration::from_millis(network.latency_ms_min))
-            .max_message_latency(Duration::from_millis(
-                network.latency_ms_max.max(network.latency_ms_min),
-            ))
-            .fail_rate(network.fail_rate)
-            .repair_rate(network.repair_rate)
+        let mut sim = world(
+            seed,
+            &scenario.network,
+            duration,
             // Each TCP socket's queue and the listener's backlog: every client
             // may open its connections in the same tick.
-            .tcp_capacity((scenario.clients.len() * 4).max(64));
-        if network.random_host_order {
-            builder.enable_random_order();
-        }
-        let mut sim = builder.build();
-
-        let app = self.app.clone();
-        sim.host(SERVER_HOST, move || {
-            let router = app();
-            async move {
-                axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
-                Ok(())
-            }
-        });
+            (scenario.clients.len() * 4).max(64),
+            self.app.clone(),
+        );
 
         let endpoint = Endpoint {
             connector: Connector::Sim {
@@ -206,6 +186,47 @@ impl Simulation {
             elapsed,
         )
     }
+}
+
+/// A turmoil world seeded by `seed` with `app` serving on [`SERVER_HOST`];
+/// the caller adds the clients. The thread's entropy must already be seeded.
+pub(crate) fn world(
+    seed: u64,
+    network: &NetworkOptions,
+    duration: Duration,
+    tcp_capacity: usize,
+    app: AppFactory,
+) -> turmoil::Sim<'static> {
+    let mut builder = turmoil::Builder::new();
+    builder
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + EPOCH_SINCE_UNIX)
+        .simulation_duration(duration + DURATION_GRACE)
+        .tick_duration(Duration::from_millis(1))
+        .min_message_latency(Duration::from_millis(network.latency_ms_min))
+        .max_message_latency(Duration::from_millis(
+            network.latency_ms_max.max(network.latency_ms_min),
+        ))
+        .fail_rate(network.fail_rate)
+        .repair_rate(network.repair_rate)
+        .tcp_capacity(tcp_capacity);
+    if network.random_host_order {
+        builder.enable_random_order();
+    }
+    let mut sim = builder.build();
+    sim.host(SERVER_HOST, move || {
+        let router = app();
+        async move {
+            axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
+            Ok(())
+        }
+    });
+    sim
+}
+
+/// Seeds this thread's entropy for a run of `seed`.
+pub(crate) fn seed_entropy(seed: u64) {
+    entropy::seed_this_thread(seed ^ ENTROPY_SALT, EPOCH_SINCE_UNIX);
 }
 
 /// Which simulated host each client runs on.

@@ -1,0 +1,310 @@
+//! What a case body holds: the way to the server under test, the case's own
+//! trace, and the deadline for every wait. The same probe API works in
+//! simulation and over real TCP, which is what lets one body serve both.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+use siosim_harness::EventKind;
+use siosim_harness::Transport;
+use siosim_harness::client::{Endpoint, HttpConnection, HttpResponse, Session};
+use siosim_harness::codec::{EioPacket, Handshake, SioPacket, SioPacketKind};
+use siosim_harness::trace::Recorder;
+use tokio::time::Instant;
+
+use crate::case::CaseError;
+use crate::raw_websocket::RawWebSocket;
+
+/// Largest HTTP body a probe reads: a hostile server's 100 MB answer is cut
+/// off here, with an error, instead of filling memory.
+pub const HTTP_BODY_LIMIT: usize = 1 << 20;
+
+/// The actor name of the probe's own trace lines (HTTP requests, raw frames).
+const ACTOR: &str = "probe";
+
+/// A case body's handle on the server under test. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Probe(Rc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    endpoint: Endpoint,
+    recorder: Recorder,
+    origin: Instant,
+    timeout: Duration,
+    simulated: bool,
+    sessions_opened: Cell<u32>,
+}
+
+impl Probe {
+    pub(crate) fn new(
+        endpoint: Endpoint,
+        recorder: Recorder,
+        timeout: Duration,
+        simulated: bool,
+    ) -> Self {
+        Self(Rc::new(Inner {
+            endpoint,
+            recorder,
+            origin: Instant::now(),
+            timeout,
+            simulated,
+            sessions_opened: Cell::new(0),
+        }))
+    }
+
+    /// The longest any single wait may take. Waits that the protocol bounds
+    /// (a ping, a ping timeout) add the server's own timings from its
+    /// handshake to this margin.
+    pub fn timeout(&self) -> Duration {
+        self.0.timeout
+    }
+
+    /// Whether the server runs in siosim's simulated network (so faults can
+    /// be injected and time is simulated).
+    pub fn in_simulation(&self) -> bool {
+        self.0.simulated
+    }
+
+    /// `Err(NotApplicable)` unless the target is simulated.
+    pub fn require_simulation(&self, why: &str) -> Result<(), CaseError> {
+        if self.in_simulation() {
+            Ok(())
+        } else {
+            Err(CaseError::NotApplicable(format!(
+                "needs the simulated network: {why}"
+            )))
+        }
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.0.endpoint
+    }
+
+    /// The Socket.IO path, e.g. `/socket.io`.
+    pub fn socketio_path(&self) -> &str {
+        self.0.endpoint.path.trim_end_matches('/')
+    }
+
+    /// `{path}/?{query}`: an Engine.IO request target.
+    pub fn engine_target(&self, query: &str) -> String {
+        format!("{}/?{query}", self.socketio_path())
+    }
+
+    pub fn recorder(&self) -> &Recorder {
+        &self.0.recorder
+    }
+
+    fn now(&self) -> Duration {
+        turmoil::sim_elapsed().unwrap_or_else(|| self.0.origin.elapsed())
+    }
+
+    /// Adds a line to the case's trace, as the probe.
+    pub fn note(&self, kind: EventKind, text: impl Into<String>) {
+        self.0.recorder.record(self.now(), ACTOR, kind, text);
+    }
+
+    /// One HTTP request on a fresh connection, bounded by [`Probe::timeout`]
+    /// and [`HTTP_BODY_LIMIT`].
+    pub async fn http(
+        &self,
+        method: &str,
+        target: &str,
+        content_type: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> Result<HttpResponse, CaseError> {
+        let body = body.into();
+        self.note(
+            EventKind::Http,
+            format!("{method} {target}{}", shown_body(&body)),
+        );
+        let request = async {
+            let mut connection = HttpConnection::open(&self.0.endpoint.connector).await?;
+            connection
+                .request(method, target, content_type, body, HTTP_BODY_LIMIT)
+                .await
+        };
+        let response = match tokio::time::timeout(self.timeout(), request).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => {
+                self.note(EventKind::Http, format!("-> error: {error}"));
+                return Err(CaseError::Broken(format!("{method} {target}: {error}")));
+            }
+            Err(_) => {
+                let why = format!(
+                    "{method} {target}: no answer within {} ms",
+                    self.timeout().as_millis()
+                );
+                self.note(EventKind::Http, format!("-> {why}"));
+                return Err(CaseError::Broken(why));
+            }
+        };
+        self.note(
+            EventKind::Http,
+            format!("-> {}{}", response.status, shown_body(&response.body)),
+        );
+        Ok(response)
+    }
+
+    /// `GET` shorthand.
+    pub async fn get(&self, target: &str) -> Result<HttpResponse, CaseError> {
+        self.http("GET", target, None, Bytes::new()).await
+    }
+
+    /// Opens an Engine.IO session over `transport` with siosim's client; the
+    /// session answers pings and watches the heartbeat by itself.
+    pub async fn session(&self, transport: Transport) -> Result<Session, CaseError> {
+        let number = self.0.sessions_opened.get() + 1;
+        self.0.sessions_opened.set(number);
+        let alias = format!("c{number}");
+        Session::open(
+            &self.0.endpoint,
+            transport,
+            &alias,
+            &self.0.recorder,
+            self.0.origin,
+        )
+        .await
+        .map_err(CaseError::from)
+    }
+
+    /// Opens a session and joins `namespace` with `auth`; returns the session
+    /// and the server's CONNECT packet (its `data` holds the socket's `sid`).
+    pub async fn socket(
+        &self,
+        transport: Transport,
+        namespace: &str,
+        auth: Option<Value>,
+    ) -> Result<(Session, SioPacket), CaseError> {
+        let session = self.session(transport).await?;
+        let connected = self.join(&session, namespace, auth).await?;
+        Ok((session, connected))
+    }
+
+    /// Sends CONNECT for `namespace` and waits for the server's CONNECT;
+    /// a CONNECT_ERROR or silence breaks the case.
+    pub async fn join(
+        &self,
+        session: &Session,
+        namespace: &str,
+        auth: Option<Value>,
+    ) -> Result<SioPacket, CaseError> {
+        session
+            .send_sio(&SioPacket::connect(namespace, auth))
+            .await?;
+        let answer = session
+            .take(self.timeout(), |p| {
+                p.namespace == namespace
+                    && matches!(p.kind, SioPacketKind::Connect | SioPacketKind::ConnectError)
+            })
+            .await
+            .map_err(|why| CaseError::Broken(format!("no answer to CONNECT {namespace}: {why}")))?;
+        match answer.kind {
+            SioPacketKind::Connect => Ok(answer),
+            _ => Err(CaseError::Broken(format!(
+                "CONNECT {namespace} refused: {}",
+                answer.encode().0
+            ))),
+        }
+    }
+
+    /// Waits for the next `event` on `namespace`; returns its arguments.
+    pub async fn event(
+        &self,
+        session: &Session,
+        namespace: &str,
+        event: &str,
+    ) -> Result<Vec<Value>, CaseError> {
+        let packet = session
+            .take(self.timeout(), |p| {
+                p.namespace == namespace && p.event_name() == Some(event)
+            })
+            .await
+            .map_err(|why| {
+                CaseError::Broken(format!(
+                    "no {event:?} event on {namespace}: {why}; unconsumed: {}",
+                    session.inbox_summary(8)
+                ))
+            })?;
+        Ok(packet.args())
+    }
+
+    /// Waits for the ack `ack_id` on `namespace`; returns the whole packet.
+    pub async fn ack(
+        &self,
+        session: &Session,
+        namespace: &str,
+        ack_id: u64,
+    ) -> Result<SioPacket, CaseError> {
+        session
+            .take(self.timeout(), |p| {
+                p.namespace == namespace
+                    && p.ack_id == Some(ack_id)
+                    && matches!(p.kind, SioPacketKind::Ack | SioPacketKind::BinaryAck)
+            })
+            .await
+            .map_err(|why| {
+                CaseError::Broken(format!(
+                    "no ack {ack_id} on {namespace}: {why}; unconsumed: {}",
+                    session.inbox_summary(8)
+                ))
+            })
+    }
+
+    /// Opens a plain WebSocket to `target` (path and query), bypassing
+    /// siosim's Engine.IO client, for cases about malformed traffic.
+    pub async fn raw_websocket(&self, target: &str) -> Result<RawWebSocket, CaseError> {
+        RawWebSocket::open(self.clone(), target).await
+    }
+
+    /// Opens a long-polling session by hand: `GET ?EIO=4&transport=polling`,
+    /// parsed strictly. Returns the handshake.
+    pub async fn polling_handshake(&self) -> Result<Handshake, CaseError> {
+        let response = self
+            .get(&self.engine_target("EIO=4&transport=polling"))
+            .await?;
+        if response.status != 200 {
+            broken_status("the polling handshake", &response)?;
+        }
+        match EioPacket::decode_text(&response.body_text()) {
+            Ok(EioPacket::Open(handshake)) => Ok(handshake),
+            Ok(other) => Err(CaseError::Broken(format!(
+                "the polling handshake answered {:?}, not an OPEN packet",
+                other.encode_text().unwrap_or_default()
+            ))),
+            Err(violation) => Err(CaseError::Broken(format!(
+                "the polling handshake is malformed: {violation}"
+            ))),
+        }
+    }
+}
+
+fn broken_status(what: &str, response: &HttpResponse) -> Result<(), CaseError> {
+    Err(CaseError::Broken(format!(
+        "{what} answered {} {:?}",
+        response.status,
+        truncated(&response.body_text(), 120)
+    )))
+}
+
+/// A body as shown in the trace: empty, or ` <text>` cut to a readable length.
+fn shown_body(body: &[u8]) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => format!(" {}", truncated(text, 200)),
+        Err(_) => format!(" <{} bytes of binary>", body.len()),
+    }
+}
+
+/// `text`, cut to `max` characters with an ellipsis.
+pub fn truncated(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}

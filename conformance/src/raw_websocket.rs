@@ -1,0 +1,239 @@
+//! A bare WebSocket to the server under test, below siosim's Engine.IO
+//! client: for cases that send what a correct client never would, or must
+//! see frames exactly as the server wrote them.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use siosim_harness::EventKind;
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::case::CaseError;
+use crate::probe::{Probe, truncated};
+use siosim_harness::client::Stream;
+
+/// Largest frame or message accepted: a hostile server's 100 MB frame is
+/// refused at its header, not buffered.
+pub const MAX_FRAME_BYTES: usize = 1 << 20;
+
+/// A frame the server sent, as the case sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    Text(String),
+    Binary(Bytes),
+}
+
+/// Why the WebSocket upgrade did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status the server answered instead of 101, if it answered.
+    pub status: Option<u16>,
+    pub reason: String,
+}
+
+/// An open bare WebSocket. It answers Engine.IO pings (`2` → `3`) by itself,
+/// so that a session the server closes is closed for the reason under test,
+/// not for a missed heartbeat.
+#[derive(Debug)]
+pub struct RawWebSocket {
+    probe: Probe,
+    socket: WebSocketStream<Stream>,
+    closed: Option<String>,
+}
+
+impl RawWebSocket {
+    /// Opens a WebSocket to `target`; a refused upgrade breaks the case.
+    pub async fn open(probe: Probe, target: &str) -> Result<RawWebSocket, CaseError> {
+        Self::try_open(probe, target).await?.map_err(|refusal| {
+            CaseError::Broken(format!("WebSocket upgrade refused: {}", refusal.reason))
+        })
+    }
+
+    /// Opens a WebSocket to `target`; `Ok(Err(_))` if the server refused the
+    /// upgrade (what cases about invalid handshakes hope for).
+    pub async fn try_open(
+        probe: Probe,
+        target: &str,
+    ) -> Result<Result<RawWebSocket, Refusal>, CaseError> {
+        probe.note(EventKind::Session, format!("raw websocket {target}"));
+        let connector = probe.endpoint().connector.clone();
+        let url = format!("ws://{}{target}", connector.authority());
+        let open = async {
+            let stream = connector
+                .connect()
+                .await
+                .map_err(|e| CaseError::Broken(format!("connect failed: {e}")))?;
+            let config = WebSocketConfig::default()
+                .read_buffer_size(4096)
+                .max_message_size(Some(MAX_FRAME_BYTES))
+                .max_frame_size(Some(MAX_FRAME_BYTES));
+            Ok::<_, CaseError>(
+                tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
+                    .await,
+            )
+        };
+        let opened = tokio::time::timeout(probe.timeout(), open)
+            .await
+            .map_err(|_| {
+                CaseError::Broken(format!(
+                    "WebSocket upgrade: no answer within {} ms",
+                    probe.timeout().as_millis()
+                ))
+            })??;
+        match opened {
+            Ok((socket, _response)) => {
+                probe.note(EventKind::Session, "-> 101 Switching Protocols");
+                Ok(Ok(RawWebSocket {
+                    probe,
+                    socket,
+                    closed: None,
+                }))
+            }
+            Err(tungstenite::Error::Http(response)) => {
+                let status = response.status().as_u16();
+                let body = response
+                    .body()
+                    .as_deref()
+                    .map(|b| truncated(&String::from_utf8_lossy(b), 120))
+                    .unwrap_or_default();
+                probe.note(EventKind::Session, format!("-> refused: {status} {body}"));
+                Ok(Err(Refusal {
+                    status: Some(status),
+                    reason: format!("{status} {body}"),
+                }))
+            }
+            Err(error) => {
+                probe.note(EventKind::Session, format!("-> refused: {error}"));
+                Ok(Err(Refusal {
+                    status: None,
+                    reason: error.to_string(),
+                }))
+            }
+        }
+    }
+
+    pub async fn send_text(&mut self, text: &str) -> Result<(), CaseError> {
+        self.probe.note(EventKind::Send, truncated(text, 200));
+        self.send(Message::text(text)).await
+    }
+
+    pub async fn send_binary(&mut self, bytes: &[u8]) -> Result<(), CaseError> {
+        self.probe
+            .note(EventKind::Send, format!("<binary {} bytes>", bytes.len()));
+        self.send(Message::binary(Bytes::copy_from_slice(bytes)))
+            .await
+    }
+
+    async fn send(&mut self, message: Message) -> Result<(), CaseError> {
+        match tokio::time::timeout(self.probe.timeout(), self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(CaseError::Broken(format!("sending failed: {error}"))),
+            Err(_) => Err(CaseError::Broken(format!(
+                "sending blocked for {} ms",
+                self.probe.timeout().as_millis()
+            ))),
+        }
+    }
+
+    /// Why the connection ended, once it has.
+    pub fn closed(&self) -> Option<&str> {
+        self.closed.as_deref()
+    }
+
+    /// The next data frame within `within`, answering pings on the way.
+    /// `Ok(None)`: nothing arrived in time. `Err`: the connection ended (the
+    /// reason is also kept in [`RawWebSocket::closed`]).
+    pub async fn next_within(&mut self, within: Duration) -> Result<Option<Frame>, CaseError> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(reason) = &self.closed {
+                return Err(CaseError::Broken(format!("the connection ended: {reason}")));
+            }
+            let message = match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return Ok(None),
+                Ok(None) => {
+                    self.end("end of stream".into());
+                    continue;
+                }
+                Ok(Some(Err(error))) => {
+                    self.end(format!("error: {error}"));
+                    continue;
+                }
+                Ok(Some(Ok(message))) => message,
+            };
+            match message {
+                Message::Text(text) => {
+                    let text = text.as_str().to_owned();
+                    self.probe.note(EventKind::Recv, truncated(&text, 200));
+                    if text == "2" {
+                        self.send_text("3").await?;
+                        continue;
+                    }
+                    return Ok(Some(Frame::Text(text)));
+                }
+                Message::Binary(bytes) => {
+                    self.probe
+                        .note(EventKind::Recv, format!("<binary {} bytes>", bytes.len()));
+                    return Ok(Some(Frame::Binary(bytes)));
+                }
+                Message::Close(frame) => {
+                    let reason = match frame {
+                        Some(frame) => format!("close frame {} {}", frame.code, frame.reason),
+                        None => "close frame".into(),
+                    };
+                    self.end(reason);
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            }
+        }
+    }
+
+    /// The next data frame within the probe's timeout; silence breaks the case.
+    pub async fn next(&mut self) -> Result<Frame, CaseError> {
+        let within = self.probe.timeout();
+        self.next_within(within)
+            .await?
+            .ok_or_else(|| CaseError::Broken(format!("no frame within {} ms", within.as_millis())))
+    }
+
+    /// The next text frame; a binary frame or silence breaks the case.
+    pub async fn next_text(&mut self) -> Result<String, CaseError> {
+        match self.next().await? {
+            Frame::Text(text) => Ok(text),
+            Frame::Binary(bytes) => Err(CaseError::Broken(format!(
+                "expected a text frame, got {} binary bytes",
+                bytes.len()
+            ))),
+        }
+    }
+
+    /// Waits up to `within` for the server to end the connection, ignoring
+    /// data frames; returns how it ended, or `None` if it stayed open.
+    pub async fn closed_within(&mut self, within: Duration) -> Option<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(reason) = &self.closed {
+                return Some(reason.clone());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            match self.next_within(left).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn end(&mut self, reason: String) {
+        self.probe
+            .note(EventKind::Session, format!("closed: {reason}"));
+        self.closed = Some(reason);
+    }
+}

@@ -1,0 +1,7 @@
+//! The suite's report, rendered for people (console, HTML) and for machines
+//! (JSON, JUnit XML).
+
+pub mod console;
+pub mod html;
+pub mod json;
+pub mod junit;

@@ -1,0 +1,227 @@
+//! Where the cases run: an in-process server in simulation, or any live
+//! server over real TCP. A case body cannot tell them apart except through
+//! [`Probe::in_simulation`](crate::Probe::in_simulation).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use siosim_harness::client::{Connector, Endpoint, SessionLimits};
+use siosim_harness::trace::Recorder;
+use siosim_harness::{AppFactory, ClientRun, Trace};
+
+use crate::case::{Case, CaseError, CaseOutcome};
+use crate::probe::Probe;
+
+/// Largest WebSocket message or polling body a case accepts from the server.
+const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// An in-process server for simulation.
+#[derive(Clone)]
+pub struct SimServer {
+    /// Shown in reports, e.g. `reference`.
+    pub name: String,
+    pub app: AppFactory,
+    /// Where it mounts Socket.IO.
+    pub path: String,
+}
+
+impl fmt::Debug for SimServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimServer")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// The server under test.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// `server` in siosim's simulated network; each case gets a fresh server
+    /// and a seed derived from `seed` and the case's name.
+    Sim { seed: u64, server: SimServer },
+    /// A live server at `url` (`http://host:port`), Socket.IO at `path`.
+    Url { url: String, path: String },
+}
+
+/// What a report says about the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum TargetSummary {
+    Sim {
+        seed: u64,
+        server: String,
+        path: String,
+    },
+    Url {
+        url: String,
+        path: String,
+    },
+}
+
+impl fmt::Display for TargetSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetSummary::Sim { seed, server, path } => {
+                write!(
+                    f,
+                    "{server} server in simulation (seed {seed}, path {path})"
+                )
+            }
+            TargetSummary::Url { url, path } => write!(f, "{url} (path {path})"),
+        }
+    }
+}
+
+/// One case's run: its outcome, its trace, how long it took (simulated time
+/// in simulation, real time over TCP).
+#[derive(Debug)]
+pub(crate) struct CaseRun {
+    pub outcome: CaseOutcome,
+    pub trace: Trace,
+    pub elapsed: Duration,
+}
+
+impl Target {
+    pub fn summary(&self) -> TargetSummary {
+        match self {
+            Target::Sim { seed, server } => TargetSummary::Sim {
+                seed: *seed,
+                server: server.name.clone(),
+                path: server.path.clone(),
+            },
+            Target::Url { url, path } => TargetSummary::Url {
+                url: url.clone(),
+                path: path.clone(),
+            },
+        }
+    }
+
+    /// The seed a case runs with in simulation: the suite's seed mixed with
+    /// the case's name, so adding a case leaves the others' runs unchanged.
+    pub fn case_seed(seed: u64, case: &Case) -> u64 {
+        // FNV-1a: stable across processes and Rust versions, unlike `Hash`.
+        let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+        for byte in case.name.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        seed ^ hash
+    }
+}
+
+fn limits(timeout: Duration) -> SessionLimits {
+    SessionLimits {
+        handshake_timeout: timeout,
+        max_message_bytes: MAX_MESSAGE_BYTES,
+        ..SessionLimits::default()
+    }
+}
+
+/// The longest a whole case may run: its waits are each bounded by
+/// `timeout`, plus the server's heartbeat for the cases that wait one out.
+pub(crate) fn case_deadline(timeout: Duration) -> Duration {
+    (timeout * 12).max(Duration::from_secs(60))
+}
+
+/// Runs one case in simulation, on a fresh thread.
+pub(crate) fn run_simulated(
+    seed: u64,
+    server: &SimServer,
+    case: Case,
+    timeout: Duration,
+) -> CaseRun {
+    let run = ClientRun::new(Arc::clone(&server.app))
+        .socketio_path(server.path.clone())
+        .duration(case_deadline(timeout));
+    let report = run.run(Target::case_seed(seed, &case), move |endpoint, recorder| {
+        let endpoint = Endpoint {
+            limits: limits(timeout),
+            ..endpoint
+        };
+        (case.body)(Probe::new(endpoint, recorder, timeout, true))
+    });
+    let outcome = report.output.unwrap_or_else(|| {
+        Err(CaseError::Broken(format!(
+            "the case did not finish: {}",
+            report.failures.join("; ")
+        )))
+    });
+    CaseRun {
+        outcome,
+        trace: report.trace,
+        elapsed: report.simulated,
+    }
+}
+
+/// A live server's address, resolved once.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveServer {
+    addr: SocketAddr,
+    path: String,
+}
+
+impl LiveServer {
+    /// Parses `http://host:port` and resolves the host, within `timeout`.
+    pub async fn resolve(url: &str, path: &str, timeout: Duration) -> Result<Self, String> {
+        let authority = url
+            .strip_prefix("http://")
+            .ok_or_else(|| format!("{url:?}: only http:// URLs are supported"))?
+            .trim_end_matches('/');
+        if authority.is_empty() || authority.contains('/') {
+            return Err(format!(
+                "{url:?}: give the server's root as http://HOST:PORT and the Socket.IO path with --path"
+            ));
+        }
+        let authority = if authority.contains(':') {
+            authority.to_owned()
+        } else {
+            format!("{authority}:80")
+        };
+        let lookup = tokio::net::lookup_host(authority.clone());
+        let addr = tokio::time::timeout(timeout, lookup)
+            .await
+            .map_err(|_| format!("resolving {authority} took over {} ms", timeout.as_millis()))?
+            .map_err(|e| format!("resolving {authority}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{authority} resolves to no address"))?;
+        if !path.starts_with('/') {
+            return Err(format!("--path {path:?} must start with '/'"));
+        }
+        Ok(Self {
+            addr,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Runs one case against the server, on the caller's LocalSet.
+    pub async fn run(&self, case: Case, timeout: Duration) -> CaseRun {
+        let recorder = Recorder::new();
+        let endpoint = Endpoint {
+            connector: Connector::Tcp {
+                addr: self.addr,
+                connect_timeout: timeout,
+            },
+            path: self.path.clone(),
+            limits: limits(timeout),
+        };
+        let started = tokio::time::Instant::now();
+        let probe = Probe::new(endpoint, recorder.clone(), timeout, false);
+        let deadline = case_deadline(timeout);
+        let outcome = match tokio::time::timeout(deadline, (case.body)(probe)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(CaseError::Broken(format!(
+                "the case did not finish within {} ms",
+                deadline.as_millis()
+            ))),
+        };
+        CaseRun {
+            outcome,
+            trace: recorder.finish(),
+            elapsed: started.elapsed(),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Runs one async client body (code, not a script) against a server app in
+//! simulation: the building block for checks that need more than the
+//! scripted steps, such as the conformance suite's cases.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::{Connector, Endpoint, SessionLimits};
+use crate::host_log;
+use crate::scenario::NetworkOptions;
+use crate::simulation::{AppFactory, SERVER_HOST, SERVER_PORT, seed_entropy, world};
+use crate::trace::{EventKind, Recorder, Trace};
+
+/// The simulated host the body runs on.
+pub const CLIENT_HOST: &str = "client";
+
+/// One client body bound to the server it runs against.
+#[derive(Clone)]
+pub struct ClientRun {
+    app: AppFactory,
+    socketio_path: String,
+    network: NetworkOptions,
+    duration: Duration,
+}
+
+impl std::fmt::Debug for ClientRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRun")
+            .field("socketio_path", &self.socketio_path)
+            .field("duration", &self.duration)
+            .finish()
+    }
+}
+
+/// What a [`ClientRun`] gave back.
+#[derive(Debug)]
+pub struct ClientRunReport<T> {
+    /// The body's result; `None` if the run ended first (a host failed or the
+    /// simulated time ran out; `failures` says which).
+    pub output: Option<T>,
+    pub trace: Trace,
+    pub failures: Vec<String>,
+    pub simulated: Duration,
+}
+
+impl ClientRun {
+    /// `app` builds the server under test (again after a restart).
+    pub fn new(app: AppFactory) -> Self {
+        Self {
+            app,
+            socketio_path: "/socket.io".into(),
+            network: NetworkOptions::default(),
+            duration: Duration::from_secs(300),
+        }
+    }
+
+    /// Where the server mounts Socket.IO (default `/socket.io`).
+    pub fn socketio_path(mut self, path: impl Into<String>) -> Self {
+        self.socketio_path = path.into();
+        self
+    }
+
+    /// Latency and the other network settings (default: [`NetworkOptions::default`]).
+    pub fn network(mut self, network: NetworkOptions) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The most simulated time the body may take (default 300 s).
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    /// Runs `body` on the client host, with `seed`, on a fresh OS thread.
+    /// `body` gets the server's endpoint and the run's recorder; the same
+    /// seed gives the same trace, in any process.
+    pub fn run<T, F, Fut>(&self, seed: u64, body: F) -> ClientRunReport<T>
+    where
+        F: FnOnce(Endpoint, Recorder) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + 'static,
+        T: Send + 'static,
+    {
+        let this = self.clone();
+        std::thread::Builder::new()
+            .name(format!("siosim-client-seed-{seed}"))
+            .spawn(move || this.run_on_this_thread(seed, body))
+            .expect("spawning a simulation thread")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    fn run_on_this_thread<T, F, Fut>(&self, seed: u64, body: F) -> ClientRunReport<T>
+    where
+        F: FnOnce(Endpoint, Recorder) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        seed_entropy(seed);
+        let recorder = Recorder::new();
+        let capture = host_log::capture(recorder.clone(), SERVER_HOST);
+        let mut sim = world(seed, &self.network, self.duration, 64, self.app.clone());
+        let endpoint = Endpoint {
+            connector: Connector::Sim {
+                host: SERVER_HOST.into(),
+                port: SERVER_PORT,
+            },
+            path: self.socketio_path.clone(),
+            limits: SessionLimits::default(),
+        };
+        let output: Rc<RefCell<Option<T>>> = Rc::default();
+        let (slot, body_recorder) = (output.clone(), recorder.clone());
+        sim.client(CLIENT_HOST, async move {
+            let result = body(endpoint, body_recorder).await;
+            *slot.borrow_mut() = Some(result);
+            Ok(())
+        });
+        let mut failures = Vec::new();
+        loop {
+            match sim.step() {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(error) => {
+                    failures.push(format!("a host failed: {error}"));
+                    break;
+                }
+            }
+            if sim.elapsed() >= self.duration {
+                failures.push(format!(
+                    "the client did not finish within {} ms of simulated time",
+                    self.duration.as_millis()
+                ));
+                break;
+            }
+        }
+        for failure in &failures {
+            recorder.record(sim.elapsed(), "sim", EventKind::Fail, failure.clone());
+        }
+        let simulated = sim.elapsed();
+        // The hosts' runtimes and everything they hold go before the log capture.
+        drop(sim);
+        drop(capture);
+        let output = output.take();
+        ClientRunReport {
+            output,
+            trace: recorder.finish(),
+            failures,
+            simulated,
+        }
+    }
+}
+
+/// Convenience for [`ClientRun::new`] from a plain closure.
+pub fn app_factory(app: impl Fn() -> axum::Router + Send + Sync + 'static) -> AppFactory {
+    Arc::new(app)
+}
