@@ -4,19 +4,20 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
-use siosim_harness::EventKind;
-use siosim_harness::Transport;
 use siosim_harness::client::{Endpoint, HttpConnection, HttpResponse, Session};
 use siosim_harness::codec::{EioPacket, Handshake, SioPacket, SioPacketKind};
 use siosim_harness::trace::Recorder;
+use siosim_harness::{EventKind, Report, Scenario, Simulation, Transport};
 use tokio::time::Instant;
 
 use crate::case::CaseError;
 use crate::raw_websocket::RawWebSocket;
+use crate::target::SimServer;
 
 /// Largest HTTP body a probe reads: a hostile server's 100 MB answer is cut
 /// off here, with an error, instead of filling memory.
@@ -35,7 +36,8 @@ struct Inner {
     recorder: Recorder,
     origin: Instant,
     timeout: Duration,
-    simulated: bool,
+    /// In simulation: the server and the case's seed, for scenario runs.
+    simulation: Option<(SimServer, u64)>,
     sessions_opened: Cell<u32>,
 }
 
@@ -44,14 +46,14 @@ impl Probe {
         endpoint: Endpoint,
         recorder: Recorder,
         timeout: Duration,
-        simulated: bool,
+        simulation: Option<(SimServer, u64)>,
     ) -> Self {
         Self(Rc::new(Inner {
             endpoint,
             recorder,
             origin: Instant::now(),
             timeout,
-            simulated,
+            simulation,
             sessions_opened: Cell::new(0),
         }))
     }
@@ -66,7 +68,7 @@ impl Probe {
     /// Whether the server runs in siosim's simulated network (so faults can
     /// be injected and time is simulated).
     pub fn in_simulation(&self) -> bool {
-        self.0.simulated
+        self.0.simulation.is_some()
     }
 
     /// `Err(NotApplicable)` unless the target is simulated.
@@ -78,6 +80,33 @@ impl Probe {
                 "needs the simulated network: {why}"
             )))
         }
+    }
+
+    /// Runs a whole multi-client scenario, faults included, against a fresh
+    /// instance of the server under test, with the case's seed; its trace is
+    /// appended to the case's. NOT APPLICABLE over TCP: faults need the
+    /// simulated network. (It runs to completion on its own thread while the
+    /// case's simulation waits, so it costs the case no simulated time.)
+    pub fn run_scenario(&self, scenario: Scenario) -> Result<Report, CaseError> {
+        let Some((server, seed)) = &self.0.simulation else {
+            return Err(CaseError::NotApplicable(format!(
+                "needs the simulated network: scenario {:?} injects faults",
+                scenario.name
+            )));
+        };
+        let app = Arc::clone(&server.app);
+        let report = Simulation::new(scenario, move || app())
+            .socketio_path(server.path.clone())
+            .run(*seed);
+        for event in &report.trace.events {
+            self.0.recorder.record(
+                Duration::from_micros(event.at_us),
+                &event.actor,
+                event.kind,
+                event.text.clone(),
+            );
+        }
+        Ok(report)
     }
 
     pub fn endpoint(&self) -> &Endpoint {

@@ -137,12 +137,15 @@ pub(crate) fn run_simulated(
     let run = ClientRun::new(Arc::clone(&server.app))
         .socketio_path(server.path.clone())
         .duration(case_deadline(timeout));
-    let report = run.run(Target::case_seed(seed, &case), move |endpoint, recorder| {
+    let case_seed = Target::case_seed(seed, &case);
+    let scenario_server = server.clone();
+    let report = run.run(case_seed, move |endpoint, recorder| {
         let endpoint = Endpoint {
             limits: limits(timeout),
             ..endpoint
         };
-        (case.body)(Probe::new(endpoint, recorder, timeout, true))
+        let simulation = Some((scenario_server, case_seed));
+        (case.body)(Probe::new(endpoint, recorder, timeout, simulation))
     });
     let outcome = report.output.unwrap_or_else(|| {
         Err(CaseError::Broken(format!(
@@ -209,7 +212,7 @@ impl LiveServer {
             limits: limits(timeout),
         };
         let started = tokio::time::Instant::now();
-        let probe = Probe::new(endpoint, recorder.clone(), timeout, false);
+        let probe = Probe::new(endpoint, recorder.clone(), timeout, None);
         let deadline = case_deadline(timeout);
         let outcome = match tokio::time::timeout(deadline, (case.body)(probe)).await {
             Ok(outcome) => outcome,
