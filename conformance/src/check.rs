@@ -17,6 +17,7 @@ use crate::expectations::Expectations;
 use crate::report;
 use crate::runner::{self, RunOptions, SuiteReport};
 use crate::target::{SimServer, Target};
+use crate::verdict::Verdict;
 
 /// Simulated time is cheap, so waits in simulation may be long enough for
 /// any server default (socket.io's 45 s connect timeout, say).
@@ -176,7 +177,12 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         if args.url.is_none() {
-            eprintln!("replay: siosim check --seed {} --case '<name>'", args.seed);
+            for case in suite.cases.iter().filter(|c| c.verdict == Verdict::Failed) {
+                eprintln!(
+                    "replay: siosim check --seed {} --case '{}'",
+                    args.seed, case.name
+                );
+            }
         }
         Ok(ExitCode::FAILURE)
     }

@@ -85,3 +85,49 @@ fn list_names_every_built_in() {
         assert!(stdout.contains(built_in.name), "{stdout}");
     }
 }
+
+#[test]
+fn check_passes_the_reference_server_and_prints_the_same_bytes_twice() {
+    let args = ["check", "--case", "engineio::handshake::*", "--seed", "5"];
+    let (code, first, stderr) = siosim(&args);
+    assert_eq!(code, 0, "{first}{stderr}");
+    assert!(first.contains("result: no MUST case failed"), "{first}");
+    assert!(
+        stderr.contains("cases against reference server in simulation"),
+        "{stderr}"
+    );
+    let (_, second, _) = siosim(&args);
+    assert_eq!(first, second, "check in simulation is not deterministic");
+}
+
+#[test]
+fn check_refuses_bad_arguments_with_exit_2() {
+    let (code, _, stderr) = siosim(&["check", "--case", "no::such::*"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no case matches"), "{stderr}");
+    let (code, _, stderr) = siosim(&["check", "--profile", "bogus"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unknown profile"), "{stderr}");
+}
+
+#[test]
+fn check_against_a_dead_url_fails_every_case_that_needs_it() {
+    // Bind then drop: a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, stdout, stderr) = siosim(&[
+        "check",
+        "--url",
+        &url,
+        "--case",
+        "engineio::handshake::polling::*",
+        "--timeout-ms",
+        "500",
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(stdout.contains("connect failed"), "{stdout}");
+}
