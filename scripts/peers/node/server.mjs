@@ -362,6 +362,7 @@ function main() {
   const require = createRequire(import.meta.url);
   const clientScript = readFileSync(join(dirname(require.resolve('socket.io/package.json')), 'client-dist', 'socket.io.min.js'));
   const page = readFileSync(join(HERE, '..', 'page.html'), 'utf8')
+    .replaceAll('{{CLIENT_SCRIPT}}', `${config.path}/socket.io.js`)
     .replaceAll('{{SOCKETIO_PATH}}', config.path)
     .replaceAll('{{PEER_NAME}}', 'Node socket.io');
 
