@@ -42,6 +42,12 @@ const SOCKET_ID: Clause = Clause {
     rule: "the ID of the Socket.IO connection (the sid of the CONNECT answer) is different from the ID of the underlying Engine.IO connection (the one found in the query parameters of the HTTP requests)",
 };
 
+const CONNECT_ERROR_PAYLOAD: Clause = Clause {
+    spec: Spec::SocketIo,
+    section: "Difference between v5 and v4",
+    rule: "the payload of the CONNECT_ERROR packet is now an object instead of a plain string (e.g. {\"message\":\"Not authorized\"})",
+};
+
 const CONNECT_ERROR_MESSAGE: Clause = Clause {
     spec: Spec::TestSuite,
     section: "Test suite",
@@ -171,6 +177,13 @@ pub(super) fn cases() -> Vec<Case> {
             Protocol,
             CONNECT_ANSWER,
             unknown_namespace_refused_with_connect_error
+        ),
+        case!(
+            "socketio::connect::unknown_namespace::error_payload_is_an_object",
+            Must,
+            Protocol,
+            CONNECT_ERROR_PAYLOAD,
+            unknown_namespace_error_payload_is_an_object
         ),
         case!(
             "socketio::connect::unknown_namespace::says_invalid_namespace",
@@ -462,6 +475,26 @@ async fn unknown_namespace_refused_with_connect_error(probe: Probe) -> CaseOutco
         matches!(&answer, Frame::Text(text) if text.starts_with("44/random,")),
         "\"40/random\" was answered by {}, not a CONNECT_ERROR for /random",
         raw::shown(&answer)
+    );
+    Ok(String::new())
+}
+
+async fn unknown_namespace_error_payload_is_an_object(probe: Probe) -> CaseOutcome {
+    let (answer, _) = connect_to_random(&probe).await?;
+    let payload = match &answer {
+        Frame::Text(text) => text.strip_prefix("44/random,"),
+        Frame::Binary(_) => None,
+    };
+    let Some(payload) = payload else {
+        broken!(
+            "\"40/random\" was answered by {}, not a CONNECT_ERROR for /random",
+            raw::shown(&answer)
+        );
+    };
+    ensure!(
+        matches!(serde_json::from_str(payload), Ok(Value::Object(_))),
+        "the CONNECT_ERROR payload {:?} is not a JSON object",
+        truncated(payload, 120)
     );
     Ok(String::new())
 }
