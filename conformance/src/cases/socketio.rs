@@ -60,6 +60,12 @@ const CONNECT_FIRST: Clause = Clause {
     rule: "if the server does not receive a CONNECT packet first, then it MUST close the connection immediately",
 };
 
+const CONNECT_PAYLOAD: Clause = Clause {
+    spec: Spec::SocketIo,
+    section: "Difference between v5 and v4",
+    rule: "the CONNECT packet can contain a payload, an object (e.g. {\"token\":\"123\"}); the default parser refuses any other payload as invalid",
+};
+
 const CONNECT_TIMEOUT: Clause = Clause {
     spec: Spec::TestSuite,
     section: "Test suite",
@@ -88,6 +94,12 @@ const ACKNOWLEDGEMENT: Clause = Clause {
     spec: Spec::SocketIo,
     section: "Acknowledgement",
     rule: "the receiver MUST respond with an ACK packet with the same event ID (the test server acks \"message-with-ack\" with the same arguments; with binary arguments, a BINARY_ACK)",
+};
+
+const ACK_PAYLOAD: Clause = Clause {
+    spec: Spec::SocketIo,
+    section: "Acknowledgement",
+    rule: "the payload of an ACK packet is mandatory and MUST be an array (possibly empty)",
 };
 
 const DISCONNECTION: Clause = Clause {
@@ -124,6 +136,12 @@ const POLLING_SEPARATOR: Clause = Clause {
     spec: Spec::EngineIo,
     section: "HTTP long-polling",
     rule: "packets in one long-polling payload are separated by the record separator \\x1e, so a packet's text never holds it raw (JSON escapes it as \\u001e)",
+};
+
+const POLLING_BATCH: Clause = Clause {
+    spec: Spec::SocketIo,
+    section: "Sample session",
+    rule: "a long-polling POST may carry several packets separated by \\x1e (42[\"hello\"]\\x1e42[\"world\"]); they are handled in order",
 };
 
 pub(super) fn cases() -> Vec<Case> {
@@ -214,6 +232,13 @@ pub(super) fn cases() -> Vec<Case> {
             event_before_connect_closes_the_connection
         ),
         case!(
+            "socketio::connect::invalid_payload::refused",
+            Should,
+            Protocol,
+            CONNECT_PAYLOAD,
+            connect_invalid_payload_refused
+        ),
+        case!(
             "socketio::connect::no_handshake::closes_after_the_connect_timeout",
             Should,
             Protocol,
@@ -234,6 +259,13 @@ pub(super) fn cases() -> Vec<Case> {
             Echo,
             DISCONNECTION,
             disconnect_custom_main_keeps_working
+        ),
+        case!(
+            "socketio::disconnect::main::rejoin_on_the_same_session",
+            Should,
+            Protocol,
+            DISCONNECTION,
+            disconnect_main_rejoin_on_the_same_session
         ),
         // The official suite, "message".
         case!(
@@ -292,6 +324,27 @@ pub(super) fn cases() -> Vec<Case> {
             Protocol,
             ACKNOWLEDGEMENT,
             message_ack_no_handler
+        ),
+        case!(
+            "socketio::message::ack::id_zero_answered",
+            Must,
+            Echo,
+            ACKNOWLEDGEMENT,
+            message_ack_id_zero_answered
+        ),
+        case!(
+            "socketio::message::ack::no_arguments_answered_with_an_empty_array",
+            Must,
+            Echo,
+            ACK_PAYLOAD,
+            message_ack_no_arguments_answered_with_an_empty_array
+        ),
+        case!(
+            "socketio::message::ack::unknown_id_ignored",
+            Should,
+            Protocol,
+            ACKNOWLEDGEMENT,
+            message_ack_unknown_id_ignored
         ),
         case!(
             "socketio::message::event_name::json_escapes_accepted",
@@ -356,6 +409,20 @@ pub(super) fn cases() -> Vec<Case> {
             Echo,
             POLLING_SEPARATOR,
             polling_message_record_separator_escaped
+        ),
+        case!(
+            "socketio::polling::message::batched_events_echoed_in_order",
+            Must,
+            Echo,
+            POLLING_BATCH,
+            polling_message_batched_events_echoed_in_order
+        ),
+        case!(
+            "socketio::polling::message::invalid_payload_closes",
+            Must,
+            Protocol,
+            EVENT_PAYLOAD,
+            polling_message_invalid_payload_closes
         ),
         case!(
             "socketio::polling::ack::plain_answered",
@@ -535,6 +602,26 @@ async fn event_before_connect_closes_the_connection(probe: Probe) -> CaseOutcome
     raw::expect_close_after(&probe, &mut socket, r#"42["message","before connect"]"#).await
 }
 
+async fn connect_invalid_payload_refused(probe: Probe) -> CaseOutcome {
+    let (mut socket, _) = raw::open(&probe).await?;
+    let request = r#"40"a string, not an object""#;
+    socket.send_text(request).await?;
+    match socket.next().await {
+        Err(_) => Ok(format!(
+            "closed the connection: {}",
+            socket.closed().unwrap_or("ended")
+        )),
+        Ok(Frame::Text(text)) if text == "1" => {
+            Ok("closed the session (Engine.IO close packet)".to_owned())
+        }
+        Ok(Frame::Text(text)) if text.starts_with("44") => Ok(format!("refused with {text:?}")),
+        Ok(frame) => broken!(
+            "{request:?} was answered by {} instead of being refused",
+            raw::shown(&frame)
+        ),
+    }
+}
+
 async fn no_handshake_closes_after_the_connect_timeout(probe: Probe) -> CaseOutcome {
     let (mut socket, _) = raw::open(&probe).await?;
     let started = Instant::now();
@@ -589,6 +676,29 @@ async fn disconnect_main_keeps_the_engineio_session(probe: Probe) -> CaseOutcome
             raw::shown_all(&events_before)
         )
     })
+}
+
+async fn disconnect_main_rejoin_on_the_same_session(probe: Probe) -> CaseOutcome {
+    let mut socket = raw::joined(&probe).await?;
+    socket.send_text("41").await?;
+    // Wait until the server has read the DISCONNECT: the official server
+    // closes the connection on a CONNECT for a namespace it still counts
+    // as joined, which a CONNECT right behind the DISCONNECT can race.
+    if let AfterBarrier::Closed(how) = raw::barrier(&mut socket, probe.timeout()).await? {
+        broken!("the server closed the connection after \"41\": {how}");
+    }
+    socket.send_text("40").await?;
+    // Events the first socket was sent may still be ahead of the answer.
+    let (answer, _) = raw::until(&mut socket, "answer to the second \"40\"", |text| {
+        !text.starts_with("42[")
+    })
+    .await?;
+    ensure!(
+        raw::connect_payload(&answer, "/").is_some(),
+        "after \"41\", \"40\" was answered by {:?}, not a CONNECT",
+        truncated(&answer, 160)
+    );
+    Ok(String::new())
 }
 
 async fn disconnect_custom_main_keeps_working(probe: Probe) -> CaseOutcome {
@@ -694,6 +804,37 @@ async fn message_ack_no_handler(probe: Probe) -> CaseOutcome {
                     .to_owned(),
             })
         }
+    }
+}
+
+async fn message_ack_id_zero_answered(probe: Probe) -> CaseOutcome {
+    let mut socket = raw::joined_past_auth(&probe).await?;
+    socket
+        .send_text(r#"420["message-with-ack","zero"]"#)
+        .await?;
+    raw::expect_text(&mut socket, r#"430["zero"]"#).await?;
+    Ok(String::new())
+}
+
+async fn message_ack_no_arguments_answered_with_an_empty_array(probe: Probe) -> CaseOutcome {
+    let mut socket = raw::joined_past_auth(&probe).await?;
+    socket.send_text(r#"421["message-with-ack"]"#).await?;
+    raw::expect_text(&mut socket, "431[]").await?;
+    Ok(String::new())
+}
+
+async fn message_ack_unknown_id_ignored(probe: Probe) -> CaseOutcome {
+    let mut socket = raw::joined(&probe).await?;
+    // What a client sends when it answers late, after the server gave up.
+    let packet = r#"43999["late answer"]"#;
+    socket.send_text(packet).await?;
+    match raw::barrier(&mut socket, probe.timeout()).await? {
+        AfterBarrier::Closed(how) => {
+            broken!(
+                "the server closed the connection after an ACK for an unknown id {packet:?}: {how}"
+            )
+        }
+        AfterBarrier::Open { .. } => Ok(String::new()),
     }
 }
 
@@ -945,6 +1086,23 @@ async fn polling_message_record_separator_escaped(probe: Probe) -> CaseOutcome {
         truncated(text, 160)
     );
     Ok(String::new())
+}
+
+async fn polling_message_batched_events_echoed_in_order(probe: Probe) -> CaseOutcome {
+    let mut session = polling_joined_past_auth(&probe).await?;
+    session
+        .post("42[\"message\",\"first\"]\u{1e}42[\"message\",\"second\"]")
+        .await?;
+    session.expect_text(r#"42["message-back","first"]"#).await?;
+    session
+        .expect_text(r#"42["message-back","second"]"#)
+        .await?;
+    Ok(String::new())
+}
+
+async fn polling_message_invalid_payload_closes(probe: Probe) -> CaseOutcome {
+    let (mut session, _) = polling_joined(&probe, "40").await?;
+    session.expect_close_after("42{}").await
 }
 
 async fn polling_ack_plain_answered(probe: Probe) -> CaseOutcome {

@@ -3,10 +3,12 @@
 //! transport the official suite does not exercise.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use siosim_harness::codec::{EioPacket, decode_polling_payload};
 use tokio::time::Instant;
 
+use super::socketio_raw as raw;
 use crate::case::CaseError;
 use crate::probe::{Probe, truncated};
 use crate::{broken, ensure};
@@ -71,7 +73,7 @@ impl PollingSession {
     /// answered and skipped. Bounded by the probe's timeout plus the
     /// server's ping interval (a poll with nothing to say lasts that long).
     pub(super) async fn next(&mut self) -> Result<EioPacket, CaseError> {
-        let within = self.probe.timeout() + std::time::Duration::from_millis(self.ping_interval_ms);
+        let within = self.probe.timeout() + self.ping_interval();
         let deadline = Instant::now() + within;
         loop {
             if let Some(packet) = self.pending.pop_front() {
@@ -104,6 +106,109 @@ impl PollingSession {
             shown(&packet)
         );
         Ok(())
+    }
+
+    /// Sends `packet`, which should make the server close the session, then
+    /// a CONNECT to [`raw::BARRIER_NAMESPACE`]: `Ok(how it closed)`, or a
+    /// reason saying that the server went on to answer the barrier.
+    pub(super) async fn expect_close_after(&mut self, packet: &str) -> Result<String, CaseError> {
+        self.post(packet).await?;
+        let barrier = format!("40{},", raw::BARRIER_NAMESPACE);
+        let posted = self
+            .probe
+            .http("POST", &self.target, Some(TEXT_PLAIN), barrier.clone())
+            .await;
+        match posted {
+            Ok(response) if response.status == 200 => {}
+            Ok(response) => {
+                return Ok(format!(
+                    "closed after {packet:?}: the next POST answered {}",
+                    response.status
+                ));
+            }
+            Err(error) => return Ok(format!("closed after {packet:?}: {error}")),
+        }
+        let is_answer = |text: &str| {
+            text.starts_with(&raw::packet_prefix('0', raw::BARRIER_NAMESPACE))
+                || text.starts_with(&raw::packet_prefix('4', raw::BARRIER_NAMESPACE))
+        };
+        let mut before = Vec::new();
+        loop {
+            let packet_seen = match self.next_or_end().await {
+                Ok(Some(packet)) => packet,
+                Ok(None) => broken!(
+                    "after {packet:?} the server neither closed the session nor answered \
+                     a later CONNECT; packets: [{}]",
+                    before.join(", ")
+                ),
+                Err(how) => return Ok(format!("closed after {packet:?}: {how}")),
+            };
+            match &packet_seen {
+                EioPacket::Close => {
+                    return Ok(format!(
+                        "closed after {packet:?}: Engine.IO close packet \"1\""
+                    ));
+                }
+                EioPacket::Message(text) if is_answer(&format!("4{text}")) => broken!(
+                    "the session stayed open after {packet:?}: the server went on to answer \
+                     a later CONNECT with {:?}{}",
+                    truncated(text, 120),
+                    if before.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (packets before: [{}])", before.join(", "))
+                    }
+                ),
+                other if before.len() < MAX_PENDING_PACKETS => before.push(shown(other)),
+                _ => broken!(
+                    "after {packet:?} the server neither closed the session nor answered \
+                     a later CONNECT: [{}]",
+                    before.join(", ")
+                ),
+            }
+        }
+    }
+
+    /// Like [`PollingSession::next`], but a refused or failed poll is the
+    /// session's end (`Err` says how), not a broken case; `Ok(None)`:
+    /// nothing but pings within the timeout plus a ping interval.
+    async fn next_or_end(&mut self) -> Result<Option<EioPacket>, String> {
+        let deadline = Instant::now() + self.probe.timeout() + self.ping_interval();
+        while self.pending.is_empty() {
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            let response = self
+                .probe
+                .get(&self.target)
+                .await
+                .map_err(|e| e.to_string())?;
+            if response.status != 200 {
+                return Err(format!(
+                    "a poll answered {} {:?}",
+                    response.status,
+                    truncated(&response.body_text(), 120)
+                ));
+            }
+            let packets = decode_polling_payload(&response.body_text())
+                .map_err(|violation| format!("a poll answered a malformed payload: {violation}"))?;
+            for packet in packets {
+                match packet {
+                    EioPacket::Ping { probe: false } => {
+                        self.post("3").await.map_err(|e| e.to_string())?;
+                    }
+                    other if self.pending.len() < MAX_PENDING_PACKETS => {
+                        self.pending.push_back(other);
+                    }
+                    _ => return Err(format!("over {MAX_PENDING_PACKETS} packets pending")),
+                }
+            }
+        }
+        Ok(self.pending.pop_front())
+    }
+
+    fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms)
     }
 
     /// One `GET`: its packets join the pending ones; pings are answered.
