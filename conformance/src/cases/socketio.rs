@@ -515,7 +515,7 @@ async fn connect_custom_emits_auth_with_payload(probe: Probe) -> CaseOutcome {
 async fn socket_id_differs_from_engineio_sid(probe: Probe) -> CaseOutcome {
     let (mut socket, handshake) = raw::open(&probe).await?;
     let answer = raw::connect(&mut socket, "40", "/").await?;
-    let sid = raw::sid_only(&answer, "/")?;
+    let sid = raw::sid(&answer, "/")?;
     ensure!(
         sid != handshake.sid,
         "the socket's id {sid:?} is the Engine.IO session id: whoever learns a socket id \
@@ -606,16 +606,22 @@ async fn connect_invalid_payload_refused(probe: Probe) -> CaseOutcome {
     let (mut socket, _) = raw::open(&probe).await?;
     let request = r#"40"a string, not an object""#;
     socket.send_text(request).await?;
-    match socket.next().await {
+    match socket.next_within(probe.timeout()).await {
         Err(_) => Ok(format!(
             "closed the connection: {}",
             socket.closed().unwrap_or("ended")
         )),
-        Ok(Frame::Text(text)) if text == "1" => {
+        Ok(None) => broken!(
+            "{request:?} was neither answered nor refused within {} ms",
+            probe.timeout().as_millis()
+        ),
+        Ok(Some(Frame::Text(text))) if text == "1" => {
             Ok("closed the session (Engine.IO close packet)".to_owned())
         }
-        Ok(Frame::Text(text)) if text.starts_with("44") => Ok(format!("refused with {text:?}")),
-        Ok(frame) => broken!(
+        Ok(Some(Frame::Text(text))) if text.starts_with("44") => {
+            Ok(format!("refused with {text:?}"))
+        }
+        Ok(Some(frame)) => broken!(
             "{request:?} was answered by {} instead of being refused",
             raw::shown(&frame)
         ),
@@ -993,7 +999,10 @@ async fn polling_auth(session: &mut PollingSession, expected: &str) -> CaseOutco
     let mut before = Vec::new();
     loop {
         let packet = session.next().await.map_err(|error| {
-            CaseError::Broken(format!("no \"auth\" event: {error}; before: {before:?}"))
+            CaseError::Broken(format!(
+                "no \"auth\" event: {error}; before: [{}]",
+                before.join(", ")
+            ))
         })?;
         let text = packet.encode_text().unwrap_or_default();
         if raw::is_event(&text, "/", "auth") {
@@ -1005,12 +1014,13 @@ async fn polling_auth(session: &mut PollingSession, expected: &str) -> CaseOutco
             return Ok(if before.is_empty() {
                 String::new()
             } else {
-                format!("\"auth\" came after {before:?}")
+                format!("\"auth\" came after [{}]", before.join(", "))
             });
         }
         ensure!(
             before.len() < 16,
-            "no \"auth\" event among the first packets: {before:?}"
+            "no \"auth\" event among the first packets: [{}]",
+            before.join(", ")
         );
         before.push(polling::shown(&packet));
     }

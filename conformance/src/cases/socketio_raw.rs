@@ -101,9 +101,8 @@ pub(super) fn connect_payload<'a>(answer: &'a str, namespace: &str) -> Option<&'
     (namespace != "/" || !payload.starts_with('/')).then_some(payload)
 }
 
-/// Checks that a CONNECT answer carries exactly `{"sid": <string>}`, as the
-/// official suite requires; returns the sid.
-pub(super) fn sid_only(answer: &str, namespace: &str) -> Result<String, CaseError> {
+/// The `sid` of a CONNECT answer for `namespace`, whatever else it carries.
+pub(super) fn sid(answer: &str, namespace: &str) -> Result<String, CaseError> {
     let payload = connect_payload(answer, namespace).unwrap_or_default();
     let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(payload) else {
         broken!(
@@ -111,20 +110,29 @@ pub(super) fn sid_only(answer: &str, namespace: &str) -> Result<String, CaseErro
             truncated(answer, 160)
         );
     };
-    let keys: Vec<&String> = fields.keys().collect();
-    let Some(serde_json::Value::String(sid)) = fields.get("sid") else {
-        broken!(
-            "the CONNECT answer {:?} has no string \"sid\"",
+    match fields.get("sid") {
+        Some(serde_json::Value::String(sid)) if !sid.is_empty() => Ok(sid.clone()),
+        _ => broken!(
+            "the CONNECT answer {:?} has no non-empty string \"sid\"",
             truncated(answer, 160)
-        );
-    };
+        ),
+    }
+}
+
+/// Checks that a CONNECT answer carries exactly `{"sid": <string>}`, as the
+/// official suite requires; returns the sid.
+pub(super) fn sid_only(answer: &str, namespace: &str) -> Result<String, CaseError> {
+    let sid = sid(answer, namespace)?;
+    let payload = connect_payload(answer, namespace).unwrap_or_default();
+    let keys = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(payload)
+        .map(|fields| fields.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
     ensure!(
         keys.len() == 1,
         "the CONNECT answer {:?} has the keys {keys:?}, not just \"sid\"",
         truncated(answer, 160)
     );
-    ensure!(!sid.is_empty(), "the CONNECT answer's sid is empty");
-    Ok(sid.clone())
+    Ok(sid)
 }
 
 /// Reads frames until a text frame `wanted` accepts, skipping a few others;
