@@ -254,18 +254,18 @@ pub(super) fn cases() -> Vec<Case> {
             disconnect_main_keeps_the_engineio_session
         ),
         case!(
-            "socketio::disconnect::custom::main_keeps_working",
-            Must,
-            Echo,
-            DISCONNECTION,
-            disconnect_custom_main_keeps_working
-        ),
-        case!(
             "socketio::disconnect::main::rejoin_on_the_same_session",
             Should,
             Protocol,
             DISCONNECTION,
             disconnect_main_rejoin_on_the_same_session
+        ),
+        case!(
+            "socketio::disconnect::custom::main_keeps_working",
+            Must,
+            Echo,
+            DISCONNECTION,
+            disconnect_custom_main_keeps_working
         ),
         // The official suite, "message".
         case!(

@@ -74,11 +74,11 @@ const REFERENCE_VERDICTS: [(&str, Verdict); 41] = [
         Verdict::Passed,
     ),
     (
-        "socketio::disconnect::custom::main_keeps_working",
+        "socketio::disconnect::main::rejoin_on_the_same_session",
         Verdict::Passed,
     ),
     (
-        "socketio::disconnect::main::rejoin_on_the_same_session",
+        "socketio::disconnect::custom::main_keeps_working",
         Verdict::Passed,
     ),
     ("socketio::message::plain::echoed", Verdict::Passed),
