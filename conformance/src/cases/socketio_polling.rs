@@ -152,7 +152,7 @@ impl PollingSession {
                 EioPacket::Message(text) if is_answer(&format!("4{text}")) => broken!(
                     "the session stayed open after {packet:?}: the server went on to answer \
                      a later CONNECT with {:?}{}",
-                    truncated(text, 120),
+                    truncated(&format!("4{text}"), 120),
                     if before.is_empty() {
                         String::new()
                     } else {
