@@ -43,6 +43,8 @@ pub struct RawWebSocket {
     probe: Probe,
     socket: WebSocketStream<Stream>,
     closed: Option<String>,
+    /// Whether answered pings are also handed to the case as frames.
+    shows_pings: bool,
 }
 
 impl RawWebSocket {
@@ -91,6 +93,7 @@ impl RawWebSocket {
                     probe,
                     socket,
                     closed: None,
+                    shows_pings: false,
                 }))
             }
             Err(tungstenite::Error::Http(response)) => {
@@ -139,6 +142,12 @@ impl RawWebSocket {
         }
     }
 
+    /// Whether pings, still answered, are also returned as `Frame::Text("2")`:
+    /// for cases about what the server sends next, a ping included.
+    pub fn show_pings(&mut self, show: bool) {
+        self.shows_pings = show;
+    }
+
     /// Why the connection ended, once it has.
     pub fn closed(&self) -> Option<&str> {
         self.closed.as_deref()
@@ -171,7 +180,9 @@ impl RawWebSocket {
                     self.probe.note(EventKind::Recv, truncated(&text, 200));
                     if text == "2" {
                         self.send_text("3").await?;
-                        continue;
+                        if !self.shows_pings {
+                            continue;
+                        }
                     }
                     return Ok(Some(Frame::Text(text)));
                 }

@@ -2,6 +2,9 @@
 //! severity, profile, clause) at the top and their bodies below.
 
 mod engineio;
+mod socketio;
+mod socketio_polling;
+mod socketio_raw;
 
 use crate::case::Case;
 
@@ -9,5 +12,6 @@ use crate::case::Case;
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(engineio::cases());
+    cases.extend(socketio::cases());
     cases
 }
