@@ -1,6 +1,7 @@
 //! Every conformance case, by family. A family file lists its cases (name,
 //! severity, profile, clause) at the top and their bodies below.
 
+mod app;
 mod engineio;
 
 use crate::case::Case;
@@ -9,5 +10,6 @@ use crate::case::Case;
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(engineio::cases());
+    cases.extend(app::cases());
     cases
 }
