@@ -159,6 +159,7 @@ const EXPECTED: &[(&str, Verdict)] = &[
     ("app::acks::none_without_a_callback", Verdict::Passed),
     ("app::page::serves_the_html_page", Verdict::Passed),
     ("app::page::serves_its_own_client_script", Verdict::Passed),
+    ("app::page::loads_its_own_client_script", Verdict::Passed),
     ("app::page::other_socketio_path_is_404", Verdict::Passed),
     ("app::ws::greets_on_connect", Verdict::Passed),
     ("app::ws::answers_text_frames", Verdict::Passed),

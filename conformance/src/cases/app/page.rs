@@ -49,6 +49,13 @@ pub(super) fn cases() -> Vec<Case> {
             serves_its_own_client_script
         ),
         case!(
+            "app::page::loads_its_own_client_script",
+            Should,
+            App,
+            CLIENT_SCRIPT,
+            page_loads_its_own_client_script
+        ),
+        case!(
             "app::page::other_socketio_path_is_404",
             Must,
             App,
@@ -105,6 +112,12 @@ async fn serves_its_own_client_script(probe: Probe) -> CaseOutcome {
         !response.body.is_empty(),
         "GET {CLIENT_SCRIPT_PATH} is empty"
     );
+    Ok(String::new())
+}
+
+/// "The page's own client": the page loads it. Implied by the row rather
+/// than stated as a requirement, hence SHOULD.
+async fn page_loads_its_own_client_script(probe: Probe) -> CaseOutcome {
     let page = probe.get("/").await?;
     ensure!(
         page.body_text().contains(CLIENT_SCRIPT_PATH),
