@@ -221,3 +221,12 @@ pub(super) fn expect_error(what: &str, reply: &Value) -> Result<(), CaseError> {
     );
     Ok(())
 }
+
+/// A name of exactly `chars` characters: `seed` (cut if needed) padded with
+/// `fill`. Seeded with a sid, it is unique per socket at any length.
+pub(super) fn sized_name(seed: &str, chars: usize, fill: char) -> String {
+    let mut name: String = seed.chars().take(chars).collect();
+    let have = name.chars().count();
+    name.extend(std::iter::repeat_n(fill, chars - have));
+    name
+}

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use siosim_harness::Transport;
 
-use super::client::{AppClient, expect_error, expect_ok};
+use super::client::{AppClient, expect_error, expect_ok, sized_name};
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::Probe;
 use crate::{broken, case};
@@ -98,24 +98,12 @@ pub(super) fn cases() -> Vec<Case> {
     ]
 }
 
-/// A name of exactly `chars` characters that starts with `seed` (cut if
-/// needed) and is padded with `fill`: unique per socket, any length.
-fn sized_name(seed: &str, chars: usize, fill: char) -> String {
-    let mut name: String = seed.chars().take(chars).collect();
-    let have = name.chars().count();
-    name.extend(std::iter::repeat_n(fill, chars - have));
-    name
-}
-
-/// A room name unique to `client` and `topic`.
+/// A room name unique to `client` and `topic`, at most 64 characters.
 fn room_of(client: &AppClient, topic: &str) -> String {
-    sized_name(
-        &format!("{topic}-{}", client.sid()),
-        MAX_ROOM_NAME_CHARS,
-        '-',
-    )
-    .trim_end_matches('-')
-    .to_owned()
+    format!("{topic}-{}", client.sid())
+        .chars()
+        .take(MAX_ROOM_NAME_CHARS)
+        .collect()
 }
 
 /// Room names the contract refuses, with what they are.

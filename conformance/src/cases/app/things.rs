@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use siosim_harness::Transport;
 use siosim_harness::client::HttpResponse;
 
-use super::client::AppClient;
+use super::client::{AppClient, sized_name};
 use super::ordering::ORDERING;
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::{Probe, truncated};
@@ -491,7 +491,7 @@ async fn create_accepts_200_characters_in(probe: &Probe, created: &Created) -> C
     let client = AppClient::connect(probe, Transport::Websocket).await?;
     for fill in ['x', 'é'] {
         // Characters, not bytes: 200 'é' are 400 bytes.
-        let name = padded(&name_for(&client, "long"), MAX_NAME_CHARS, fill);
+        let name = sized_name(&name_for(&client, "long"), MAX_NAME_CHARS, fill);
         let thing = create(probe, created, &json!({"name": name})).await?;
         ensure!(
             thing.get("name") == Some(&json!(name)),
@@ -500,14 +500,6 @@ async fn create_accepts_200_characters_in(probe: &Probe, created: &Created) -> C
         );
     }
     Ok(String::new())
-}
-
-/// `seed` cut or padded with `fill` to exactly `chars` characters.
-fn padded(seed: &str, chars: usize, fill: char) -> String {
-    let mut name: String = seed.chars().take(chars).collect();
-    let have = name.chars().count();
-    name.extend(std::iter::repeat_n(fill, chars - have));
-    name
 }
 
 async fn create_pushes_to_every_socket(probe: Probe) -> CaseOutcome {
@@ -576,7 +568,7 @@ async fn create_refuses_invalid_fields(probe: Probe) -> CaseOutcome {
 async fn create_refuses_invalid_fields_in(probe: &Probe, created: &Created) -> CaseOutcome {
     let watcher = AppClient::connect(probe, Transport::Polling).await?;
     let name = name_for(&watcher, "invalid");
-    let too_long = padded(&name, MAX_NAME_CHARS + 1, 'x');
+    let too_long = sized_name(&name, MAX_NAME_CHARS + 1, 'x');
     let bodies = [
         ("no name", json!({"info": name})),
         ("an empty name", json!({"name": ""})),
