@@ -1,6 +1,7 @@
 //! Every conformance case, by family. A family file lists its cases (name,
 //! severity, profile, clause) at the top and their bodies below.
 
+mod app;
 mod engineio;
 mod socketio;
 mod socketio_polling;
@@ -13,5 +14,6 @@ pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(engineio::cases());
     cases.extend(socketio::cases());
+    cases.extend(app::cases());
     cases
 }

@@ -1,5 +1,6 @@
 //! The one integration-test binary of the `siosim` crate.
 
+mod cases_app;
 mod cases_socketio;
 mod check_framework;
 mod cli;
