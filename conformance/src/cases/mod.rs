@@ -2,6 +2,8 @@
 //! severity, profile, clause) at the top and their bodies below.
 
 mod engineio;
+mod faults;
+mod faults_history;
 
 use crate::case::Case;
 
@@ -9,5 +11,6 @@ use crate::case::Case;
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(engineio::cases());
+    cases.extend(faults::cases());
     cases
 }

@@ -1,0 +1,1027 @@
+//! `faults::*`: delivery semantics under faults (issue 4 §2). Each case plays
+//! a small multi-client scenario of the seed app in the simulated network,
+//! with random latency, held and released links, partitions and silent or
+//! vanished clients, then reads the trace as a history and judges one
+//! guarantee: per-socket ordering, at-most-once delivery, nothing after a
+//! disconnect, no leaks between rooms, convergence after a partition heals,
+//! and disconnect reasons that match the fault.
+//!
+//! Over TCP every case is NOT APPLICABLE: faults need the simulated network.
+//! The official suites have no fault tests; these go beyond them.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use siosim_harness::{
+    ClientScript, Direction, EventKind, Fault, Report, Scenario, Step, Transport,
+};
+
+use super::faults_history::{History, Packet, cite};
+use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
+use crate::probe::Probe;
+use crate::{broken, case};
+
+const COUNTER_ORDER: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Socket.IO events",
+    rule: "every socket sees counter values in increasing order",
+};
+
+const SENDER_ORDER: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Socket.IO events",
+    rule: "one client's events are handled in the order it sent them: a relayed `chat message` reaches every socket in its sender's order",
+};
+
+const AT_MOST_ONCE: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Socket.IO events",
+    rule: "each relayed `chat message` and each new count reaches every socket once: Socket.IO delivers at most once",
+};
+
+const NAMESPACE_DISCONNECT: Clause = Clause {
+    spec: Spec::SocketIo,
+    section: "Disconnection from a namespace",
+    rule: "at any time, one side can end the connection to a namespace by sending a DISCONNECT packet: the socket then receives nothing more",
+};
+
+const HEARTBEAT: Clause = Clause {
+    spec: Spec::EngineIo,
+    section: "Heartbeat",
+    rule: "if the server does not receive a pong packet back, then it SHOULD consider that the connection is closed (and send nothing more)",
+};
+
+const ROOM_MEMBERS_ONLY: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Socket.IO events",
+    rule: "`room message` reaches the room's members only; a non-member's post is relayed to nobody",
+};
+
+const CONVERGENCE: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Socket.IO events",
+    rule: "after each `increase count` every socket gets the new count; a new socket gets the current count as its first event",
+};
+
+const DISCONNECT_REASON: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Configuration",
+    rule: "each socket's disconnect is logged with its sid and the reason, which names what ended it (socket.io's reasons: client namespace disconnect, transport close, transport error, ping timeout, parse error)",
+};
+
+pub(super) fn cases() -> Vec<Case> {
+    vec![
+        case!(
+            "faults::ordering::counter_values_increase_under_latency_and_holds",
+            Must,
+            App,
+            COUNTER_ORDER,
+            counter_values_increase
+        ),
+        case!(
+            "faults::ordering::chat_in_send_order_under_latency_and_holds",
+            Must,
+            App,
+            SENDER_ORDER,
+            chat_in_send_order
+        ),
+        case!(
+            "faults::at_most_once::no_event_twice_per_socket",
+            Must,
+            App,
+            AT_MOST_ONCE,
+            no_event_twice_per_socket
+        ),
+        case!(
+            "faults::after_disconnect::nothing_after_client_namespace_disconnect",
+            Must,
+            App,
+            NAMESPACE_DISCONNECT,
+            nothing_after_client_namespace_disconnect
+        ),
+        case!(
+            "faults::after_disconnect::nothing_after_ping_timeout",
+            Should,
+            App,
+            HEARTBEAT,
+            nothing_after_ping_timeout
+        ),
+        case!(
+            "faults::rooms::messages_reach_members_only_under_latency",
+            Must,
+            App,
+            ROOM_MEMBERS_ONLY,
+            room_messages_reach_members_only
+        ),
+        case!(
+            "faults::convergence::partitioned_client_reconnects_to_the_final_count",
+            Must,
+            App,
+            CONVERGENCE,
+            partitioned_client_converges
+        ),
+        case!(
+            "faults::disconnect_reason::client_namespace_disconnect",
+            Should,
+            App,
+            DISCONNECT_REASON,
+            reason_of_client_namespace_disconnect
+        ),
+        case!(
+            "faults::disconnect_reason::engine_close_is_transport_close",
+            Should,
+            App,
+            DISCONNECT_REASON,
+            reason_of_engine_close
+        ),
+        case!(
+            "faults::disconnect_reason::dropped_transport",
+            Should,
+            App,
+            DISCONNECT_REASON,
+            reason_of_dropped_transport
+        ),
+        case!(
+            "faults::disconnect_reason::silent_client_is_ping_timeout",
+            Should,
+            App,
+            DISCONNECT_REASON,
+            reason_of_silent_client
+        ),
+        case!(
+            "faults::disconnect_reason::partition_is_ping_timeout",
+            Should,
+            App,
+            DISCONNECT_REASON,
+            reason_of_partition
+        ),
+        case!(
+            "faults::disconnect_reason::malformed_packet_is_parse_error",
+            Should,
+            App,
+            DISCONNECT_REASON,
+            reason_of_malformed_packet
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios. Times are simulated milliseconds. Expectations inside scripts
+// wait up to the probe's timeout; heartbeat-bound waits add the server's own
+// ping interval and timeout, read from a handshake first.
+
+const GET_COUNT: &str = "get count";
+const INCREASE_COUNT: &str = "increase count";
+const CHAT_MESSAGE: &str = "chat message";
+const ROOM_MESSAGE: &str = "room message";
+
+/// The links' latency range at the start of every scenario.
+const LATENCY_MS: (u64, u64) = (0, 40);
+/// The raised upper bound a `Latency` fault sets mid-run.
+const RAISED_LATENCY_MS: u64 = 80;
+/// Long enough, after a client's own connect, for every client of a
+/// scenario to have connected (a few round trips at the raised latency).
+const EVERYONE_CONNECTED_MS: u64 = 1_000;
+/// How many chat messages and increments each client sends in the busy room.
+const ROUNDS: u64 = 3;
+/// Beyond any one-way latency of these scenarios: how long after a client
+/// sent something the server has surely received it (only used when the
+/// server logs nothing better).
+const SETTLE_MS: u64 = 1_000;
+
+/// With hosts polled in a random order, a client's first tick may come
+/// before the server host has bound its port (the connection is refused):
+/// every client first lets the server start.
+const SERVER_START_MS: u64 = 10;
+
+/// A client of these scenarios: it starts once the server is listening.
+fn client(name: &str) -> ClientScript {
+    ClientScript::new(name).wait_ms(SERVER_START_MS)
+}
+
+/// The wait every scripted expectation may take.
+fn prompt_ms(probe: &Probe) -> u64 {
+    u64::try_from(probe.timeout().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Starts a scenario on the common network: random latency, hosts polled in
+/// a seeded random order.
+fn faulty_network(name: &str) -> Scenario {
+    let mut scenario = Scenario::new(name).latency_ms(LATENCY_MS.0, LATENCY_MS.1);
+    scenario.network.random_host_order = true;
+    scenario
+}
+
+/// The server's heartbeat bound (ping interval + ping timeout), from a
+/// handshake on the case's own server: scenarios never hard-code it.
+async fn heartbeat_ms(probe: &Probe) -> Result<u64, CaseError> {
+    let handshake = probe.polling_handshake().await?;
+    Ok(handshake.ping_interval_ms + handshake.ping_timeout_ms)
+}
+
+/// `text` as the one argument of an event.
+fn arg(text: impl Into<String>) -> Vec<Value> {
+    vec![Value::String(text.into())]
+}
+
+/// Three clients (WebSocket, long-polling, polling upgraded to WebSocket)
+/// each send `ROUNDS` chat messages and increments back to back, while the
+/// latency rises and bob's link is held then released; everyone waits for
+/// the final count and every sender's last message.
+fn busy_room(prompt_ms: u64) -> Scenario {
+    const CLIENTS: [(&str, Transport); 3] = [
+        ("alice", Transport::Websocket),
+        ("bob", Transport::Polling),
+        ("carol", Transport::Upgrade),
+    ];
+    let final_count = ROUNDS * CLIENTS.len() as u64;
+    let mut scenario = faulty_network("faults-busy-room");
+    for (name, transport) in CLIENTS {
+        let mut script = client(name)
+            .connect(transport)
+            .expect_event(GET_COUNT, None, prompt_ms)
+            .wait_ms(EVERYONE_CONNECTED_MS);
+        for round in 1..=ROUNDS {
+            script = script
+                .emit(CHAT_MESSAGE, arg(format!("{name} {round}")))
+                .emit(INCREASE_COUNT, vec![]);
+        }
+        script = script.expect_event(GET_COUNT, Some(vec![json!(final_count)]), prompt_ms);
+        for (sender, _) in CLIENTS {
+            let last = arg(format!("{sender} {ROUNDS}"));
+            script = script.expect_event(CHAT_MESSAGE, Some(last), prompt_ms);
+        }
+        scenario = scenario.client(script.disconnect());
+    }
+    scenario
+        .fault(
+            EVERYONE_CONNECTED_MS,
+            Fault::Latency {
+                max_ms: RAISED_LATENCY_MS,
+            },
+        )
+        .fault(
+            EVERYONE_CONNECTED_MS - 100,
+            Fault::Hold {
+                client: "bob".into(),
+            },
+        )
+        .fault(
+            EVERYONE_CONNECTED_MS + 500,
+            Fault::Release {
+                client: "bob".into(),
+            },
+        )
+        .duration_ms(3_000 + 6 * prompt_ms)
+}
+
+// ---------------------------------------------------------------------------
+// Ordering and at-most-once.
+
+async fn counter_values_increase(probe: Probe) -> CaseOutcome {
+    let report = probe.run_scenario(busy_room(prompt_ms(&probe)))?;
+    let history = History::new(&report.trace);
+    let mut checked = 0;
+    for session in history.sessions() {
+        let counts = history.received_events(session, GET_COUNT);
+        if let Some((higher, lower)) = first_regression(&counts, |p| p.first_arg().as_u64()) {
+            broken!(
+                "{session} got {GET_COUNT:?} {} after {}: {} then {}",
+                lower.first_arg(),
+                higher.first_arg(),
+                cite(higher.line),
+                cite(lower.line)
+            );
+        }
+        checked += counts.len();
+    }
+    expectations_held(&report)?;
+    Ok(format!(
+        "{checked} counts across {} sessions, each in increasing order",
+        history.sessions().len()
+    ))
+}
+
+async fn chat_in_send_order(probe: Probe) -> CaseOutcome {
+    let report = probe.run_scenario(busy_room(prompt_ms(&probe)))?;
+    let history = History::new(&report.trace);
+    let mut checked = 0;
+    for session in history.sessions() {
+        let messages = history.received_events(session, CHAT_MESSAGE);
+        let mut by_sender: BTreeMap<String, Vec<Packet<'_>>> = BTreeMap::new();
+        for message in messages {
+            if let Some((sender, _)) = numbered(message.first_arg()) {
+                by_sender.entry(sender).or_default().push(message);
+            }
+        }
+        for (sender, messages) in &by_sender {
+            let regression = first_regression(messages, |p| Some(numbered(p.first_arg())?.1));
+            if let Some((later, earlier)) = regression {
+                broken!(
+                    "{session} got {sender}'s {} after its {}, against the send order: {} then {}",
+                    earlier.first_arg(),
+                    later.first_arg(),
+                    cite(later.line),
+                    cite(earlier.line)
+                );
+            }
+            checked += messages.len();
+        }
+    }
+    expectations_held(&report)?;
+    Ok(format!(
+        "{checked} relayed chat messages, each sender's in send order on every socket"
+    ))
+}
+
+async fn no_event_twice_per_socket(probe: Probe) -> CaseOutcome {
+    let report = probe.run_scenario(busy_room(prompt_ms(&probe)))?;
+    let history = History::new(&report.trace);
+    let mut checked = 0;
+    for session in history.sessions() {
+        // Every chat text and every count value is unique in this scenario.
+        let mut seen: BTreeMap<(String, String), Packet<'_>> = BTreeMap::new();
+        let unique = history
+            .received(session)
+            .into_iter()
+            .filter(|p| p.event == CHAT_MESSAGE || p.event == GET_COUNT);
+        for packet in unique {
+            let key = (packet.event.clone(), packet.first_arg().to_string());
+            if let Some(first) = seen.get(&key) {
+                broken!(
+                    "{session} got {:?} {} twice: {} and {}",
+                    packet.event,
+                    packet.first_arg(),
+                    cite(first.line),
+                    cite(packet.line)
+                );
+            }
+            seen.insert(key, packet);
+            checked += 1;
+        }
+    }
+    expectations_held(&report)?;
+    Ok(format!(
+        "{checked} deliveries over WebSocket, long-polling and an upgraded session, none twice"
+    ))
+}
+
+/// The first packet whose key is lower than an earlier one's, with that
+/// earlier (higher) packet: `(higher, lower)`.
+fn first_regression<'p, 't>(
+    packets: &'p [Packet<'t>],
+    key: impl Fn(&Packet<'t>) -> Option<u64>,
+) -> Option<(&'p Packet<'t>, &'p Packet<'t>)> {
+    let mut highest: Option<(u64, &'p Packet<'t>)> = None;
+    for packet in packets {
+        let Some(value) = key(packet) else { continue };
+        match highest {
+            Some((top, top_packet)) if value < top => return Some((top_packet, packet)),
+            Some((top, _)) if value == top => {}
+            _ => highest = Some((value, packet)),
+        }
+    }
+    None
+}
+
+/// `"alice 3"` → `("alice", 3)`: the busy room's chat texts.
+fn numbered(text: &Value) -> Option<(String, u64)> {
+    let (sender, number) = text.as_str()?.rsplit_once(' ')?;
+    Some((sender.to_owned(), number.parse().ok()?))
+}
+
+/// The scenario's own expectations (deliveries the scripts waited for,
+/// faults that must fire): any failure breaks the case.
+fn expectations_held(report: &Report) -> Result<(), CaseError> {
+    if report.failures.is_empty() {
+        return Ok(());
+    }
+    let witnesses: Vec<String> = report
+        .trace
+        .of_kind(EventKind::Fail)
+        .take(3)
+        .map(cite)
+        .collect();
+    broken!(
+        "the scenario's expectations failed: {}; {}",
+        report.failures.join("; "),
+        witnesses.join(" ")
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Nothing after a disconnect.
+
+/// alice (WebSocket) and dave (long-polling) leave the namespace with a bare
+/// DISCONNECT but keep their Engine.IO sessions open, while bob chats on
+/// every 200 ms around their departure; dave's link is held as he leaves.
+fn leaving_under_traffic(prompt_ms: u64) -> Scenario {
+    const LEAVE_AT_MS: u64 = 1_000;
+    const CHATS: u64 = 12;
+    let leaver = |name: &str, transport| {
+        client(name)
+            .connect(transport)
+            .expect_event(GET_COUNT, None, prompt_ms)
+            .wait_ms(LEAVE_AT_MS)
+            .step(Step::SendRaw { text: "41".into() })
+            // Stays on the line, listening, while bob goes on chatting.
+            .wait_ms(3_000)
+            .step(Step::Drop)
+    };
+    let mut bob = client("bob")
+        .connect(Transport::Upgrade)
+        .expect_event(GET_COUNT, None, prompt_ms)
+        .wait_ms(LEAVE_AT_MS / 2);
+    for n in 1..=CHATS {
+        bob = bob.emit(CHAT_MESSAGE, arg(format!("bob {n}"))).wait_ms(200);
+    }
+    let bob = bob
+        .expect_event(CHAT_MESSAGE, Some(arg(format!("bob {CHATS}"))), prompt_ms)
+        .disconnect();
+    faulty_network("faults-leaving-under-traffic")
+        .client(leaver("alice", Transport::Websocket))
+        .client(leaver("dave", Transport::Polling))
+        .client(bob)
+        .fault(
+            LEAVE_AT_MS - 100,
+            Fault::Hold {
+                client: "dave".into(),
+            },
+        )
+        .fault(
+            LEAVE_AT_MS + 300,
+            Fault::Release {
+                client: "dave".into(),
+            },
+        )
+        .fault(
+            LEAVE_AT_MS + 500,
+            Fault::Latency {
+                max_ms: RAISED_LATENCY_MS,
+            },
+        )
+        .duration_ms(6_000 + 4 * prompt_ms)
+}
+
+async fn nothing_after_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
+    let report = probe.run_scenario(leaving_under_traffic(prompt_ms(&probe)))?;
+    let history = History::new(&report.trace);
+    let mut later = 0;
+    for session in ["alice#1", "dave#1"] {
+        let Some(sent) = history.line(session, EventKind::Send, "41") else {
+            broken!("{session} never sent its DISCONNECT; the scenario did not run")
+        };
+        // The server's log says when it ended the socket; without one, a
+        // grace beyond any latency of the scenario bounds it.
+        let ended = match history.server_disconnect(session) {
+            Some(logged) => (logged.line.at_us, logged.line),
+            None => (sent.at_us + SETTLE_MS * 1_000, sent),
+        };
+        later += nothing_sent_after(&history, session, ended)?;
+    }
+    expectations_held(&report)?;
+    if later == 0 {
+        broken!("no chat message was sent after the disconnects, so nothing was checked");
+    }
+    Ok(format!(
+        "{later} chat messages sent after a socket's DISCONNECT reached neither it nor its open session"
+    ))
+}
+
+/// carol's pongs are lost (a one-way partition towards the server) while the
+/// server can still reach her; bob chats every second around the moment
+/// the server's heartbeat gives up on her.
+fn silenced(prompt_ms: u64, heartbeat_ms: u64) -> Scenario {
+    const CHATS: u64 = 6;
+    let carol = client("carol")
+        .connect(Transport::Websocket)
+        .expect_event(GET_COUNT, None, prompt_ms)
+        .step(Step::ExpectDisconnect {
+            within_ms: heartbeat_ms + prompt_ms,
+        });
+    let mut bob = client("bob")
+        .connect(Transport::Websocket)
+        .expect_event(GET_COUNT, None, prompt_ms)
+        .wait_ms(heartbeat_ms.saturating_sub(CHATS * 500));
+    for n in 1..=CHATS {
+        bob = bob
+            .emit(CHAT_MESSAGE, arg(format!("bob {n}")))
+            .wait_ms(1_000);
+    }
+    let bob = bob
+        .expect_event(CHAT_MESSAGE, Some(arg(format!("bob {CHATS}"))), prompt_ms)
+        .disconnect();
+    faulty_network("faults-silenced")
+        .client(carol)
+        .client(bob)
+        .fault(
+            500,
+            Fault::Partition {
+                client: "carol".into(),
+                direction: Direction::ToServer,
+            },
+        )
+        .duration_ms(heartbeat_ms + 10_000 + 4 * prompt_ms)
+}
+
+async fn nothing_after_ping_timeout(probe: Probe) -> CaseOutcome {
+    probe.require_simulation("the silent client is a one-way partition")?;
+    let handshake = probe.polling_handshake().await?;
+    let heartbeat = handshake.ping_interval_ms + handshake.ping_timeout_ms;
+    let report = probe.run_scenario(silenced(prompt_ms(&probe), heartbeat))?;
+    let history = History::new(&report.trace);
+    let session = "carol#1";
+    let ended = match history.server_disconnect(session) {
+        Some(logged) => (logged.line.at_us, logged.line),
+        None => {
+            // No log line: the first ping went unanswered, so the socket
+            // was over one ping timeout (and a grace) later.
+            let Some(ping) = history.line(session, EventKind::Recv, "2") else {
+                broken!("{session} never got a ping, so the server never timed it out")
+            };
+            let at = ping.at_us + (handshake.ping_timeout_ms + SETTLE_MS) * 1_000;
+            (at, ping)
+        }
+    };
+    let later = nothing_sent_after(&history, session, ended)?;
+    expectations_held(&report)?;
+    if later == 0 {
+        broken!(
+            "no chat message was sent after the server timed {session} out, so nothing was checked"
+        );
+    }
+    Ok(format!(
+        "{later} chat messages sent after the server timed {session} out did not reach it"
+    ))
+}
+
+/// Fails if `session` received a chat message that was sent after `ended`
+/// (when the server ended the socket, and the line that says so). Returns
+/// how many chat messages were sent after it.
+fn nothing_sent_after(
+    history: &History<'_>,
+    session: &str,
+    (ended_us, witness): (u64, &siosim_harness::TraceEvent),
+) -> Result<usize, CaseError> {
+    let sent = history.all_sent_events(CHAT_MESSAGE);
+    for received in history.received_events(session, CHAT_MESSAGE) {
+        let cause = sent
+            .iter()
+            .find(|(_, s)| s.args == received.args)
+            .map(|(_, s)| s.line);
+        if let Some(cause) = cause.filter(|c| c.at_us > ended_us) {
+            broken!(
+                "{session} got {} although it was sent after its socket ended: {} {} {}",
+                received.first_arg(),
+                cite(witness),
+                cite(cause),
+                cite(received.line)
+            );
+        }
+    }
+    Ok(sent.iter().filter(|(_, s)| s.line.at_us > ended_us).count())
+}
+
+// ---------------------------------------------------------------------------
+// Rooms.
+
+/// alice, bob and dave in `lobby`, carol in `attic`. alice posts to the
+/// lobby in bursts; dave leaves between the bursts; carol posts to her room
+/// and, not being a member, tries the lobby. bob's link is held during
+/// alice's first burst.
+fn rooms_under_latency(prompt_ms: u64) -> Scenario {
+    let post = |room: &str, msg: &str| vec![json!({"room": room, "msg": msg})];
+    let join = |room: &str| Step::Join { room: room.into() };
+    let mut alice = client("alice")
+        .connect(Transport::Websocket)
+        .step(join("lobby"))
+        .wait_ms(EVERYONE_CONNECTED_MS);
+    for n in 1..=3 {
+        alice = alice.emit(ROOM_MESSAGE, post("lobby", &format!("alice {n}")));
+    }
+    let alice = alice
+        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 3")), prompt_ms)
+        .wait_ms(1_500)
+        .emit(ROOM_MESSAGE, post("lobby", "alice 4"))
+        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 4")), prompt_ms)
+        .disconnect();
+    let bob = client("bob")
+        .connect(Transport::Polling)
+        .step(join("lobby"))
+        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 4")), prompt_ms)
+        .disconnect();
+    let carol = client("carol")
+        .connect(Transport::Upgrade)
+        .step(join("attic"))
+        .wait_ms(EVERYONE_CONNECTED_MS)
+        .emit(ROOM_MESSAGE, post("attic", "carol 1"))
+        .emit(ROOM_MESSAGE, post("lobby", "carol sneaks in"))
+        .emit(ROOM_MESSAGE, post("attic", "carol 2"))
+        .expect_event(ROOM_MESSAGE, Some(post("attic", "carol 2")), prompt_ms)
+        .wait_ms(2_000)
+        .disconnect();
+    let dave = client("dave")
+        .connect(Transport::Websocket)
+        .step(join("lobby"))
+        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 3")), prompt_ms)
+        .step(Step::Leave {
+            room: "lobby".into(),
+        })
+        .wait_ms(3_000)
+        .disconnect();
+    let mut scenario = faulty_network("faults-rooms-under-latency")
+        .client(alice)
+        .client(bob)
+        .client(carol)
+        .client(dave)
+        .fault(
+            EVERYONE_CONNECTED_MS,
+            Fault::Hold {
+                client: "bob".into(),
+            },
+        )
+        .fault(
+            EVERYONE_CONNECTED_MS + 400,
+            Fault::Release {
+                client: "bob".into(),
+            },
+        )
+        .duration_ms(6_000 + 6 * prompt_ms);
+    scenario.network.latency_ms_max = RAISED_LATENCY_MS;
+    scenario
+}
+
+async fn room_messages_reach_members_only(probe: Probe) -> CaseOutcome {
+    let report = probe.run_scenario(rooms_under_latency(prompt_ms(&probe)))?;
+    let history = History::new(&report.trace);
+    let posts = history.all_sent_events(ROOM_MESSAGE);
+    let mut checked = 0;
+    for session in history.sessions() {
+        for received in history.received_events(session, ROOM_MESSAGE) {
+            let room = received.first_arg()["room"].as_str().unwrap_or_default();
+            let Some((sender, post)) = posts.iter().find(|(_, p)| p.args == received.args) else {
+                broken!(
+                    "{session} got a room message nobody posted: {}",
+                    cite(received.line)
+                )
+            };
+            let sent_at = post.line.at_us;
+            if !member_when_posted(&history, sender, room, sent_at) {
+                broken!(
+                    "{session} got a post to {room:?} by {sender}, who was not a member: {} {}",
+                    cite(post.line),
+                    cite(received.line)
+                );
+            }
+            if !may_be_member(&history, session, room, sent_at, received.line.at_us) {
+                broken!(
+                    "{session} got a post to {room:?} although it never joined or had already left: {} {}",
+                    cite(post.line),
+                    cite(received.line)
+                );
+            }
+            checked += 1;
+        }
+    }
+    expectations_held(&report)?;
+    Ok(format!(
+        "{checked} room deliveries, each to a member, none from a non-member"
+    ))
+}
+
+/// Whether `session`'s join and leave requests for `room` leave it a member:
+/// joins count when sent before `join_by_us` and not refused, leaves when
+/// `left_at` (the request's or its ack's time) is before `leave_by_us`.
+fn membership(
+    history: &History<'_>,
+    session: &str,
+    room: &str,
+    join_by_us: u64,
+    leave_by_us: u64,
+    left_at: impl Fn(&Packet<'_>) -> Option<u64>,
+) -> bool {
+    let mut member = false;
+    for request in history.sent(session) {
+        let is_join = request.event == "join";
+        if !(is_join || request.event == "leave") || request.first_arg() != room {
+            continue;
+        }
+        let ack = request.ack_id.and_then(|id| history.ack(session, id));
+        if ack
+            .as_ref()
+            .is_some_and(|a| a.first_arg().get("error").is_some())
+        {
+            continue;
+        }
+        if is_join && request.line.at_us < join_by_us {
+            member = true;
+        } else if !is_join && left_at(&request).is_some_and(|at| at < leave_by_us) {
+            member = false;
+        }
+    }
+    member
+}
+
+/// The sender's own requests travel ahead of its post on one connection, so
+/// its membership is what it had asked for before posting.
+fn member_when_posted(history: &History<'_>, sender: &str, room: &str, sent_at: u64) -> bool {
+    membership(history, sender, room, sent_at, sent_at, |leave| {
+        Some(leave.line.at_us)
+    })
+}
+
+/// A recipient may have joined any time before it got the post (links
+/// differ in latency), but once its leave was acked before the post was
+/// even sent, the server had surely processed it.
+fn may_be_member(
+    history: &History<'_>,
+    session: &str,
+    room: &str,
+    sent_at: u64,
+    received_at: u64,
+) -> bool {
+    membership(history, session, room, received_at, sent_at, |leave| {
+        Some(history.ack(session, leave.ack_id?)?.line.at_us)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Convergence after a partition heals.
+
+/// alice is cut off while bob and carol count to six; her session dies of
+/// the wedged link, she reconnects and must start from six.
+fn partition_heals(prompt_ms: u64, heartbeat_ms: u64) -> Scenario {
+    let counter = |name: &str, transport| {
+        let mut script = client(name)
+            .connect(transport)
+            .expect_event(GET_COUNT, Some(vec![json!(0)]), prompt_ms)
+            .wait_ms(EVERYONE_CONNECTED_MS);
+        for _ in 0..ROUNDS {
+            script = script.emit(INCREASE_COUNT, vec![]);
+        }
+        script
+            .expect_event(GET_COUNT, Some(vec![json!(2 * ROUNDS)]), prompt_ms)
+            .disconnect()
+    };
+    let alice = client("alice")
+        .connect(Transport::Websocket)
+        .expect_event(GET_COUNT, Some(vec![json!(0)]), prompt_ms)
+        .step(Step::ExpectDisconnect {
+            within_ms: heartbeat_ms + prompt_ms,
+        })
+        .connect(Transport::Websocket)
+        .expect_event(GET_COUNT, None, prompt_ms)
+        .disconnect();
+    faulty_network("faults-partition-heals")
+        .client(alice)
+        .client(counter("bob", Transport::Polling))
+        .client(counter("carol", Transport::Upgrade))
+        .fault(
+            EVERYONE_CONNECTED_MS / 2,
+            Fault::Partition {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        )
+        .fault(
+            EVERYONE_CONNECTED_MS * 3,
+            Fault::Repair {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        )
+        .duration_ms(heartbeat_ms + 10_000 + 6 * prompt_ms)
+}
+
+async fn partitioned_client_converges(probe: Probe) -> CaseOutcome {
+    probe.require_simulation("the client is partitioned")?;
+    let heartbeat = heartbeat_ms(&probe).await?;
+    let report = probe.run_scenario(partition_heals(prompt_ms(&probe), heartbeat))?;
+    let history = History::new(&report.trace);
+    // A fresh server starts at 0 and every increment sent reached it: the
+    // partitioned client sent none.
+    let final_count = history.all_sent_events(INCREASE_COUNT).len() as u64;
+    for session in ["bob#1", "carol#1"] {
+        let counts = history.received_events(session, GET_COUNT);
+        let missing = (1..=final_count).find(|n| !counts.iter().any(|p| p.first_arg() == n));
+        if let Some(missing) = missing {
+            let seen: Vec<String> = counts.iter().map(|p| p.first_arg().to_string()).collect();
+            broken!(
+                "{session}, never partitioned, missed count {missing} of {final_count}: it got [{}]",
+                seen.join(", ")
+            );
+        }
+    }
+    let Some(first) = history
+        .received_events("alice#2", GET_COUNT)
+        .into_iter()
+        .next()
+    else {
+        expectations_held(&report)?;
+        broken!("alice never got a count after reconnecting");
+    };
+    if first.first_arg() != final_count {
+        broken!(
+            "alice reconnected after the partition and got {GET_COUNT:?} {} instead of the final {final_count}: {}",
+            first.first_arg(),
+            cite(first.line)
+        );
+    }
+    expectations_held(&report)?;
+    let end = history
+        .session_end("alice#1")
+        .map_or("?", |(cause, _)| cause);
+    Ok(format!(
+        "the partitioned session ended ({end}); the new one started at {final_count}, the others saw 1..={final_count}"
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// Disconnect reasons.
+
+/// How a session ended, as its client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// The client closed or dropped it.
+    ByClient,
+    /// The server closed it: a close packet, a close frame, a refused poll.
+    ByServer,
+    /// Nothing more got through: the client's heartbeat watchdog or a
+    /// failed send gave up.
+    Lost,
+}
+
+/// Reads our client's `closed: <cause>` texts (harness/src/client/engine.rs).
+fn ending_of(cause: &str) -> Ending {
+    const LOST: [&str; 4] = [
+        "ping timeout",
+        "send failed",
+        "poll failed",
+        "websocket error",
+    ];
+    if cause.ends_with("by the client") {
+        Ending::ByClient
+    } else if LOST.iter().any(|prefix| cause.starts_with(prefix)) {
+        Ending::Lost
+    } else {
+        Ending::ByServer
+    }
+}
+
+/// alice alone, on a WebSocket, ended by `ending` (steps after her first count).
+fn lone_client(name: &str, prompt_ms: u64, ending: Vec<Step>) -> Scenario {
+    let mut alice = client("alice")
+        .connect(Transport::Websocket)
+        .expect_event(GET_COUNT, None, prompt_ms);
+    alice.steps.extend(ending);
+    // The server logs the disconnect after the client is done: let it.
+    faulty_network(name).client(alice.wait_ms(SETTLE_MS))
+}
+
+/// Runs `scenario` and checks the server's logged reason for `alice#1` is
+/// one of `reasons` and, when given, how alice saw her session end.
+fn judge_reason(
+    probe: &Probe,
+    scenario: Scenario,
+    reasons: &[&str],
+    endings: &[Ending],
+) -> CaseOutcome {
+    let session = "alice#1";
+    let report = probe.run_scenario(scenario)?;
+    let history = History::new(&report.trace);
+    let Some(logged) = history.server_disconnect(session) else {
+        let logs: Vec<String> = report
+            .trace
+            .of_kind(EventKind::Log)
+            .take(4)
+            .map(cite)
+            .collect();
+        broken!(
+            "the server logged no disconnect for {session}; its log: {}",
+            logs.join(" ")
+        )
+    };
+    if !reasons.contains(&logged.reason.as_str()) {
+        broken!(
+            "the server gave {session}'s disconnect reason {:?}, not {}: {}",
+            logged.reason,
+            reasons.join(" or "),
+            cite(logged.line)
+        );
+    }
+    let Some((cause, ended)) = history.session_end(session) else {
+        expectations_held(&report)?;
+        broken!("{session} never saw its session end")
+    };
+    if !endings.contains(&ending_of(cause)) {
+        broken!(
+            "the server logged {:?} but {session} saw its session end otherwise ({:?}, expected {endings:?}): {} {}",
+            logged.reason,
+            ending_of(cause),
+            cite(logged.line),
+            cite(ended)
+        );
+    }
+    expectations_held(&report)?;
+    Ok(format!("server: {:?}; client: {cause}", logged.reason))
+}
+
+/// `Step::ExpectDisconnect` within `within_ms`.
+fn expect_disconnect(within_ms: u64) -> Step {
+    Step::ExpectDisconnect { within_ms }
+}
+
+async fn reason_of_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
+    let scenario = lone_client(
+        "faults-reason-leave",
+        prompt_ms(&probe),
+        vec![Step::Disconnect],
+    );
+    judge_reason(
+        &probe,
+        scenario,
+        &["client namespace disconnect"],
+        &[Ending::ByClient],
+    )
+}
+
+async fn reason_of_engine_close(probe: Probe) -> CaseOutcome {
+    let prompt = prompt_ms(&probe);
+    let close = Step::SendRaw { text: "1".into() };
+    let scenario = lone_client(
+        "faults-reason-close",
+        prompt,
+        vec![close, expect_disconnect(prompt)],
+    );
+    judge_reason(&probe, scenario, &["transport close"], &[Ending::ByServer])
+}
+
+async fn reason_of_dropped_transport(probe: Probe) -> CaseOutcome {
+    let scenario = lone_client("faults-reason-drop", prompt_ms(&probe), vec![Step::Drop]);
+    judge_reason(
+        &probe,
+        scenario,
+        &["transport close", "transport error"],
+        &[Ending::ByClient],
+    )
+}
+
+async fn reason_of_silent_client(probe: Probe) -> CaseOutcome {
+    probe.require_simulation("the scenario waits out the heartbeat in simulated time")?;
+    let within = heartbeat_ms(&probe).await? + prompt_ms(&probe);
+    let silence = vec![Step::StopAnsweringPings, expect_disconnect(within)];
+    let scenario = lone_client("faults-reason-silent", prompt_ms(&probe), silence);
+    judge_reason(&probe, scenario, &["ping timeout"], &[Ending::ByServer])
+}
+
+async fn reason_of_partition(probe: Probe) -> CaseOutcome {
+    probe.require_simulation("the client is partitioned")?;
+    let within = heartbeat_ms(&probe).await? + prompt_ms(&probe);
+    // Said into the partition: lost, and the link stays wedged afterwards.
+    let into_the_void = Step::Emit {
+        event: CHAT_MESSAGE.into(),
+        args: arg("into the void"),
+        ack: false,
+    };
+    let steps = vec![
+        Step::Wait { ms: 1_000 },
+        into_the_void,
+        expect_disconnect(within),
+    ];
+    let scenario = lone_client("faults-reason-partition", prompt_ms(&probe), steps)
+        .fault(
+            500,
+            Fault::Partition {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        )
+        .fault(
+            2_000,
+            Fault::Repair {
+                client: "alice".into(),
+                direction: Direction::Both,
+            },
+        );
+    // Which way the lost segment wedged the link decides who notices first:
+    // the server's close gets through, or alice's watchdog gives up.
+    judge_reason(
+        &probe,
+        scenario,
+        &["ping timeout"],
+        &[Ending::Lost, Ending::ByServer],
+    )
+}
+
+async fn reason_of_malformed_packet(probe: Probe) -> CaseOutcome {
+    let prompt = prompt_ms(&probe);
+    let garbage = Step::SendRaw {
+        text: "4this is not a socket.io packet".into(),
+    };
+    let scenario = lone_client(
+        "faults-reason-malformed",
+        prompt,
+        vec![garbage, expect_disconnect(prompt)],
+    );
+    judge_reason(&probe, scenario, &["parse error"], &[Ending::ByServer])
+}
