@@ -11,12 +11,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
-use siosim_harness::{
-    ClientScript, Direction, EventKind, Fault, Report, Scenario, Step, Transport,
-};
+use serde_json::Value;
+use siosim_harness::{EventKind, Report, Scenario, TraceEvent};
 
 use super::faults_history::{History, Packet, cite};
+use super::faults_scenarios::{
+    CHAT_MESSAGE, GET_COUNT, INCREASE_COUNT, Leaving, ROOM_MESSAGE, SETTLE_MS, Timing, busy_room,
+    leaving_under_traffic, lone_client, partition_heals, rooms_under_latency, silenced,
+};
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::Probe;
 use crate::{broken, case};
@@ -166,120 +168,10 @@ pub(super) fn cases() -> Vec<Case> {
 }
 
 // ---------------------------------------------------------------------------
-// Scenarios. Times are simulated milliseconds. Expectations inside scripts
-// wait up to the probe's timeout; heartbeat-bound waits add the server's own
-// ping interval and timeout, read from a handshake first.
-
-const GET_COUNT: &str = "get count";
-const INCREASE_COUNT: &str = "increase count";
-const CHAT_MESSAGE: &str = "chat message";
-const ROOM_MESSAGE: &str = "room message";
-
-/// The links' latency range at the start of every scenario.
-const LATENCY_MS: (u64, u64) = (0, 40);
-/// The raised upper bound a `Latency` fault sets mid-run.
-const RAISED_LATENCY_MS: u64 = 80;
-/// Long enough, after a client's own connect, for every client of a
-/// scenario to have connected (a few round trips at the raised latency).
-const EVERYONE_CONNECTED_MS: u64 = 1_000;
-/// How many chat messages and increments each client sends in the busy room.
-const ROUNDS: u64 = 3;
-/// Beyond any one-way latency of these scenarios: how long after a client
-/// sent something the server has surely received it (only used when the
-/// server logs nothing better).
-const SETTLE_MS: u64 = 1_000;
-
-/// With hosts polled in a random order, a client's first tick may come
-/// before the server host has bound its port (the connection is refused):
-/// every client first lets the server start.
-const SERVER_START_MS: u64 = 10;
-
-/// A client of these scenarios: it starts once the server is listening.
-fn client(name: &str) -> ClientScript {
-    ClientScript::new(name).wait_ms(SERVER_START_MS)
-}
-
-/// The wait every scripted expectation may take.
-fn prompt_ms(probe: &Probe) -> u64 {
-    u64::try_from(probe.timeout().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Starts a scenario on the common network: random latency, hosts polled in
-/// a seeded random order.
-fn faulty_network(name: &str) -> Scenario {
-    let mut scenario = Scenario::new(name).latency_ms(LATENCY_MS.0, LATENCY_MS.1);
-    scenario.network.random_host_order = true;
-    scenario
-}
-
-/// The server's heartbeat bound (ping interval + ping timeout), from a
-/// handshake on the case's own server: scenarios never hard-code it.
-async fn heartbeat_ms(probe: &Probe) -> Result<u64, CaseError> {
-    let handshake = probe.polling_handshake().await?;
-    Ok(handshake.ping_interval_ms + handshake.ping_timeout_ms)
-}
-
-/// `text` as the one argument of an event.
-fn arg(text: impl Into<String>) -> Vec<Value> {
-    vec![Value::String(text.into())]
-}
-
-/// Three clients (WebSocket, long-polling, polling upgraded to WebSocket)
-/// each send `ROUNDS` chat messages and increments back to back, while the
-/// latency rises and bob's link is held then released; everyone waits for
-/// the final count and every sender's last message.
-fn busy_room(prompt_ms: u64) -> Scenario {
-    const CLIENTS: [(&str, Transport); 3] = [
-        ("alice", Transport::Websocket),
-        ("bob", Transport::Polling),
-        ("carol", Transport::Upgrade),
-    ];
-    let final_count = ROUNDS * CLIENTS.len() as u64;
-    let mut scenario = faulty_network("faults-busy-room");
-    for (name, transport) in CLIENTS {
-        let mut script = client(name)
-            .connect(transport)
-            .expect_event(GET_COUNT, None, prompt_ms)
-            .wait_ms(EVERYONE_CONNECTED_MS);
-        for round in 1..=ROUNDS {
-            script = script
-                .emit(CHAT_MESSAGE, arg(format!("{name} {round}")))
-                .emit(INCREASE_COUNT, vec![]);
-        }
-        script = script.expect_event(GET_COUNT, Some(vec![json!(final_count)]), prompt_ms);
-        for (sender, _) in CLIENTS {
-            let last = arg(format!("{sender} {ROUNDS}"));
-            script = script.expect_event(CHAT_MESSAGE, Some(last), prompt_ms);
-        }
-        scenario = scenario.client(script.disconnect());
-    }
-    scenario
-        .fault(
-            EVERYONE_CONNECTED_MS,
-            Fault::Latency {
-                max_ms: RAISED_LATENCY_MS,
-            },
-        )
-        .fault(
-            EVERYONE_CONNECTED_MS - 100,
-            Fault::Hold {
-                client: "bob".into(),
-            },
-        )
-        .fault(
-            EVERYONE_CONNECTED_MS + 500,
-            Fault::Release {
-                client: "bob".into(),
-            },
-        )
-        .duration_ms(3_000 + 6 * prompt_ms)
-}
-
-// ---------------------------------------------------------------------------
 // Ordering and at-most-once.
 
 async fn counter_values_increase(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(busy_room(prompt_ms(&probe)))?;
+    let report = probe.run_scenario(busy_room(&Timing::of(&probe).await?))?;
     let history = History::new(&report.trace);
     let mut checked = 0;
     for session in history.sessions() {
@@ -303,7 +195,7 @@ async fn counter_values_increase(probe: Probe) -> CaseOutcome {
 }
 
 async fn chat_in_send_order(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(busy_room(prompt_ms(&probe)))?;
+    let report = probe.run_scenario(busy_room(&Timing::of(&probe).await?))?;
     let history = History::new(&report.trace);
     let mut checked = 0;
     for session in history.sessions() {
@@ -335,7 +227,7 @@ async fn chat_in_send_order(probe: Probe) -> CaseOutcome {
 }
 
 async fn no_event_twice_per_socket(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(busy_room(prompt_ms(&probe)))?;
+    let report = probe.run_scenario(busy_room(&Timing::of(&probe).await?))?;
     let history = History::new(&report.trace);
     let mut checked = 0;
     for session in history.sessions() {
@@ -412,64 +304,14 @@ fn expectations_held(report: &Report) -> Result<(), CaseError> {
 // ---------------------------------------------------------------------------
 // Nothing after a disconnect.
 
-/// alice (WebSocket) and dave (long-polling) leave the namespace with a bare
-/// DISCONNECT but keep their Engine.IO sessions open, while bob chats on
-/// every 200 ms around their departure; dave's link is held as he leaves.
-fn leaving_under_traffic(prompt_ms: u64) -> Scenario {
-    const LEAVE_AT_MS: u64 = 1_000;
-    const CHATS: u64 = 12;
-    let leaver = |name: &str, transport| {
-        client(name)
-            .connect(transport)
-            .expect_event(GET_COUNT, None, prompt_ms)
-            .wait_ms(LEAVE_AT_MS)
-            .step(Step::SendRaw { text: "41".into() })
-            // Stays on the line, listening, while bob goes on chatting.
-            .wait_ms(3_000)
-            .step(Step::Drop)
-    };
-    let mut bob = client("bob")
-        .connect(Transport::Upgrade)
-        .expect_event(GET_COUNT, None, prompt_ms)
-        .wait_ms(LEAVE_AT_MS / 2);
-    for n in 1..=CHATS {
-        bob = bob.emit(CHAT_MESSAGE, arg(format!("bob {n}"))).wait_ms(200);
-    }
-    let bob = bob
-        .expect_event(CHAT_MESSAGE, Some(arg(format!("bob {CHATS}"))), prompt_ms)
-        .disconnect();
-    faulty_network("faults-leaving-under-traffic")
-        .client(leaver("alice", Transport::Websocket))
-        .client(leaver("dave", Transport::Polling))
-        .client(bob)
-        .fault(
-            LEAVE_AT_MS - 100,
-            Fault::Hold {
-                client: "dave".into(),
-            },
-        )
-        .fault(
-            LEAVE_AT_MS + 300,
-            Fault::Release {
-                client: "dave".into(),
-            },
-        )
-        .fault(
-            LEAVE_AT_MS + 500,
-            Fault::Latency {
-                max_ms: RAISED_LATENCY_MS,
-            },
-        )
-        .duration_ms(6_000 + 4 * prompt_ms)
-}
-
 async fn nothing_after_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(leaving_under_traffic(prompt_ms(&probe)))?;
+    let report = probe.run_scenario(leaving_under_traffic(&Timing::of(&probe).await?))?;
     let history = History::new(&report.trace);
-    let mut later = 0;
+    let mut checked = Vec::new();
     for session in ["alice#1", "dave#1"] {
         let Some(sent) = history.line(session, EventKind::Send, "41") else {
-            broken!("{session} never sent its DISCONNECT; the scenario did not run")
+            expectations_held(&report)?;
+            broken!("{session} never sent its DISCONNECT")
         };
         // The server's log says when it ended the socket; without one, a
         // grace beyond any latency of the scenario bounds it.
@@ -477,78 +319,41 @@ async fn nothing_after_client_namespace_disconnect(probe: Probe) -> CaseOutcome 
             Some(logged) => (logged.line.at_us, logged.line),
             None => (sent.at_us + SETTLE_MS * 1_000, sent),
         };
-        later += nothing_sent_after(&history, session, ended)?;
+        let later = nothing_sent_after(&history, session, ended)?;
+        checked.push(format!("{later} after {session}'s"));
     }
     expectations_held(&report)?;
-    if later == 0 {
-        broken!("no chat message was sent after the disconnects, so nothing was checked");
-    }
     Ok(format!(
-        "{later} chat messages sent after a socket's DISCONNECT reached neither it nor its open session"
+        "no chat message sent after a socket's DISCONNECT reached its still open session ({} DISCONNECT)",
+        checked.join(", ")
     ))
 }
 
-/// carol's pongs are lost (a one-way partition towards the server) while the
-/// server can still reach her; bob chats every second around the moment
-/// the server's heartbeat gives up on her.
-fn silenced(prompt_ms: u64, heartbeat_ms: u64) -> Scenario {
-    const CHATS: u64 = 6;
-    let carol = client("carol")
-        .connect(Transport::Websocket)
-        .expect_event(GET_COUNT, None, prompt_ms)
-        .step(Step::ExpectDisconnect {
-            within_ms: heartbeat_ms + prompt_ms,
-        });
-    let mut bob = client("bob")
-        .connect(Transport::Websocket)
-        .expect_event(GET_COUNT, None, prompt_ms)
-        .wait_ms(heartbeat_ms.saturating_sub(CHATS * 500));
-    for n in 1..=CHATS {
-        bob = bob
-            .emit(CHAT_MESSAGE, arg(format!("bob {n}")))
-            .wait_ms(1_000);
-    }
-    let bob = bob
-        .expect_event(CHAT_MESSAGE, Some(arg(format!("bob {CHATS}"))), prompt_ms)
-        .disconnect();
-    faulty_network("faults-silenced")
-        .client(carol)
-        .client(bob)
-        .fault(
-            500,
-            Fault::Partition {
-                client: "carol".into(),
-                direction: Direction::ToServer,
-            },
-        )
-        .duration_ms(heartbeat_ms + 10_000 + 4 * prompt_ms)
-}
-
 async fn nothing_after_ping_timeout(probe: Probe) -> CaseOutcome {
-    probe.require_simulation("the silent client is a one-way partition")?;
-    let handshake = probe.polling_handshake().await?;
-    let heartbeat = handshake.ping_interval_ms + handshake.ping_timeout_ms;
-    let report = probe.run_scenario(silenced(prompt_ms(&probe), heartbeat))?;
+    let timing = Timing::of(&probe).await?;
+    let report = probe.run_scenario(silenced(&timing))?;
     let history = History::new(&report.trace);
     let session = "carol#1";
     let ended = match history.server_disconnect(session) {
         Some(logged) => (logged.line.at_us, logged.line),
         None => {
-            // No log line: the first ping went unanswered, so the socket
-            // was over one ping timeout (and a grace) later.
-            let Some(ping) = history.line(session, EventKind::Recv, "2") else {
-                broken!("{session} never got a ping, so the server never timed it out")
+            // No log line: the first ping after the partition went
+            // unanswered, so the socket was over one ping timeout later.
+            let cut = history
+                .fault("partition carol")
+                .map_or(0, |line| line.at_us);
+            let Some(ping) = history.line_after(session, EventKind::Recv, "2", cut) else {
+                expectations_held(&report)?;
+                broken!("{session} got no ping once cut off, so the server never timed it out")
             };
-            let at = ping.at_us + (handshake.ping_timeout_ms + SETTLE_MS) * 1_000;
+            let at = ping.at_us + (timing.ping_timeout_ms + SETTLE_MS) * 1_000;
             (at, ping)
         }
     };
     let later = nothing_sent_after(&history, session, ended)?;
     expectations_held(&report)?;
     if later == 0 {
-        broken!(
-            "no chat message was sent after the server timed {session} out, so nothing was checked"
-        );
+        broken!("no chat message was sent after the server timed {session} out: nothing to check");
     }
     Ok(format!(
         "{later} chat messages sent after the server timed {session} out did not reach it"
@@ -561,7 +366,7 @@ async fn nothing_after_ping_timeout(probe: Probe) -> CaseOutcome {
 fn nothing_sent_after(
     history: &History<'_>,
     session: &str,
-    (ended_us, witness): (u64, &siosim_harness::TraceEvent),
+    (ended_us, witness): (u64, &TraceEvent),
 ) -> Result<usize, CaseError> {
     let sent = history.all_sent_events(CHAT_MESSAGE);
     for received in history.received_events(session, CHAT_MESSAGE) {
@@ -585,74 +390,8 @@ fn nothing_sent_after(
 // ---------------------------------------------------------------------------
 // Rooms.
 
-/// alice, bob and dave in `lobby`, carol in `attic`. alice posts to the
-/// lobby in bursts; dave leaves between the bursts; carol posts to her room
-/// and, not being a member, tries the lobby. bob's link is held during
-/// alice's first burst.
-fn rooms_under_latency(prompt_ms: u64) -> Scenario {
-    let post = |room: &str, msg: &str| vec![json!({"room": room, "msg": msg})];
-    let join = |room: &str| Step::Join { room: room.into() };
-    let mut alice = client("alice")
-        .connect(Transport::Websocket)
-        .step(join("lobby"))
-        .wait_ms(EVERYONE_CONNECTED_MS);
-    for n in 1..=3 {
-        alice = alice.emit(ROOM_MESSAGE, post("lobby", &format!("alice {n}")));
-    }
-    let alice = alice
-        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 3")), prompt_ms)
-        .wait_ms(1_500)
-        .emit(ROOM_MESSAGE, post("lobby", "alice 4"))
-        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 4")), prompt_ms)
-        .disconnect();
-    let bob = client("bob")
-        .connect(Transport::Polling)
-        .step(join("lobby"))
-        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 4")), prompt_ms)
-        .disconnect();
-    let carol = client("carol")
-        .connect(Transport::Upgrade)
-        .step(join("attic"))
-        .wait_ms(EVERYONE_CONNECTED_MS)
-        .emit(ROOM_MESSAGE, post("attic", "carol 1"))
-        .emit(ROOM_MESSAGE, post("lobby", "carol sneaks in"))
-        .emit(ROOM_MESSAGE, post("attic", "carol 2"))
-        .expect_event(ROOM_MESSAGE, Some(post("attic", "carol 2")), prompt_ms)
-        .wait_ms(2_000)
-        .disconnect();
-    let dave = client("dave")
-        .connect(Transport::Websocket)
-        .step(join("lobby"))
-        .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 3")), prompt_ms)
-        .step(Step::Leave {
-            room: "lobby".into(),
-        })
-        .wait_ms(3_000)
-        .disconnect();
-    let mut scenario = faulty_network("faults-rooms-under-latency")
-        .client(alice)
-        .client(bob)
-        .client(carol)
-        .client(dave)
-        .fault(
-            EVERYONE_CONNECTED_MS,
-            Fault::Hold {
-                client: "bob".into(),
-            },
-        )
-        .fault(
-            EVERYONE_CONNECTED_MS + 400,
-            Fault::Release {
-                client: "bob".into(),
-            },
-        )
-        .duration_ms(6_000 + 6 * prompt_ms);
-    scenario.network.latency_ms_max = RAISED_LATENCY_MS;
-    scenario
-}
-
 async fn room_messages_reach_members_only(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(rooms_under_latency(prompt_ms(&probe)))?;
+    let report = probe.run_scenario(rooms_under_latency(&Timing::of(&probe).await?))?;
     let history = History::new(&report.trace);
     let posts = history.all_sent_events(ROOM_MESSAGE);
     let mut checked = 0;
@@ -748,55 +487,8 @@ fn may_be_member(
 // ---------------------------------------------------------------------------
 // Convergence after a partition heals.
 
-/// alice is cut off while bob and carol count to six; her session dies of
-/// the wedged link, she reconnects and must start from six.
-fn partition_heals(prompt_ms: u64, heartbeat_ms: u64) -> Scenario {
-    let counter = |name: &str, transport| {
-        let mut script = client(name)
-            .connect(transport)
-            .expect_event(GET_COUNT, Some(vec![json!(0)]), prompt_ms)
-            .wait_ms(EVERYONE_CONNECTED_MS);
-        for _ in 0..ROUNDS {
-            script = script.emit(INCREASE_COUNT, vec![]);
-        }
-        script
-            .expect_event(GET_COUNT, Some(vec![json!(2 * ROUNDS)]), prompt_ms)
-            .disconnect()
-    };
-    let alice = client("alice")
-        .connect(Transport::Websocket)
-        .expect_event(GET_COUNT, Some(vec![json!(0)]), prompt_ms)
-        .step(Step::ExpectDisconnect {
-            within_ms: heartbeat_ms + prompt_ms,
-        })
-        .connect(Transport::Websocket)
-        .expect_event(GET_COUNT, None, prompt_ms)
-        .disconnect();
-    faulty_network("faults-partition-heals")
-        .client(alice)
-        .client(counter("bob", Transport::Polling))
-        .client(counter("carol", Transport::Upgrade))
-        .fault(
-            EVERYONE_CONNECTED_MS / 2,
-            Fault::Partition {
-                client: "alice".into(),
-                direction: Direction::Both,
-            },
-        )
-        .fault(
-            EVERYONE_CONNECTED_MS * 3,
-            Fault::Repair {
-                client: "alice".into(),
-                direction: Direction::Both,
-            },
-        )
-        .duration_ms(heartbeat_ms + 10_000 + 6 * prompt_ms)
-}
-
 async fn partitioned_client_converges(probe: Probe) -> CaseOutcome {
-    probe.require_simulation("the client is partitioned")?;
-    let heartbeat = heartbeat_ms(&probe).await?;
-    let report = probe.run_scenario(partition_heals(prompt_ms(&probe), heartbeat))?;
+    let report = probe.run_scenario(partition_heals(&Timing::of(&probe).await?))?;
     let history = History::new(&report.trace);
     // A fresh server starts at 0 and every increment sent reached it: the
     // partitioned client sent none.
@@ -868,16 +560,6 @@ fn ending_of(cause: &str) -> Ending {
     }
 }
 
-/// alice alone, on a WebSocket, ended by `ending` (steps after her first count).
-fn lone_client(name: &str, prompt_ms: u64, ending: Vec<Step>) -> Scenario {
-    let mut alice = client("alice")
-        .connect(Transport::Websocket)
-        .expect_event(GET_COUNT, None, prompt_ms);
-    alice.steps.extend(ending);
-    // The server logs the disconnect after the client is done: let it.
-    faulty_network(name).client(alice.wait_ms(SETTLE_MS))
-}
-
 /// Runs `scenario` and checks the server's logged reason for `alice#1` is
 /// one of `reasons` and, when given, how alice saw her session end.
 fn judge_reason(
@@ -926,17 +608,8 @@ fn judge_reason(
     Ok(format!("server: {:?}; client: {cause}", logged.reason))
 }
 
-/// `Step::ExpectDisconnect` within `within_ms`.
-fn expect_disconnect(within_ms: u64) -> Step {
-    Step::ExpectDisconnect { within_ms }
-}
-
 async fn reason_of_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
-    let scenario = lone_client(
-        "faults-reason-leave",
-        prompt_ms(&probe),
-        vec![Step::Disconnect],
-    );
+    let scenario = lone_client(Leaving::NamespaceDisconnect, &Timing::of(&probe).await?);
     judge_reason(
         &probe,
         scenario,
@@ -946,18 +619,12 @@ async fn reason_of_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
 }
 
 async fn reason_of_engine_close(probe: Probe) -> CaseOutcome {
-    let prompt = prompt_ms(&probe);
-    let close = Step::SendRaw { text: "1".into() };
-    let scenario = lone_client(
-        "faults-reason-close",
-        prompt,
-        vec![close, expect_disconnect(prompt)],
-    );
+    let scenario = lone_client(Leaving::EngineClose, &Timing::of(&probe).await?);
     judge_reason(&probe, scenario, &["transport close"], &[Ending::ByServer])
 }
 
 async fn reason_of_dropped_transport(probe: Probe) -> CaseOutcome {
-    let scenario = lone_client("faults-reason-drop", prompt_ms(&probe), vec![Step::Drop]);
+    let scenario = lone_client(Leaving::Drop, &Timing::of(&probe).await?);
     judge_reason(
         &probe,
         scenario,
@@ -967,61 +634,17 @@ async fn reason_of_dropped_transport(probe: Probe) -> CaseOutcome {
 }
 
 async fn reason_of_silent_client(probe: Probe) -> CaseOutcome {
-    probe.require_simulation("the scenario waits out the heartbeat in simulated time")?;
-    let within = heartbeat_ms(&probe).await? + prompt_ms(&probe);
-    let silence = vec![Step::StopAnsweringPings, expect_disconnect(within)];
-    let scenario = lone_client("faults-reason-silent", prompt_ms(&probe), silence);
+    let scenario = lone_client(Leaving::Silence, &Timing::of(&probe).await?);
     judge_reason(&probe, scenario, &["ping timeout"], &[Ending::ByServer])
 }
 
 async fn reason_of_partition(probe: Probe) -> CaseOutcome {
-    probe.require_simulation("the client is partitioned")?;
-    let within = heartbeat_ms(&probe).await? + prompt_ms(&probe);
-    // Said into the partition: lost, and the link stays wedged afterwards.
-    let into_the_void = Step::Emit {
-        event: CHAT_MESSAGE.into(),
-        args: arg("into the void"),
-        ack: false,
-    };
-    let steps = vec![
-        Step::Wait { ms: 1_000 },
-        into_the_void,
-        expect_disconnect(within),
-    ];
-    let scenario = lone_client("faults-reason-partition", prompt_ms(&probe), steps)
-        .fault(
-            500,
-            Fault::Partition {
-                client: "alice".into(),
-                direction: Direction::Both,
-            },
-        )
-        .fault(
-            2_000,
-            Fault::Repair {
-                client: "alice".into(),
-                direction: Direction::Both,
-            },
-        );
-    // Which way the lost segment wedged the link decides who notices first:
-    // the server's close gets through, or alice's watchdog gives up.
-    judge_reason(
-        &probe,
-        scenario,
-        &["ping timeout"],
-        &[Ending::Lost, Ending::ByServer],
-    )
+    let scenario = lone_client(Leaving::Partition, &Timing::of(&probe).await?);
+    // Nothing gets through either way: alice's own watchdog gives up.
+    judge_reason(&probe, scenario, &["ping timeout"], &[Ending::Lost])
 }
 
 async fn reason_of_malformed_packet(probe: Probe) -> CaseOutcome {
-    let prompt = prompt_ms(&probe);
-    let garbage = Step::SendRaw {
-        text: "4this is not a socket.io packet".into(),
-    };
-    let scenario = lone_client(
-        "faults-reason-malformed",
-        prompt,
-        vec![garbage, expect_disconnect(prompt)],
-    );
+    let scenario = lone_client(Leaving::MalformedPacket, &Timing::of(&probe).await?);
     judge_reason(&probe, scenario, &["parse error"], &[Ending::ByServer])
 }

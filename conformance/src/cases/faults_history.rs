@@ -98,9 +98,27 @@ impl<'t> History<'t> {
 
     /// The first line `session` recorded whose text is `text` and kind `kind`.
     pub fn line(&self, session: &str, kind: EventKind, text: &str) -> Option<&'t TraceEvent> {
+        self.line_after(session, kind, text, 0)
+    }
+
+    /// [`History::line`], among the lines from `after_us` on.
+    pub fn line_after(
+        &self,
+        session: &str,
+        kind: EventKind,
+        text: &str,
+        after_us: u64,
+    ) -> Option<&'t TraceEvent> {
         self.events
             .iter()
-            .find(|e| e.actor == session && e.kind == kind && e.text == text)
+            .find(|e| e.at_us >= after_us && e.actor == session && e.kind == kind && e.text == text)
+    }
+
+    /// The first fault line that starts with `text` (`partition carol`).
+    pub fn fault(&self, text: &str) -> Option<&'t TraceEvent> {
+        self.events
+            .iter()
+            .find(|e| e.kind == EventKind::Fault && e.actor == "sim" && e.text.starts_with(text))
     }
 
     /// The server's `disconnect` log line for `session`'s socket, if any.

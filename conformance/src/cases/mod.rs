@@ -4,6 +4,7 @@
 mod engineio;
 mod faults;
 mod faults_history;
+mod faults_scenarios;
 
 use crate::case::Case;
 

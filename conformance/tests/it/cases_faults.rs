@@ -270,16 +270,20 @@ fn on_connect(socket: &SocketRef, io: &SocketIo, count: &Arc<Mutex<u64>>, bug: B
         }
     });
     let chat_io = io.clone();
-    socket.on("chat message", move |Data::<String>(text)| {
-        let io = chat_io.clone();
-        async move {
-            let late = bug == Bug::RelaysOddOnesLate && is_odd_numbered(&text);
-            relay(&io, "chat message", json!(text), late);
-            if bug == Bug::RelaysTwice {
-                relay(&io, "chat message", json!(text), false);
+    socket.on(
+        "chat message",
+        move |Data::<String>(text), ack: AckSender| {
+            let io = chat_io.clone();
+            async move {
+                let late = bug == Bug::RelaysOddOnesLate && is_odd_numbered(&text);
+                relay(&io, "chat message", json!(text), late);
+                if bug == Bug::RelaysTwice {
+                    relay(&io, "chat message", json!(text), false);
+                }
+                ack.send(&json!({"ok": true})).ok();
             }
-        }
-    });
+        },
+    );
     socket.on(
         "join",
         async |socket: SocketRef, Data::<String>(room), ack: AckSender| {
