@@ -10,6 +10,8 @@ use siosim::runner::{self, RunOptions, SuiteReport};
 use siosim::{CaseReport, SimServer, Target, Verdict, cases};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::socket::DisconnectReason;
+use tracing::info;
 
 /// Every `faults::*` case and its verdict against the reference server.
 const REFERENCE_VERDICTS: &[(&str, Verdict)] = &[
@@ -199,6 +201,68 @@ fn catches_a_server_that_relays_room_messages_to_everyone() {
     assert_cites_trace(report, r#"recv 42["room message","#);
 }
 
+#[test]
+fn catches_a_server_that_greets_newcomers_with_a_stale_count() {
+    let suite = run_sim(buggy(Bug::GreetsWithZero), 1, "faults::convergence::*");
+    let report = case(
+        &suite,
+        "faults::convergence::partitioned_client_reconnects_to_the_final_count",
+    );
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "instead of the final 6");
+}
+
+#[test]
+fn flags_a_server_whose_logged_reasons_do_not_match_the_fault() {
+    let suite = run_sim(
+        buggy(Bug::LogsEveryDisconnectAsTransportClose),
+        1,
+        "faults::disconnect_reason::*",
+    );
+    let verdicts: Vec<(&str, Verdict)> = suite.cases.iter().map(|c| (c.name, c.verdict)).collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            (
+                "faults::disconnect_reason::client_namespace_disconnect",
+                Verdict::NonStrict
+            ),
+            (
+                "faults::disconnect_reason::engine_close_is_transport_close",
+                Verdict::Passed
+            ),
+            (
+                "faults::disconnect_reason::dropped_transport",
+                Verdict::Passed
+            ),
+            (
+                "faults::disconnect_reason::silent_client_is_ping_timeout",
+                Verdict::NonStrict
+            ),
+            (
+                "faults::disconnect_reason::partition_is_ping_timeout",
+                Verdict::NonStrict
+            ),
+            (
+                "faults::disconnect_reason::malformed_packet_is_parse_error",
+                Verdict::NonStrict
+            ),
+        ]
+    );
+    let silent = case(
+        &suite,
+        "faults::disconnect_reason::silent_client_is_ping_timeout",
+    );
+    assert!(
+        silent
+            .reason
+            .contains(r#"reason "transport close", not ping timeout"#)
+            && silent.reason.contains("reason=TransportClose]"),
+        "{}",
+        silent.reason
+    );
+}
+
 /// The reason says `what` and quotes, as `[<line>]`, a line of the case's
 /// trace where a client received something.
 fn assert_cites_trace(report: &CaseReport, what: &str) {
@@ -225,6 +289,10 @@ enum Bug {
     RelaysOddOnesLate,
     /// `room message` goes to every socket, members or not.
     IgnoresRooms,
+    /// A new socket is told the count is 0, whatever it is.
+    GreetsWithZero,
+    /// Every disconnect is logged with the reason `TransportClose`.
+    LogsEveryDisconnectAsTransportClose,
 }
 
 const LATE_MS: u64 = 30;
@@ -248,8 +316,21 @@ fn buggy_app(bug: Bug) -> axum::Router {
 }
 
 fn on_connect(socket: &SocketRef, io: &SocketIo, count: &Arc<Mutex<u64>>, bug: Bug) {
-    let now = *count.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = match bug {
+        Bug::GreetsWithZero => 0,
+        _ => *count.lock().unwrap_or_else(PoisonError::into_inner),
+    };
     socket.emit("get count", &now).ok();
+    info!(sid = %socket.id, "connect");
+    socket.on_disconnect(
+        move |socket: SocketRef, reason: DisconnectReason| async move {
+            let reason = match bug {
+                Bug::LogsEveryDisconnectAsTransportClose => DisconnectReason::TransportClose,
+                _ => reason,
+            };
+            info!(sid = %socket.id, reason = ?reason, "disconnect");
+        },
+    );
     let (io, count) = (io.clone(), count.clone());
     let counting_io = io.clone();
     socket.on("increase count", move |ack: AckSender| {
