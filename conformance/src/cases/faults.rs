@@ -572,6 +572,7 @@ fn judge_reason(
     let report = probe.run_scenario(scenario)?;
     let history = History::new(&report.trace);
     let Some(logged) = history.server_disconnect(session) else {
+        expectations_held(&report)?;
         let logs: Vec<String> = report
             .trace
             .of_kind(EventKind::Log)

@@ -36,11 +36,18 @@ const BUSY_CLIENTS: [(&str, Transport); 3] = [
 ];
 /// Increments each counting client sends in the partition scenario.
 const INCREMENTS: u64 = 3;
-/// Beyond any one-way latency of these scenarios: how long after a client
-/// sent something the server has surely received it (only used when the
-/// server logs nothing better), and how long a finished client lingers so
-/// that the server gets to log its departure.
+/// The links' latency bound at the start, and the one a `Latency` fault
+/// raises it to, at most (less against a short ping timeout).
+const LATENCY_MS_MAX: u64 = 40;
+const RAISED_LATENCY_MS_MAX: u64 = 80;
+/// The longest a link is held (less against a short ping timeout).
+const HOLD_MS_MAX: u64 = 600;
+/// How long after a client sent something the server has surely received
+/// it, held or not (only used when the server logs nothing better); also
+/// how long a finished client lingers so that the server gets to log its
+/// departure.
 pub(super) const SETTLE_MS: u64 = 1_000;
+const _: () = assert!(SETTLE_MS > HOLD_MS_MAX + 2 * RAISED_LATENCY_MS_MAX);
 
 /// The time base of a scenario: the probe's bound on each wait and the
 /// server's own heartbeat.
@@ -73,18 +80,18 @@ impl Timing {
 
     /// The links' latency bound at the start.
     fn latency_max_ms(&self) -> u64 {
-        (self.ping_timeout_ms / 8).clamp(1, 40)
+        (self.ping_timeout_ms / 8).clamp(1, LATENCY_MS_MAX)
     }
 
     /// The bound a `Latency` fault raises it to mid-run.
     fn raised_latency_ms(&self) -> u64 {
-        (self.ping_timeout_ms / 4).clamp(1, 80)
+        (self.ping_timeout_ms / 4).clamp(1, RAISED_LATENCY_MS_MAX)
     }
 
     /// How long a link is held: with a round trip at the raised latency, a
     /// held pong still beats the ping timeout.
     fn hold_ms(&self) -> u64 {
-        (self.ping_timeout_ms / 4).clamp(1, 600)
+        (self.ping_timeout_ms / 4).clamp(1, HOLD_MS_MAX)
     }
 }
 
