@@ -649,3 +649,83 @@ async fn reason_of_malformed_packet(probe: Probe) -> CaseOutcome {
     let scenario = lone_client(Leaving::MalformedPacket, &Timing::of(&probe).await?);
     judge_reason(&probe, scenario, &["parse error"], &[Ending::ByServer])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use siosim_harness::Trace;
+
+    fn trace(lines: &[(u64, &str, EventKind, &str)]) -> Trace {
+        let events = lines
+            .iter()
+            .map(|&(at_ms, actor, kind, text)| TraceEvent {
+                at_us: at_ms * 1_000,
+                actor: actor.into(),
+                kind,
+                text: text.into(),
+            })
+            .collect();
+        Trace { version: 1, events }
+    }
+
+    #[test]
+    fn a_regression_is_a_lower_value_after_a_higher_one_not_a_repeat() {
+        let counts = trace(&[
+            (1, "bob#1", EventKind::Recv, r#"42["get count",1]"#),
+            (2, "bob#1", EventKind::Recv, r#"42["get count",3]"#),
+            (3, "bob#1", EventKind::Recv, r#"42["get count",3]"#),
+            (4, "bob#1", EventKind::Recv, r#"42["get count",2]"#),
+        ]);
+        let history = History::new(&counts);
+        let received = history.received_events("bob#1", GET_COUNT);
+        let (higher, lower) =
+            first_regression(&received, |p| p.first_arg().as_u64()).expect("3 then 2");
+        assert_eq!((higher.line.at_us, lower.line.at_us), (2_000, 4_000));
+        assert!(first_regression(&received[..3], |p| p.first_arg().as_u64()).is_none());
+        assert_eq!(
+            numbered(&Value::from("bob the 2nd 12")),
+            Some(("bob the 2nd".into(), 12))
+        );
+        assert_eq!(numbered(&Value::from("bob")), None);
+    }
+
+    #[test]
+    fn session_endings_read_from_the_clients_causes() {
+        assert_eq!(ending_of("closed by the client"), Ending::ByClient);
+        assert_eq!(ending_of("dropped by the client"), Ending::ByClient);
+        assert_eq!(ending_of("closed by the server"), Ending::ByServer);
+        assert_eq!(ending_of("websocket close frame 1000 "), Ending::ByServer);
+        assert_eq!(ending_of("poll answered 400: {}"), Ending::ByServer);
+        assert_eq!(
+            ending_of("ping timeout: nothing heard for 500 ms"),
+            Ending::Lost
+        );
+        assert_eq!(ending_of("send failed: timed out"), Ending::Lost);
+    }
+
+    #[test]
+    fn room_membership_follows_the_requests_and_their_acks() {
+        let rooms = trace(&[
+            (10, "dave#1", EventKind::Send, r#"420["join","lobby"]"#),
+            (20, "dave#1", EventKind::Recv, r#"430[{"ok":true}]"#),
+            (30, "dave#1", EventKind::Send, r#"421["leave","lobby"]"#),
+            (40, "dave#1", EventKind::Recv, r#"431[{"ok":true}]"#),
+            (50, "erin#1", EventKind::Send, r#"420["join","attic"]"#),
+            (60, "erin#1", EventKind::Recv, r#"430[{"error":"no"}]"#),
+        ]);
+        let history = History::new(&rooms);
+        let ms = |ms: u64| ms * 1_000;
+        // A post sent before the leave was acked may still arrive later.
+        assert!(may_be_member(&history, "dave#1", "lobby", ms(35), ms(45)));
+        // One sent after it may not.
+        assert!(!may_be_member(&history, "dave#1", "lobby", ms(41), ms(45)));
+        // A join sent after the post may still have been handled first.
+        assert!(may_be_member(&history, "dave#1", "lobby", ms(5), ms(15)));
+        assert!(!may_be_member(&history, "dave#1", "attic", ms(5), ms(15)));
+        // A refused join makes no member.
+        assert!(!may_be_member(&history, "erin#1", "attic", ms(70), ms(80)));
+        // A sender's own leave precedes its later posts on its connection.
+        assert!(member_when_posted(&history, "dave#1", "lobby", ms(25)));
+        assert!(!member_when_posted(&history, "dave#1", "lobby", ms(31)));
+    }
+}
