@@ -1,5 +1,6 @@
 //! The one integration-test binary of the `siosim` crate.
 
-mod cases_faults;
 mod cli;
 mod scenario_snapshots;
+// The case families.
+mod cases_faults;
