@@ -6,6 +6,9 @@ mod engineio;
 mod socketio;
 mod socketio_polling;
 mod socketio_raw;
+mod faults;
+mod faults_history;
+mod faults_scenarios;
 
 use crate::case::Case;
 
@@ -15,5 +18,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(engineio::cases());
     cases.extend(socketio::cases());
     cases.extend(app::cases());
+    cases.extend(faults::cases());
     cases
 }
