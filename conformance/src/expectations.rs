@@ -60,25 +60,42 @@ impl fmt::Display for Mismatch {
     }
 }
 
+/// The reference server's own documented divergences (its library's bugs),
+/// which `siosim check` applies when it checks the reference server.
+pub const REFERENCE: &str = include_str!("../expected/reference.json");
+
 impl Expectations {
     /// Reads a list; every case it names must exist in `cases`.
     pub fn load(path: &Path, cases: &[Case]) -> anyhow::Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: File =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        Self::parse(&text, &path.display().to_string(), cases)
+    }
+
+    /// The reference server's list ([`REFERENCE`]).
+    pub fn reference(cases: &[Case]) -> anyhow::Result<Self> {
+        Self::parse(REFERENCE, "conformance/expected/reference.json", cases)
+    }
+
+    /// Parses a list read from `origin`; every case it names must exist.
+    pub fn parse(text: &str, origin: &str, cases: &[Case]) -> anyhow::Result<Self> {
+        let file: File = serde_json::from_str(text).with_context(|| format!("parsing {origin}"))?;
         for divergence in &file.divergences {
             anyhow::ensure!(
                 cases.iter().any(|c| c.name == divergence.case),
-                "{}: no case named {:?}",
-                path.display(),
+                "{origin}: no case named {:?}",
                 divergence.case
             );
         }
         Ok(Self {
-            source: format!("{} ({})", path.display(), file.server),
+            source: format!("{origin} ({})", file.server),
             divergences: file.divergences,
         })
+    }
+
+    /// The documented divergence for `case`, if any.
+    pub fn divergence(&self, case: &str) -> Option<&Divergence> {
+        self.divergences.iter().find(|d| d.case == case)
     }
 
     pub fn source(&self) -> &str {
@@ -96,12 +113,14 @@ impl Expectations {
     /// The cases whose verdict differs from what is expected: the listed
     /// verdict for a listed case; for the others, anything but FAILED or
     /// NON-STRICT (INFO cases are always INFORMATIONAL, and unclaimed
-    /// profiles NOT APPLICABLE).
+    /// profiles NOT APPLICABLE). A listed case that did not run (its profile
+    /// is not claimed) is no mismatch.
     pub fn mismatches(&self, suite: &SuiteReport) -> Vec<Mismatch> {
         let mut mismatches = Vec::new();
         for case in &suite.cases {
             let listed = self.divergences.iter().find(|d| d.case == case.name);
             let expected = match listed {
+                Some(_) if case.verdict == Verdict::NotApplicable => continue,
                 Some(divergence) => divergence.verdict,
                 None if matches!(case.verdict, Verdict::Failed | Verdict::NonStrict) => {
                     Verdict::Passed

@@ -3,12 +3,12 @@
 
 mod app;
 mod engineio;
-mod socketio;
-mod socketio_polling;
-mod socketio_raw;
 mod faults;
 mod faults_history;
 mod faults_scenarios;
+mod socketio;
+mod socketio_polling;
+mod socketio_raw;
 
 use crate::case::Case;
 
