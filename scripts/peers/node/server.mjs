@@ -13,7 +13,6 @@
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -359,12 +358,12 @@ function main() {
     console.error(`server.mjs: ${err.message}`);
     process.exit(2);
   }
-  const require = createRequire(import.meta.url);
-  const clientScript = readFileSync(join(dirname(require.resolve('socket.io/package.json')), 'client-dist', 'socket.io.min.js'));
-  const page = readFileSync(join(HERE, '..', 'page.html'), 'utf8')
-    .replaceAll('{{CLIENT_SCRIPT}}', `${config.path}/socket.io.js`)
-    .replaceAll('{{SOCKETIO_PATH}}', config.path)
-    .replaceAll('{{PEER_NAME}}', 'Node socket.io');
+  // Every server serves the same page: the reference server's, with its own
+  // small Socket.IO client, so the page is live whichever server runs.
+  const pageDir = join(HERE, '..', '..', '..', 'server', 'src', 'page');
+  const clientScript = readFileSync(join(pageDir, 'client.js'));
+  const page = readFileSync(join(pageDir, 'index.html'), 'utf8')
+    .replaceAll('{{SOCKETIO_PATH}}', config.path);
 
   // socket.io's engine takes over the 'request' listeners present when it
   // attaches and forwards them what is not its own: ours must come first.

@@ -25,10 +25,11 @@ import socketio
 from aiohttp import WSMsgType, web
 
 HERE = Path(__file__).resolve().parent
-PAGE_TEMPLATE = HERE.parent / "page.html"
-# python-socketio serves no browser client; the page loads the official one
-# that scripts/setup installs for the Node helpers.
-CLIENT_BUNDLE = HERE.parent.parent / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+# Every server serves the same page: the reference server's, with its own
+# small Socket.IO client, so the page is live whichever server runs.
+PAGE_DIR = HERE.parent.parent.parent / "server" / "src" / "page"
+PAGE_TEMPLATE = PAGE_DIR / "index.html"
+CLIENT_BUNDLE = PAGE_DIR / "client.js"
 CLIENT_SCRIPT_PATH = "/siosim-client.js"
 
 MAX_ROOM_NAME_CHARS = 64
@@ -326,7 +327,9 @@ async def read_at_most(request, limit):
 
 
 async def plain_ws(request):
-    ws = web.WebSocketResponse(max_msg_size=MAX_PLAIN_WS_MESSAGE_BYTES)
+    # aiohttp refuses a message whose size reaches max_msg_size; the contract
+    # refuses only those over 64 KiB.
+    ws = web.WebSocketResponse(max_msg_size=MAX_PLAIN_WS_MESSAGE_BYTES + 1)
     await ws.prepare(request)
     request.app["plain_ws"].add(ws)
     try:
@@ -373,10 +376,7 @@ def build_app(config):
     sio.attach(app, socketio_path=config.path)
 
     page = (
-        PAGE_TEMPLATE.read_text(encoding="utf-8")
-        .replace("{{CLIENT_SCRIPT}}", CLIENT_SCRIPT_PATH)
-        .replace("{{SOCKETIO_PATH}}", config.path.rstrip("/"))
-        .replace("{{PEER_NAME}}", "python-socketio")
+        PAGE_TEMPLATE.read_text(encoding="utf-8").replace("{{SOCKETIO_PATH}}", config.path)
     )
 
     async def index(_request):
@@ -384,7 +384,7 @@ def build_app(config):
 
     async def client_script(_request):
         if not CLIENT_BUNDLE.is_file():
-            raise web.HTTPNotFound(text=f"{CLIENT_BUNDLE} is missing: run scripts/setup")
+            raise web.HTTPNotFound(text=f"{CLIENT_BUNDLE} is missing")
         return web.Response(
             body=CLIENT_BUNDLE.read_bytes(), content_type="text/javascript", charset="utf-8"
         )
@@ -401,7 +401,7 @@ def build_app(config):
 def main(argv):
     config = parse_config(argv)
     if not CLIENT_BUNDLE.is_file():
-        log(f"warning: {CLIENT_BUNDLE} is missing (run scripts/setup); the page will have no client")
+        log(f"warning: {CLIENT_BUNDLE} is missing; the page will have no client")
     app = build_app(config)
     log(f"python-socketio peer listening on http://{config.host}:{config.port} (path {config.path})")
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=2.0, access_log=None)
