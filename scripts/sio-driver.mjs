@@ -8,6 +8,8 @@
 //
 // Commands:
 //   {"op":"connect","client":"a","url":"http://127.0.0.1:3000","path":"/socket.io","transports":["websocket"]}
+//       "auth" (optional) is sent as the CONNECT payload; a namespace other
+//       than "/" goes at the end of "url" ("http://127.0.0.1:3000/custom").
 //   {"op":"emit","client":"a","event":"chat message","args":["hi"],"ack":true,"tag":"t1"}
 //       "ack": true asks the server for an ack; "tag" (optional) is echoed in
 //       the ack observation; "ack_timeout_ms" (optional) reports a missing ack.
@@ -22,11 +24,41 @@
 //   {"client":"a","type":"ack_timeout","event":"...","tag":"t1"}
 //   {"client":"a","type":"disconnect","reason":"io client disconnect"}
 //   {"type":"error","message":"..."}    (a command this driver could not run)
+//
+// Binary data, in event and ack arguments both ways, is written as
+// {"$binary":"<base64>"} (at any depth), since JSON has no bytes.
 
 import { createInterface } from 'node:readline';
 import { io } from 'socket.io-client';
 
 const clients = new Map();
+
+const BINARY_KEY = '$binary';
+
+/** Command JSON to socket.io-client arguments: {"$binary": b64} to a Buffer. */
+function fromJson(value) {
+  if (Array.isArray(value)) return value.map(fromJson);
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === BINARY_KEY) return Buffer.from(value[BINARY_KEY], 'base64');
+    return Object.fromEntries(keys.map((key) => [key, fromJson(value[key])]));
+  }
+  return value;
+}
+
+/** Received arguments to observation JSON: any binary to {"$binary": b64}. */
+function toJson(value) {
+  if (Buffer.isBuffer(value)) return { [BINARY_KEY]: value.toString('base64') };
+  if (value instanceof ArrayBuffer) return { [BINARY_KEY]: Buffer.from(value).toString('base64') };
+  if (ArrayBuffer.isView(value)) {
+    return { [BINARY_KEY]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  }
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).map((key) => [key, toJson(value[key])]));
+  }
+  return value;
+}
 
 function report(observation) {
   process.stdout.write(`${JSON.stringify(observation)}\n`);
@@ -43,6 +75,7 @@ function connect(cmd) {
     forceNew: true,
     reconnection: false,
     timeout: cmd.timeout_ms ?? 10000,
+    ...(cmd.auth === undefined ? {} : { auth: cmd.auth }),
   });
   clients.set(name, socket);
   socket.on('connect', () => {
@@ -55,12 +88,13 @@ function connect(cmd) {
     report({ client: name, type: 'disconnect', reason });
   });
   socket.onAny((event, ...args) => {
-    report({ client: name, type: 'event', event, args });
+    report({ client: name, type: 'event', event, args: toJson(args) });
   });
 }
 
 function emit(cmd) {
-  const { client: name, event, args = [], ack = false, tag = null } = cmd;
+  const { client: name, event, ack = false, tag = null } = cmd;
+  const args = fromJson(cmd.args ?? []);
   const socket = clients.get(name);
   if (!socket) throw new Error(`no client ${name}`);
   if (!ack) {
@@ -70,11 +104,11 @@ function emit(cmd) {
   if (cmd.ack_timeout_ms != null) {
     socket.timeout(cmd.ack_timeout_ms).emit(event, ...args, (err, ...reply) => {
       if (err) report({ client: name, type: 'ack_timeout', event, tag });
-      else report({ client: name, type: 'ack', event, tag, args: reply });
+      else report({ client: name, type: 'ack', event, tag, args: toJson(reply) });
     });
   } else {
     socket.emit(event, ...args, (...reply) => {
-      report({ client: name, type: 'ack', event, tag, args: reply });
+      report({ client: name, type: 'ack', event, tag, args: toJson(reply) });
     });
   }
 }

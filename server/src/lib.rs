@@ -7,12 +7,16 @@
 //! * [`app`] builds the whole HTTP application as an [`axum::Router`].
 //! * [`serve`] runs it on any [`axum::serve::Listener`] until shut down.
 //!
+//! It also answers the official Socket.IO protocol test suite's echo
+//! contract (`auth`, `message`, `message-with-ack`, namespace `/custom`).
+//!
 //! The wire contract (events, payloads, recipients, REST routes) is in
 //! README.md, under "The seed-app contract".
 
 mod chat;
 mod config;
 mod counter;
+mod echo;
 mod fanout;
 mod inline_handler;
 mod lifecycle;
@@ -99,6 +103,7 @@ fn build(config: &Config) -> Built {
             counter: Arc::default(),
         },
     );
+    io.ns(echo::CUSTOM_NAMESPACE, echo::greet_custom);
     let (plain_ws_shutdown, plain_ws_shutdown_rx) = watch::channel(false);
     let router = Router::new()
         .merge(page::routes(&config.socketio_path))

@@ -1,5 +1,6 @@
 //! A socket's arrival in and departure from the seed app's namespace: wires
-//! the per-socket event handlers, greets with the count, logs both ends.
+//! the per-socket event handlers, greets with the count and then the auth
+//! echo, logs both ends.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -14,6 +15,7 @@ use tracing::info;
 
 use crate::chat;
 use crate::counter::Counter;
+use crate::echo;
 use crate::rooms;
 
 /// The namespace's connect handler.
@@ -24,7 +26,8 @@ use crate::rooms;
 /// calls and see its first events silently dropped. The event handlers are
 /// therefore registered in `call_middleware`, which socketioxide awaits
 /// before it sends CONNECT; `call` then runs synchronously right after
-/// CONNECT is queued, so `get count` is always the first event a client sees.
+/// CONNECT is queued, so `get count` is always the first event a client sees,
+/// and the echo contract's `auth` the second.
 #[derive(Debug, Clone)]
 pub(crate) struct Lifecycle {
     pub counter: Arc<Counter>,
@@ -48,15 +51,17 @@ impl ConnectHandler<LocalAdapter, LifecycleMarker> for Lifecycle {
         self.counter.register(&socket);
         chat::register(&socket);
         rooms::register(&socket);
+        echo::register(&socket);
         socket.on_disconnect(async |socket: SocketRef, reason: DisconnectReason| {
             info!(sid = %socket.id, reason = ?reason, "disconnect");
         });
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn call(&self, s: Arc<Socket<LocalAdapter>>, _auth: Option<socketioxide_core::Value>) {
-        let socket = SocketRef::from(s);
+    fn call(&self, s: Arc<Socket<LocalAdapter>>, auth: Option<socketioxide_core::Value>) {
+        let socket = SocketRef::from(s.clone());
         info!(sid = %socket.id, "connect");
         self.counter.greet(&socket);
+        echo::greet(&s, &auth);
     }
 }

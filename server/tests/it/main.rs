@@ -6,6 +6,7 @@ mod support;
 mod browser;
 mod chat;
 mod counter;
+mod echo;
 mod engine_config;
 mod lifecycle;
 mod page;

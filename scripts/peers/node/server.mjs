@@ -1,0 +1,398 @@
+#!/usr/bin/env node
+// scripts/peers/node/server.mjs — the seed app and the echo contract on the
+// official Node `socket.io` v4 server: a third-party peer for siosim's
+// conformance checks. The contract is README.md, "The seed-app contract";
+// the echo rows are the official protocol test server's.
+//
+//   node scripts/peers/node/server.mjs [--port 3000] [--host 127.0.0.1] [--path /socket.io]
+//       [--ping-interval-ms 25000] [--ping-timeout-ms 20000]
+//       [--connect-timeout-ms 45000] [--max-payload-bytes 1000000]
+//
+// Defaults are the reference server's (server/src/config.rs). Connects and
+// disconnects are logged to stderr with the socket id (and the reason).
+
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { Server } from 'socket.io';
+import { WebSocketServer } from 'ws';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const MAX_ROOM_NAME_CHARS = 64;
+const MAX_THING_NAME_CHARS = 200;
+const MAX_THING_BODY_BYTES = 16 * 1024;
+const MAX_PLAIN_WS_MESSAGE_BYTES = 64 * 1024;
+const PLAIN_WS_PATH = '/ws';
+const GREETING = 'Hello! I am a server.';
+const ECHO_PREFIX = 'You said: ';
+
+// --- configuration -----------------------------------------------------------
+
+function parseConfig(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string', default: '3000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      path: { type: 'string', default: '/socket.io' },
+      'ping-interval-ms': { type: 'string', default: '25000' },
+      'ping-timeout-ms': { type: 'string', default: '20000' },
+      'connect-timeout-ms': { type: 'string', default: '45000' },
+      'max-payload-bytes': { type: 'string', default: '1000000' },
+    },
+  });
+  const number = (flag) => {
+    const raw = values[flag];
+    if (!/^\d+$/.test(raw)) throw new Error(`--${flag} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+  // The path lands in the page's HTML and script: only plain path characters.
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(values.path)) {
+    throw new Error(`--path must start with '/' and use only [A-Za-z0-9._~-/], got ${JSON.stringify(values.path)}`);
+  }
+  const port = number('port');
+  if (port > 65535) throw new Error(`--port out of range: ${port}`);
+  return {
+    port,
+    host: values.host,
+    path: values.path,
+    pingInterval: number('ping-interval-ms'),
+    pingTimeout: number('ping-timeout-ms'),
+    connectTimeout: number('connect-timeout-ms'),
+    maxPayload: number('max-payload-bytes'),
+  };
+}
+
+// --- validation (the same rules and messages as the reference server) -------
+
+/** Length in Unicode scalar values, as Rust's `chars().count()`. */
+const charCount = (text) => [...text].length;
+
+const ok = () => ({ ok: true });
+const error = (why) => ({ error: why });
+
+function roomName(name) {
+  if (typeof name !== 'string') return { why: 'expected a room name (string)' };
+  if (name.length === 0) return { why: 'room name must not be empty' };
+  if (charCount(name) > MAX_ROOM_NAME_CHARS) return { why: `room name must be at most ${MAX_ROOM_NAME_CHARS} characters` };
+  return { room: name };
+}
+
+function roomPost(post) {
+  if (post === null || typeof post !== 'object' || Array.isArray(post) || Buffer.isBuffer(post)) {
+    return { why: 'expected {room, msg}' };
+  }
+  if (typeof post.room !== 'string') return { why: 'room must be a string' };
+  const { room, why } = roomName(post.room);
+  if (why) return { why };
+  if (typeof post.msg !== 'string') return { why: 'msg must be a string' };
+  return { room, msg: post.msg };
+}
+
+function parseThing(body) {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { why: 'body must be a JSON object {name, info?}' };
+  }
+  const { name, info } = body;
+  if (name === undefined) return { why: 'name is required' };
+  if (typeof name !== 'string') return { why: 'name must be a string' };
+  if (name.length === 0) return { why: 'name must not be empty' };
+  if (charCount(name) > MAX_THING_NAME_CHARS) return { why: `name must be at most ${MAX_THING_NAME_CHARS} characters` };
+  if (info !== undefined && info !== null && typeof info !== 'string') return { why: 'info must be a string' };
+  return { thing: { name, info: info ?? null } };
+}
+
+// --- Socket.IO: seed app + echo contract --------------------------------------
+
+/** Splits a handler's arguments into the event's own and the ack callback. */
+function splitAck(args) {
+  const ack = typeof args[args.length - 1] === 'function' ? args.pop() : () => {};
+  return { args, ack };
+}
+
+function attachSocketIo(httpServer, config) {
+  const io = new Server(httpServer, {
+    path: config.path,
+    pingInterval: config.pingInterval,
+    pingTimeout: config.pingTimeout,
+    connectTimeout: config.connectTimeout,
+    maxHttpBufferSize: config.maxPayload,
+    // /ws upgrades are ours; socket.io must not time them out.
+    destroyUpgrade: false,
+  });
+  const root = io.of('/');
+  let count = 0;
+  // Rooms joined through `join`, kept apart from socket.io's own rooms (every
+  // socket is in a room named by its id), so membership is exactly the
+  // contract's.
+  const joined = new Map(); // socket id -> Set of room names
+
+  const inRoom = (room) => [...root.sockets.values()].filter((s) => joined.get(s.id)?.has(room));
+
+  root.on('connection', (socket) => {
+    console.error(`connect sid=${socket.id}`);
+    joined.set(socket.id, new Set());
+    // The contract: `get count` is the first event a socket sees, then `auth`.
+    socket.emit('get count', count);
+    socket.emit('auth', socket.handshake.auth);
+
+    socket.on('increase count', (...raw) => {
+      const { ack } = splitAck(raw);
+      count += 1;
+      root.emit('get count', count);
+      ack(count);
+    });
+
+    const chat = (event, includeSender) => (...raw) => {
+      const { args, ack } = splitAck(raw);
+      const [text] = args;
+      if (typeof text !== 'string') {
+        ack(error(`${event} takes one string argument`));
+        return;
+      }
+      if (includeSender) root.emit(event, text);
+      else socket.broadcast.emit(event, text);
+      ack(ok());
+    };
+    socket.on('chat message', chat('chat message', true));
+    socket.on('chat broadcast', chat('chat broadcast', false));
+
+    socket.on('join', (...raw) => {
+      const { args, ack } = splitAck(raw);
+      const { room, why } = roomName(args[0]);
+      if (why) return ack(error(why));
+      joined.get(socket.id).add(room);
+      return ack(ok());
+    });
+    socket.on('leave', (...raw) => {
+      const { args, ack } = splitAck(raw);
+      const { room, why } = roomName(args[0]);
+      if (why) return ack(error(why));
+      joined.get(socket.id).delete(room);
+      return ack(ok());
+    });
+    socket.on('room message', (...raw) => {
+      const { args, ack } = splitAck(raw);
+      const { room, msg, why } = roomPost(args[0]);
+      if (why) return ack(error(why));
+      if (!joined.get(socket.id).has(room)) return ack(error(`not a member of room ${JSON.stringify(room)}`));
+      for (const member of inRoom(room)) member.emit('room message', { room, msg });
+      return ack(ok());
+    });
+
+    // Echo contract (the official protocol test server). An ack asked of
+    // `message` is not forwarded: the echo carries the arguments only.
+    socket.on('message', (...raw) => {
+      const { args } = splitAck(raw);
+      socket.emit('message-back', ...args);
+    });
+    socket.on('message-with-ack', (...raw) => {
+      const { args, ack } = splitAck(raw);
+      ack(...args);
+    });
+
+    socket.on('disconnect', (reason) => {
+      joined.delete(socket.id);
+      console.error(`disconnect sid=${socket.id} reason=${JSON.stringify(reason)}`);
+    });
+  });
+
+  io.of('/custom').on('connection', (socket) => {
+    socket.emit('auth', socket.handshake.auth);
+  });
+  return io;
+}
+
+// --- HTTP: page, things REST ---------------------------------------------------
+
+function sendJson(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** axum's `Json` accepts `application/json` and any `application/*+json`. */
+function isJsonContentType(header) {
+  if (!header) return false;
+  const essence = header.split(';')[0].trim().toLowerCase();
+  const [type, subtype = ''] = essence.split('/');
+  return type === 'application' && (subtype === 'json' || subtype.endsWith('+json'));
+}
+
+/** Reads at most `limit` bytes; resolves null when the body is larger. */
+function readBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      resolve(null);
+      return;
+    }
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve(null);
+        req.pause();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function thingsApi(io) {
+  const things = new Map(); // name -> thing, in insertion order
+  const root = io.of('/');
+
+  async function create(req, res) {
+    if (!isJsonContentType(req.headers['content-type'])) {
+      return sendJson(res, 400, error('Expected request with `Content-Type: application/json`'));
+    }
+    const body = await readBody(req, MAX_THING_BODY_BYTES);
+    if (body === null) {
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 413, error(`body larger than ${MAX_THING_BODY_BYTES} bytes`));
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    } catch (err) {
+      return sendJson(res, 400, error(`Failed to parse the request body as JSON: ${err.message}`));
+    }
+    const { thing, why } = parseThing(parsed);
+    if (why) return sendJson(res, 400, error(why));
+    if (things.has(thing.name)) return sendJson(res, 409, error(`thing ${JSON.stringify(thing.name)} already exists`));
+    things.set(thing.name, thing);
+    root.emit('thing:create', thing);
+    return sendJson(res, 201, thing);
+  }
+
+  function destroy(res, encodedName) {
+    let name;
+    try {
+      name = decodeURIComponent(encodedName);
+    } catch {
+      return sendJson(res, 400, error('name is not valid percent-encoded UTF-8'));
+    }
+    if (!things.delete(name)) return sendJson(res, 404, error(`no thing named ${JSON.stringify(name)}`));
+    root.emit('thing:destroy', name);
+    res.writeHead(204);
+    return res.end();
+  }
+
+  return { list: () => [...things.values()], create, destroy };
+}
+
+function requestHandler(getIo, page, clientScript) {
+  let api = null;
+  return (req, res) => {
+    const pathname = new URL(req.url, 'http://peer').pathname;
+    const methodNotAllowed = () => {
+      res.writeHead(405);
+      res.end();
+    };
+    if (pathname === '/') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed();
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      return res.end(page);
+    }
+    if (pathname === '/siosim-client.js') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed();
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
+      return res.end(clientScript);
+    }
+    api ??= thingsApi(getIo());
+    if (pathname === '/api/things') {
+      if (req.method === 'GET') return sendJson(res, 200, api.list());
+      if (req.method === 'POST') {
+        return api.create(req, res).catch((err) => {
+          if (!res.headersSent) sendJson(res, 400, error(String(err.message)));
+        });
+      }
+      return methodNotAllowed();
+    }
+    const thingPath = /^\/api\/things\/([^/]+)$/.exec(req.url.split('?')[0]);
+    if (thingPath) {
+      if (req.method !== 'DELETE') return methodNotAllowed();
+      return api.destroy(res, thingPath[1]);
+    }
+    res.writeHead(404);
+    return res.end();
+  };
+}
+
+// --- /ws: plain WebSocket -------------------------------------------------------
+
+function attachPlainWs(httpServer) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PLAIN_WS_MESSAGE_BYTES });
+  wss.on('connection', (ws) => {
+    ws.send(GREETING);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) ws.send(data, { binary: true });
+      else ws.send(`${ECHO_PREFIX}${data.toString('utf8')}`);
+    });
+    ws.on('error', () => {});
+  });
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url, 'http://peer').pathname === PLAIN_WS_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    }
+    // Anything else is socket.io's (its own upgrade listener) or nobody's.
+  });
+  return wss;
+}
+
+// --- main ---------------------------------------------------------------------------
+
+function main() {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (err) {
+    console.error(`server.mjs: ${err.message}`);
+    process.exit(2);
+  }
+  const require = createRequire(import.meta.url);
+  const clientScript = readFileSync(join(dirname(require.resolve('socket.io/package.json')), 'client-dist', 'socket.io.min.js'));
+  const page = readFileSync(join(HERE, '..', 'page.html'), 'utf8')
+    .replaceAll('{{CLIENT_SCRIPT}}', `${config.path}/socket.io.js`)
+    .replaceAll('{{SOCKETIO_PATH}}', config.path)
+    .replaceAll('{{PEER_NAME}}', 'Node socket.io');
+
+  // socket.io's engine takes over the 'request' listeners present when it
+  // attaches and forwards them what is not its own: ours must come first.
+  let io = null;
+  const httpServer = createServer(requestHandler(() => io, page, clientScript));
+  io = attachSocketIo(httpServer, config);
+  const wss = attachPlainWs(httpServer);
+  // Unclaimed upgrades (neither the Socket.IO path nor /ws) are closed.
+  httpServer.on('upgrade', (req, socket) => {
+    const pathname = new URL(req.url, 'http://peer').pathname;
+    if (pathname !== PLAIN_WS_PATH && !pathname.startsWith(`${config.path}/`) && pathname !== config.path) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
+
+  httpServer.listen(config.port, config.host, () => {
+    console.error(`node socket.io peer listening on http://${config.host}:${config.port} (path ${config.path})`);
+  });
+
+  const shutdown = (signal) => {
+    console.error(`${signal}: shutting down`);
+    for (const ws of wss.clients) ws.close();
+    io.close(() => process.exit(0));
+    // A client that never lets go must not keep the process alive.
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main();
