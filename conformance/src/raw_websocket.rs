@@ -35,14 +35,16 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// An open bare WebSocket. It answers Engine.IO pings (`2` → `3`) by itself,
-/// so that a session the server closes is closed for the reason under test,
-/// not for a missed heartbeat.
+/// An open bare WebSocket. By default it answers Engine.IO pings (`2` → `3`)
+/// by itself, so that a session the server closes is closed for the reason
+/// under test, not for a missed heartbeat; heartbeat cases turn that off with
+/// [`RawWebSocket::set_answer_pings`].
 #[derive(Debug)]
 pub struct RawWebSocket {
     probe: Probe,
     socket: WebSocketStream<Stream>,
     closed: Option<String>,
+    answer_pings: bool,
 }
 
 impl RawWebSocket {
@@ -91,6 +93,7 @@ impl RawWebSocket {
                     probe,
                     socket,
                     closed: None,
+                    answer_pings: true,
                 }))
             }
             Err(tungstenite::Error::Http(response)) => {
@@ -139,12 +142,20 @@ impl RawWebSocket {
         }
     }
 
+    /// Whether Engine.IO pings (`2`) are answered with `3` and hidden (the
+    /// default), or handed to the case as frames and left unanswered (for
+    /// cases about the heartbeat itself).
+    pub fn set_answer_pings(&mut self, answer: bool) {
+        self.answer_pings = answer;
+    }
+
     /// Why the connection ended, once it has.
     pub fn closed(&self) -> Option<&str> {
         self.closed.as_deref()
     }
 
-    /// The next data frame within `within`, answering pings on the way.
+    /// The next data frame within `within`, answering pings on the way
+    /// (unless [`RawWebSocket::set_answer_pings`] turned that off).
     /// `Ok(None)`: nothing arrived in time. `Err`: the connection ended (the
     /// reason is also kept in [`RawWebSocket::closed`]).
     pub async fn next_within(&mut self, within: Duration) -> Result<Option<Frame>, CaseError> {
@@ -169,7 +180,7 @@ impl RawWebSocket {
                 Message::Text(text) => {
                     let text = text.as_str().to_owned();
                     self.probe.note(EventKind::Recv, truncated(&text, 200));
-                    if text == "2" {
+                    if text == "2" && self.answer_pings {
                         self.send_text("3").await?;
                         continue;
                     }

@@ -2,6 +2,7 @@
 //! severity, profile, clause) at the top and their bodies below.
 
 mod engineio;
+mod engineio_wire;
 
 use crate::case::Case;
 
