@@ -904,9 +904,12 @@ async fn websocket_sends_pings(probe: Probe) -> CaseOutcome {
             }
             Some(Frame::Text(text)) if text.starts_with('4') => {}
             Some(Frame::Binary(_)) => {}
-            other => broken!(
-                "waiting up to {} ms for ping {}, got {other:?}",
-                within.as_millis(),
+            None => broken!(
+                "no ping within {} ms (pingInterval + margin) after {pings} of {PING_ROUNDS}",
+                within.as_millis()
+            ),
+            Some(other) => broken!(
+                "waiting for ping {} of {PING_ROUNDS}, got {other:?}",
                 pings + 1
             ),
         }

@@ -255,7 +255,8 @@ impl PollingSession {
             let body = match self.get_within(left).await {
                 Answer::Response(response) if response.status == 200 => response.body_text(),
                 answer => crate::broken!(
-                    "GET answered {} while waiting; received before: {}",
+                    "waiting up to {} ms for a packet: GET -> {}; received before: {}",
+                    left.as_millis(),
                     answer.summary(),
                     shown_packets(&received)
                 ),
@@ -281,7 +282,7 @@ impl PollingSession {
                 "the session is still open: a GET answered 200 {:?}",
                 truncated(&response.body_text(), 120)
             ),
-            answer => crate::broken!("a GET answered {} instead of 400", answer.summary()),
+            answer => crate::broken!("GET -> {}, expected 400", answer.summary()),
         }
     }
 }
