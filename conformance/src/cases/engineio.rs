@@ -20,7 +20,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use siosim_harness::codec::EioPacket;
+use siosim_harness::codec::{EioPacket, Handshake};
 use tokio::time::Instant;
 
 use super::engineio_wire::{
@@ -564,32 +564,26 @@ async fn websocket_rejects_unknown_sid(probe: Probe) -> CaseOutcome {
     expect_websockets_refused(&probe, &[&query]).await
 }
 
+/// `pingInterval / pingTimeout / maxPayload`, as the INFO notes show them.
+fn timings(handshake: &Handshake) -> String {
+    format!(
+        "pingInterval {} ms, pingTimeout {} ms, maxPayload {} bytes",
+        handshake.ping_interval_ms, handshake.ping_timeout_ms, handshake.max_payload
+    )
+}
+
 async fn advertised_parameters(probe: Probe) -> CaseOutcome {
     let polling = probe.polling_handshake().await?;
     let (_socket, websocket) = websocket_session(&probe).await?;
+    let (polling_timings, websocket_timings) = (timings(&polling), timings(&websocket));
+    let websocket_differs = if polling_timings == websocket_timings {
+        String::new()
+    } else {
+        format!(" (over WebSocket: {websocket_timings})")
+    };
     Ok(format!(
-        "polling: upgrades {:?}; websocket: upgrades {:?}; pingInterval {} ms, pingTimeout {} ms, maxPayload {} bytes{}",
-        polling.upgrades,
-        websocket.upgrades,
-        polling.ping_interval_ms,
-        polling.ping_timeout_ms,
-        polling.max_payload,
-        if (
-            polling.ping_interval_ms,
-            polling.ping_timeout_ms,
-            polling.max_payload
-        ) == (
-            websocket.ping_interval_ms,
-            websocket.ping_timeout_ms,
-            websocket.max_payload
-        ) {
-            String::new()
-        } else {
-            format!(
-                " (websocket differs: {} / {} / {})",
-                websocket.ping_interval_ms, websocket.ping_timeout_ms, websocket.max_payload
-            )
-        }
+        "polling: upgrades {:?}; websocket: upgrades {:?}; {polling_timings}{websocket_differs}",
+        polling.upgrades, websocket.upgrades,
     ))
 }
 
@@ -612,20 +606,28 @@ fn check_main_connect(text: &str) -> Result<(), CaseError> {
     Ok(())
 }
 
-/// Opens a polling session and joins `/` (`40`): what the echo cases need.
-async fn polling_joined(probe: &Probe) -> Result<PollingSession, CaseError> {
-    let session = PollingSession::open(probe).await?;
-    session.post_ok(CONNECT_MAIN).await?;
+/// Waits for the server's CONNECT to `/` on a polling session and checks it.
+async fn expect_main_connect(session: &PollingSession) -> Result<(), CaseError> {
     let (interval, _) = session.heartbeat();
     let received = session.collect_until(interval, is_main_connect).await?;
     if let Some(EioPacket::Message(text)) = received.last() {
         check_main_connect(&format!("4{text}"))?;
     }
+    Ok(())
+}
+
+/// Opens a polling session and joins `/` (`40`): what the echo cases need.
+async fn polling_joined(probe: &Probe) -> Result<PollingSession, CaseError> {
+    let session = PollingSession::open(probe).await?;
+    session.post_accepted(CONNECT_MAIN).await?;
+    expect_main_connect(&session).await?;
     Ok(session)
 }
 
 async fn polling_delivers_one_text_packet(probe: Probe) -> CaseOutcome {
-    polling_joined(&probe).await?;
+    let session = PollingSession::open(&probe).await?;
+    session.post_ok(CONNECT_MAIN).await?;
+    expect_main_connect(&session).await?;
     Ok(String::new())
 }
 
@@ -826,7 +828,7 @@ async fn polling_sends_pings(probe: Probe) -> CaseOutcome {
             match packet {
                 EioPacket::Ping { probe: false } => {
                     pings += 1;
-                    session.post_ok("3").await?;
+                    session.post_accepted("3").await?;
                 }
                 EioPacket::Message(_) => {}
                 other => broken!(
@@ -1054,13 +1056,19 @@ async fn expect_probe_answer(socket: &mut RawWebSocket) -> Result<(), CaseError>
 }
 
 /// Checks that the session still carries messages over `socket`: `40` is
-/// answered with `40{...}` (the suite's `4hello` echo, on Socket.IO).
+/// answered with `40{...}` (the suite's `4hello` echo, on Socket.IO). Noop
+/// packets on the way are harmless and skipped.
 async fn expect_websocket_carries_messages(socket: &mut RawWebSocket) -> Result<(), CaseError> {
     socket.send_text(CONNECT_MAIN).await?;
-    let answer = socket.next_text().await.map_err(|error| {
-        CaseError::Broken(format!("after the upgrade, \"40\" got no answer: {error}"))
-    })?;
-    check_main_connect(&answer)
+    for _ in 0..MAX_SKIPPED_FRAMES {
+        let answer = socket.next_text().await.map_err(|error| {
+            CaseError::Broken(format!("after the upgrade, \"40\" got no answer: {error}"))
+        })?;
+        if answer != "6" {
+            return check_main_connect(&answer);
+        }
+    }
+    broken!("after the upgrade, \"40\" got only noops")
 }
 
 async fn upgrade_succeeds(probe: Probe) -> CaseOutcome {
