@@ -24,8 +24,8 @@ use siosim_harness::codec::{EioPacket, Handshake};
 use tokio::time::Instant;
 
 use super::engineio_wire::{
-    Answer, POLLING_QUERY, PollingSession, WEBSOCKET_QUERY, decode, expect_websocket_refused,
-    parse_open_packet, raw_http, shown_packets, websocket_session,
+    Answer, POLLING_QUERY, PollingSession, SlowPost, WEBSOCKET_QUERY, decode,
+    expect_websocket_refused, parse_open_packet, raw_http, shown_packets, websocket_session,
 };
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::{Probe, truncated};
@@ -104,6 +104,12 @@ const DUPLICATE_GET: Clause = Clause {
     rule: "a client MUST NOT have more than one active GET request; should it happen, the server MUST return an HTTP 400 error status and close the session",
 };
 
+const DUPLICATE_POST: Clause = Clause {
+    spec: Spec::EngineIo,
+    section: "Sending and receiving data",
+    rule: "a client MUST NOT have more than one active POST request; should it happen, the server MUST return an HTTP 400 error status and close the session",
+};
+
 const HEARTBEAT: Clause = Clause {
     spec: Spec::EngineIo,
     section: "Heartbeat",
@@ -132,6 +138,12 @@ const UPGRADE: Clause = Clause {
     spec: Spec::EngineIo,
     section: "Upgrade",
     rule: "the server answers 2probe with 3probe, sends a noop (6) to the pending GET, and after the client's upgrade packet (5) the session continues over WebSocket",
+};
+
+const UPGRADE_PENDING_GET: Clause = Clause {
+    spec: Spec::EngineIo,
+    section: "Upgrade",
+    rule: "the server MUST send a noop packet to any pending GET request to cleanly close the HTTP long-polling transport",
 };
 
 const UPGRADE_ENDS_POLLING: Clause = Clause {
@@ -308,6 +320,13 @@ fn message_cases() -> Vec<Case> {
             polling_closes_on_duplicate_get
         ),
         case!(
+            "engineio::message::polling::closes_on_duplicate_post",
+            Must,
+            Protocol,
+            DUPLICATE_POST,
+            polling_closes_on_duplicate_post
+        ),
+        case!(
             "engineio::message::websocket::delivers_a_text_packet",
             Must,
             Protocol,
@@ -400,6 +419,13 @@ fn close_and_upgrade_cases() -> Vec<Case> {
             Protocol,
             UPGRADE,
             upgrade_succeeds
+        ),
+        case!(
+            "engineio::upgrade::polling_to_websocket::ends_the_pending_get_with_noop",
+            Must,
+            Protocol,
+            UPGRADE_PENDING_GET,
+            upgrade_ends_the_pending_get_with_noop
         ),
         case!(
             "engineio::upgrade::polling_to_websocket::ignores_polling_afterwards",
@@ -756,6 +782,35 @@ async fn polling_closes_on_duplicate_get(probe: Probe) -> CaseOutcome {
     ))
 }
 
+async fn polling_closes_on_duplicate_post(probe: Probe) -> CaseOutcome {
+    let session = PollingSession::open(&probe).await?;
+    session.drain().await?;
+    let mut first = SlowPost::start(&probe, &session.target(), CONNECT_MAIN).await?;
+    if let Some(early) = first
+        .answered_within(pending_window(&session, &probe))
+        .await
+    {
+        broken!("the first POST was answered before its body was complete: {early:?}");
+    }
+    let second = match session.post(CONNECT_MAIN).await {
+        Ok(response) => format!(
+            "{} {:?}",
+            response.status,
+            truncated(&response.body_text(), 60)
+        ),
+        Err(error) => error.to_string(),
+    };
+    let first = first.finish(&probe).await;
+    ensure!(
+        second.starts_with("400 "),
+        "the overlapping POST answered {second} instead of 400 (the first POST, completed afterwards: {first})"
+    );
+    let closed = session.expect_closed().await?;
+    Ok(format!(
+        "overlapping POST: {second}; the first, completed afterwards: {first}; then {closed}"
+    ))
+}
+
 async fn websocket_delivers_a_text_packet(probe: Probe) -> CaseOutcome {
     let (mut socket, _) = websocket_session(&probe).await?;
     socket.send_text(CONNECT_MAIN).await?;
@@ -1093,6 +1148,46 @@ async fn upgrade_succeeds(probe: Probe) -> CaseOutcome {
     } else {
         format!("the poll during the upgrade answered {body:?}")
     })
+}
+
+async fn upgrade_ends_the_pending_get_with_noop(probe: Probe) -> CaseOutcome {
+    let session = PollingSession::open(&probe).await?;
+    session.drain().await?;
+    let pending = session.get_within(probe.timeout());
+    tokio::pin!(pending);
+    let window = pending_window(&session, &probe);
+    if let Ok(early) = tokio::time::timeout(window, &mut pending).await {
+        broken!(
+            "the GET, with nothing buffered, was answered at once: {}",
+            early.summary()
+        );
+    }
+    // As the official client does: probe, then wait for the paused polling
+    // transport's GET to end, and only then send the upgrade packet.
+    let upgrade = async {
+        let mut socket = probe.raw_websocket(&session.websocket_target()).await?;
+        socket.send_text("2probe").await?;
+        expect_probe_answer(&mut socket).await?;
+        Ok::<_, CaseError>(socket)
+    };
+    let (pending, socket) = tokio::join!(pending, upgrade);
+    let mut socket = socket?;
+    let body = match &pending {
+        Answer::Response(response) if response.status == 200 => response.body_text(),
+        other => broken!(
+            "the GET pending during the upgrade answered {} instead of 200 \"6\"",
+            other.summary()
+        ),
+    };
+    let packets = decode(&body)?;
+    ensure!(
+        packets.last() == Some(&EioPacket::Noop),
+        "the GET pending during the upgrade answered {:?}, not ending with the noop \"6\"",
+        truncated(&body, 120)
+    );
+    socket.send_text("5").await?;
+    expect_websocket_carries_messages(&mut socket).await?;
+    Ok(String::new())
 }
 
 /// The suite's upgrade without waiting: `2probe` and `5` back to back, then

@@ -461,6 +461,88 @@ pub(super) async fn raw_http(
     Ok(response)
 }
 
+/// A `POST` whose body is only partly sent, so that it stays active at the
+/// server until [`SlowPost::finish`]: how a case makes two POSTs overlap.
+#[derive(Debug)]
+pub(super) struct SlowPost {
+    stream: Stream,
+    rest: Vec<u8>,
+}
+
+impl SlowPost {
+    /// Sends the request head and the first byte of `body` to `target`.
+    pub async fn start(probe: &Probe, target: &str, body: &str) -> Result<SlowPost, CaseError> {
+        let connector = &probe.endpoint().connector;
+        let head = format!(
+            "POST {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain;charset=UTF-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            connector.authority(),
+            body.len()
+        );
+        let (first, rest) = body.as_bytes().split_at(body.len().min(1));
+        probe.note(
+            EventKind::Http,
+            format!(
+                "POST {target} {:?}, its first byte only",
+                truncated(body, 80)
+            ),
+        );
+        let start = async {
+            let mut stream = connector.connect().await?;
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(first).await?;
+            stream.flush().await?;
+            Ok::<_, std::io::Error>(stream)
+        };
+        match tokio::time::timeout(probe.timeout(), start).await {
+            Ok(Ok(stream)) => Ok(SlowPost {
+                stream,
+                rest: rest.to_vec(),
+            }),
+            Ok(Err(error)) => crate::broken!("POST {target}: {error}"),
+            Err(_) => crate::broken!(
+                "POST {target}: not sent within {} ms",
+                probe.timeout().as_millis()
+            ),
+        }
+    }
+
+    /// Whether the server answered within `window` (it should not: the body
+    /// is not complete). `Some` holds what it sent.
+    pub async fn answered_within(&mut self, window: Duration) -> Option<String> {
+        let mut chunk = [0u8; 256];
+        match tokio::time::timeout(window, self.stream.read(&mut chunk)).await {
+            Err(_) => None,
+            Ok(Ok(0)) => Some("the connection closed".to_owned()),
+            Ok(Ok(read)) => Some(truncated(&String::from_utf8_lossy(&chunk[..read]), 80)),
+            Ok(Err(error)) => Some(format!("error: {error}")),
+        }
+    }
+
+    /// Sends the rest of the body and reads the status line: `"200"`,
+    /// `"400"`, or what went wrong instead.
+    pub async fn finish(mut self, probe: &Probe) -> String {
+        let finish = async {
+            self.stream
+                .write_all(&self.rest)
+                .await
+                .map_err(|e| format!("sending the rest: {e}"))?;
+            read_head(&mut self.stream).await
+        };
+        let answer = match tokio::time::timeout(probe.timeout(), finish).await {
+            Ok(Ok(head)) => match parse_head(&head) {
+                Some(response) => response.status.to_string(),
+                None if head.is_empty() => "the connection closed".to_owned(),
+                None => format!("malformed {:?}", truncated(&head, 80)),
+            },
+            Ok(Err(error)) => error,
+            Err(_) => "no answer".to_owned(),
+        };
+        probe.note(EventKind::Http, format!("-> {answer}"));
+        answer
+    }
+}
+
 /// Reads until the end of the response head (`\r\n\r\n`), bounded.
 async fn read_head(stream: &mut Stream) -> Result<String, String> {
     let mut head = Vec::new();

@@ -19,8 +19,9 @@ use Verdict::{Failed, Informational, Passed};
 
 /// Every `engineio::*` case and its verdict against the reference server
 /// (socketioxide) with its default configuration. A new case must be added
-/// here, with the verdict it earns.
-const REFERENCE_VERDICTS: [(&str, Verdict); 33] = [
+/// here, with the verdict it earns; a FAILED one is a known non-conformance,
+/// explained in [`KNOWN_NON_CONFORMANCE`].
+const REFERENCE_VERDICTS: [(&str, Verdict); 35] = [
     ("engineio::handshake::polling::opens_a_session", Passed),
     ("engineio::handshake::polling::rejects_invalid_eio", Passed),
     (
@@ -68,6 +69,10 @@ const REFERENCE_VERDICTS: [(&str, Verdict); 33] = [
         Passed,
     ),
     (
+        "engineio::message::polling::closes_on_duplicate_post",
+        Failed,
+    ),
+    (
         "engineio::message::websocket::delivers_a_text_packet",
         Passed,
     ),
@@ -98,6 +103,10 @@ const REFERENCE_VERDICTS: [(&str, Verdict); 33] = [
     ("engineio::close::websocket::closes_the_session", Passed),
     ("engineio::upgrade::polling_to_websocket::succeeds", Passed),
     (
+        "engineio::upgrade::polling_to_websocket::ends_the_pending_get_with_noop",
+        Passed,
+    ),
+    (
         "engineio::upgrade::polling_to_websocket::ignores_polling_afterwards",
         Passed,
     ),
@@ -115,6 +124,15 @@ const REFERENCE_VERDICTS: [(&str, Verdict); 33] = [
     ),
     ("engineio::headers::polling::cors", Informational),
 ];
+
+/// The reference server's known breaks, and what the reason must say.
+/// engineioxide 0.17 checks overlapping GETs (`MultipleHttpPolling`) but not
+/// overlapping POSTs: both are answered `200 "ok"` and the session lives on
+/// (the official Node server answers the second `400` and closes).
+const KNOWN_NON_CONFORMANCE: [(&str, &str); 1] = [(
+    "engineio::message::polling::closes_on_duplicate_post",
+    "the overlapping POST answered 200 \"ok\" instead of 400",
+)];
 
 fn reference() -> Target {
     let config = siosim_server::Config::default();
@@ -157,6 +175,10 @@ fn the_reference_server_earns_the_expected_verdicts() {
         let (verdict, reason) = &seen[name];
         assert_eq!(*verdict, expected, "{name}: {reason}");
     }
+    for (name, reason) in KNOWN_NON_CONFORMANCE {
+        let (_, seen_reason) = &seen[name];
+        assert!(seen_reason.contains(reason), "{name}: {seen_reason}");
+    }
     // The INFO cases record the reference server's choices.
     let (_, advertised) = &seen["engineio::handshake::advertised_parameters"];
     assert!(
@@ -192,12 +214,18 @@ fn echo_cases_do_not_apply_to_a_server_without_the_echo_contract() {
         &["engineio::message::*"],
         &[Profile::Protocol],
     );
-    for case in &suite.cases {
-        let expected = match case.profile {
-            Profile::Protocol => Passed,
-            _ => Verdict::NotApplicable,
-        };
-        assert_eq!(case.verdict, expected, "{}: {}", case.name, case.reason);
+    let echo_cases = suite.cases.iter().filter(|c| c.profile == Profile::Echo);
+    assert_eq!(echo_cases.clone().count(), 3);
+    for case in echo_cases {
+        assert_eq!(case.verdict, Verdict::NotApplicable, "{}", case.name);
+        assert!(case.reason.contains("--profile"), "{}", case.reason);
+    }
+    for case in suite
+        .cases
+        .iter()
+        .filter(|c| c.profile == Profile::Protocol)
+    {
+        assert_ne!(case.verdict, Verdict::NotApplicable, "{}", case.name);
     }
 }
 
