@@ -1110,20 +1110,49 @@ async fn expect_probe_answer(socket: &mut RawWebSocket) -> Result<(), CaseError>
     Ok(())
 }
 
-/// Checks that the session still carries messages over `socket`: `40` is
-/// answered with `40{...}` (the suite's `4hello` echo, on Socket.IO). Noop
-/// packets on the way are harmless and skipped.
+/// Checks that the session carries messages over `socket`: `40` is answered
+/// with `40{...}` (the suite's `4hello` echo, on Socket.IO). Noops and the
+/// server's own events on the way are skipped.
 async fn expect_websocket_carries_messages(socket: &mut RawWebSocket) -> Result<(), CaseError> {
     socket.send_text(CONNECT_MAIN).await?;
     for _ in 0..MAX_SKIPPED_FRAMES {
         let answer = socket.next_text().await.map_err(|error| {
             CaseError::Broken(format!("after the upgrade, \"40\" got no answer: {error}"))
         })?;
-        if answer != "6" {
+        if answer.starts_with("40") {
             return check_main_connect(&answer);
         }
     }
-    broken!("after the upgrade, \"40\" got only noops")
+    broken!("after the upgrade, \"40\" got no answer among {MAX_SKIPPED_FRAMES} frames")
+}
+
+/// Checks that an upgraded session still works after a disturbance: its
+/// next ping comes over `socket` (within pingInterval + margin) and the
+/// connection stays open.
+async fn expect_websocket_still_works(
+    probe: &Probe,
+    session: &PollingSession,
+    socket: &mut RawWebSocket,
+) -> Result<(), CaseError> {
+    let (interval, _) = session.heartbeat();
+    let within = interval + probe.timeout();
+    socket.set_answer_pings(false);
+    for _ in 0..MAX_SKIPPED_FRAMES {
+        match socket.next_within(within).await {
+            Ok(Some(Frame::Text(ping))) if ping == "2" => {
+                socket.send_text("3").await?;
+                socket.set_answer_pings(true);
+                return Ok(());
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => broken!(
+                "the upgraded WebSocket got no ping within {} ms",
+                within.as_millis()
+            ),
+            Err(error) => broken!("the upgraded WebSocket ended: {error}"),
+        }
+    }
+    broken!("no ping among the upgraded WebSocket's next {MAX_SKIPPED_FRAMES} frames")
 }
 
 async fn upgrade_succeeds(probe: Probe) -> CaseOutcome {
@@ -1190,13 +1219,15 @@ async fn upgrade_ends_the_pending_get_with_noop(probe: Probe) -> CaseOutcome {
     Ok(String::new())
 }
 
-/// The suite's upgrade without waiting: `2probe` and `5` back to back, then
-/// `3probe` as the barrier.
+/// The suite's upgrade: `2probe` and `5` back to back, then `3probe`; then
+/// `40` answered over the WebSocket proves the server processed `5` (the
+/// suite races its next request against it).
 async fn upgraded(probe: &Probe) -> Result<(PollingSession, RawWebSocket), CaseError> {
     let (session, mut socket) = upgrade_socket(probe).await?;
     socket.send_text("2probe").await?;
     socket.send_text("5").await?;
     expect_probe_answer(&mut socket).await?;
+    expect_websocket_carries_messages(&mut socket).await?;
     Ok((session, socket))
 }
 
@@ -1209,14 +1240,14 @@ async fn upgrade_ignores_polling_afterwards(probe: Probe) -> CaseOutcome {
         response.status,
         truncated(&response.body_text(), 120)
     );
-    expect_websocket_carries_messages(&mut socket).await?;
+    expect_websocket_still_works(&probe, &session, &mut socket).await?;
     Ok(String::new())
 }
 
 async fn upgrade_ignores_a_second_websocket(probe: Probe) -> CaseOutcome {
     let (session, mut socket) = upgraded(&probe).await?;
     let how = expect_websocket_refused(&probe, &session.websocket_target()).await?;
-    expect_websocket_carries_messages(&mut socket).await?;
+    expect_websocket_still_works(&probe, &session, &mut socket).await?;
     Ok(format!("second WebSocket: {how}"))
 }
 
