@@ -2,16 +2,26 @@
 //! framing, heartbeat, close, upgrade), as the official test suites check
 //! them: every test of socketio/engine.io-protocol's `test-suite/test-suite.js`
 //! and of the "Engine.IO protocol" part of socket.io-protocol's, with the
-//! same inputs and expected bytes, plus what a server author needs beyond
-//! them (maxPayload, the first ping, CORS, the advertised timings).
+//! same inputs and expected bytes, plus the spec's rules the suites skip
+//! (overlapping POSTs, the GET pending during an upgrade) and what a server
+//! author needs beyond them (maxPayload, the first ping, CORS, the
+//! advertised timings).
 //!
-//! The engine.io suite runs against a bare Engine.IO server that echoes every
-//! message (`4hello` → `4hello`). A Socket.IO server has no such echo: a
-//! message packet must carry a Socket.IO packet. So the message cases send
-//! the one packet every Socket.IO server answers, a CONNECT to `/` (`40` →
-//! `40{"sid":…}`), and the cases that need an echo (several packets, binary)
-//! use the official Socket.IO test server's `message` → `message-back`
-//! (profile `echo`), with the suite's payload bytes.
+//! Where a Socket.IO server needs the suite adapted:
+//! - The engine.io suite runs against a bare Engine.IO server that echoes
+//!   every message (`4hello` → `4hello`). A Socket.IO server has no such
+//!   echo: a message packet must carry a Socket.IO packet. So the message
+//!   cases send the one packet every Socket.IO server answers, a CONNECT to
+//!   `/` (`40` → `40{"sid":…}`), and the cases that need an echo (several
+//!   packets, binary) use the official Socket.IO test server's `message` →
+//!   `message-back` (profile `echo`), with the suite's payload bytes.
+//! - The heartbeat cases join `/` first, so that a Socket.IO server's
+//!   connect timeout (which may be shorter than three ping intervals) cannot
+//!   end the session before the heartbeat does.
+//! - Where the suite races two requests (a GET pending while another
+//!   arrives; the request after an upgrade), the case waits for proof
+//!   instead: a GET unanswered for a window ([`pending_window`]), or `40`
+//!   answered over the upgraded WebSocket.
 //!
 //! Every wait is bounded by the probe's timeout plus, where the protocol
 //! allows the server to take its time, the server's own timings from its
