@@ -415,3 +415,94 @@ fn an_open_packet_with_extra_keys_fails_the_handshake() {
         case.reason
     );
 }
+
+// ------------------------------------------------- a strict POST server
+
+/// One session of the strict-POST server.
+#[derive(Debug, Default)]
+struct StrictSession {
+    pinged: bool,
+    post_active: bool,
+}
+
+type StrictSessions = Arc<std::sync::Mutex<BTreeMap<String, StrictSession>>>;
+
+/// A polling-only Engine.IO server that does what the reference server does
+/// not: a POST arriving while another is still being received is answered
+/// 400 and ends the session. (It pings once, then keeps GETs waiting.)
+fn strict_post_engine() -> Router {
+    let sessions = StrictSessions::default();
+    let handler = move |method: Method,
+                        Query(query): Query<BTreeMap<String, String>>,
+                        body: axum::body::Body| {
+        let sessions = sessions.clone();
+        async move { strict_post_request(&sessions, method, query, body).await }
+    };
+    Router::new().route("/socket.io/", any(handler))
+}
+
+async fn strict_post_request(
+    sessions: &StrictSessions,
+    method: Method,
+    query: BTreeMap<String, String>,
+    body: axum::body::Body,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let bad_request = || (StatusCode::BAD_REQUEST, "").into_response();
+    let lock = || sessions.lock().expect("no panics under the lock");
+    let Some(sid) = query.get("sid").cloned() else {
+        let sid = format!("s{}", lock().len());
+        lock().insert(sid.clone(), StrictSession::default());
+        return format!(
+            r#"0{{"sid":"{sid}","upgrades":[],"pingInterval":1000,"pingTimeout":500,"maxPayload":1000000}}"#
+        )
+        .into_response();
+    };
+    if method == Method::GET {
+        let first_poll = match lock().get_mut(&sid) {
+            None => return bad_request(),
+            Some(session) => !std::mem::replace(&mut session.pinged, true),
+        };
+        if !first_poll {
+            std::future::pending::<()>().await;
+        }
+        return "2".into_response();
+    }
+    let overlapping = match lock().get_mut(&sid) {
+        None => return bad_request(),
+        Some(session) => std::mem::replace(&mut session.post_active, true),
+    };
+    if overlapping {
+        lock().remove(&sid);
+        return bad_request();
+    }
+    let _ = axum::body::to_bytes(body, 1 << 20).await;
+    if let Some(session) = lock().get_mut(&sid) {
+        session.post_active = false;
+    }
+    "ok".into_response()
+}
+
+#[test]
+fn a_server_refusing_overlapping_posts_passes_the_case() {
+    let target = Target::Sim {
+        seed: 7,
+        server: SimServer {
+            name: "strict-post".into(),
+            path: "/socket.io".into(),
+            app: Arc::new(strict_post_engine),
+        },
+    };
+    let suite = run(
+        &target,
+        &["engineio::message::polling::closes_on_duplicate_post"],
+        &[Profile::Protocol],
+    );
+    let case = &suite.cases[0];
+    assert_eq!(case.verdict, Passed, "{}", case.reason);
+    assert!(
+        case.reason.starts_with("overlapping POST: 400"),
+        "{}",
+        case.reason
+    );
+}
