@@ -35,7 +35,8 @@ use tokio::time::Instant;
 
 use super::engineio_wire::{
     Answer, POLLING_QUERY, PollingSession, SlowPost, WEBSOCKET_QUERY, decode,
-    expect_websocket_refused, parse_open_packet, raw_http, shown_packets, websocket_session,
+    expect_closed_unserved, expect_websocket_refused, parse_open_packet, raw_http, shown_packets,
+    websocket_session,
 };
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::{Probe, truncated};
@@ -436,6 +437,13 @@ fn close_and_upgrade_cases() -> Vec<Case> {
             Protocol,
             UPGRADE_PENDING_GET,
             upgrade_ends_the_pending_get_with_noop
+        ),
+        case!(
+            "engineio::upgrade::polling_to_websocket::refuses_a_second_websocket_while_probing",
+            Should,
+            Protocol,
+            ONE_WEBSOCKET,
+            upgrade_refuses_a_second_websocket_while_probing
         ),
         case!(
             "engineio::upgrade::polling_to_websocket::ignores_polling_afterwards",
@@ -1136,33 +1144,41 @@ async fn expect_websocket_carries_messages(socket: &mut RawWebSocket) -> Result<
     broken!("after the upgrade, \"40\" got no answer among {MAX_SKIPPED_FRAMES} frames")
 }
 
-/// Checks that an upgraded session still works after a disturbance: its
-/// next ping comes over `socket` (within pingInterval + margin) and the
-/// connection stays open.
+/// Checks that an upgraded session still works after a disturbance: two
+/// pings in a row come over `socket`, each within pingInterval + margin, and
+/// are answered. (One is not enough: a session the server has already given
+/// up on may still flush a queued ping before it closes.)
 async fn expect_websocket_still_works(
     probe: &Probe,
     session: &PollingSession,
     socket: &mut RawWebSocket,
 ) -> Result<(), CaseError> {
+    const ROUNDS: usize = 2;
     let (interval, _) = session.heartbeat();
     let within = interval + probe.timeout();
     socket.set_answer_pings(false);
+    let mut pings = 0;
     for _ in 0..MAX_SKIPPED_FRAMES {
         match socket.next_within(within).await {
             Ok(Some(Frame::Text(ping))) if ping == "2" => {
                 socket.send_text("3").await?;
-                socket.set_answer_pings(true);
-                return Ok(());
+                pings += 1;
+                if pings == ROUNDS {
+                    socket.set_answer_pings(true);
+                    return Ok(());
+                }
             }
             Ok(Some(_)) => {}
             Ok(None) => broken!(
-                "the upgraded WebSocket got no ping within {} ms",
+                "the upgraded WebSocket got no ping within {} ms (after {pings} of {ROUNDS})",
                 within.as_millis()
             ),
-            Err(error) => broken!("the upgraded WebSocket ended: {error}"),
+            Err(error) => {
+                broken!("the upgraded WebSocket ended (after {pings} of {ROUNDS} pings): {error}")
+            }
         }
     }
-    broken!("no ping among the upgraded WebSocket's next {MAX_SKIPPED_FRAMES} frames")
+    broken!("only {pings} pings among the upgraded WebSocket's next {MAX_SKIPPED_FRAMES} frames")
 }
 
 async fn upgrade_succeeds(probe: Probe) -> CaseOutcome {
@@ -1259,6 +1275,34 @@ async fn upgrade_ignores_a_second_websocket(probe: Probe) -> CaseOutcome {
     let how = expect_websocket_refused(&probe, &session.websocket_target()).await?;
     expect_websocket_still_works(&probe, &session, &mut socket).await?;
     Ok(format!("second WebSocket: {how}"))
+}
+
+async fn upgrade_refuses_a_second_websocket_while_probing(probe: Probe) -> CaseOutcome {
+    const WHAT: &str = "a second WebSocket opened during the probe";
+    let (session, mut socket) = upgrade_socket(&probe).await?;
+    socket.send_text("2probe").await?;
+    expect_probe_answer(&mut socket).await?;
+    let target = session.websocket_target();
+    let second = RawWebSocket::try_open(probe.clone(), &target).await?;
+    // The first completes its upgrade whatever became of the second.
+    socket.send_text("5").await?;
+    expect_websocket_carries_messages(&mut socket)
+        .await
+        .map_err(|error| {
+            CaseError::Broken(format!(
+                "with {WHAT} pending, the upgraded first one stalled: {error}"
+            ))
+        })?;
+    let how = match second {
+        Err(refusal) => format!("upgrade refused: {}", refusal.reason),
+        Ok(second) => expect_closed_unserved(&probe, &target, second)
+            .await
+            .map_err(|error| CaseError::Broken(format!("{WHAT}: {error}")))?,
+    };
+    expect_websocket_still_works(&probe, &session, &mut socket)
+        .await
+        .map_err(|error| CaseError::Broken(format!("{WHAT} ({how}) broke the first: {error}")))?;
+    Ok(format!("{WHAT}: {how}"))
 }
 
 // --------------------------------------------------------- beyond the suite

@@ -364,7 +364,7 @@ pub(super) async fn expect_websocket_refused(
     probe: &Probe,
     target: &str,
 ) -> Result<String, CaseError> {
-    let mut socket = match RawWebSocket::try_open(probe.clone(), target).await? {
+    match RawWebSocket::try_open(probe.clone(), target).await? {
         // A 2xx instead of 101 may carry a session opened over HTTP.
         Err(refusal) if refusal.status.is_some_and(|s| (200..300).contains(&s)) => {
             crate::broken!(
@@ -372,9 +372,19 @@ pub(super) async fn expect_websocket_refused(
                 refusal.reason
             )
         }
-        Err(refusal) => return Ok(format!("upgrade refused: {}", refusal.reason)),
-        Ok(socket) => socket,
-    };
+        Err(refusal) => Ok(format!("upgrade refused: {}", refusal.reason)),
+        Ok(socket) => expect_closed_unserved(probe, target, socket).await,
+    }
+}
+
+/// Waits, within the probe's timeout, for the server to close a WebSocket
+/// it accepted but must not serve; an OPEN packet or a probe answer on it,
+/// or silence until the deadline, breaks the case.
+pub(super) async fn expect_closed_unserved(
+    probe: &Probe,
+    target: &str,
+    mut socket: RawWebSocket,
+) -> Result<String, CaseError> {
     let deadline = Instant::now() + probe.timeout();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -15,13 +15,13 @@ use axum::routing::any;
 use siosim::runner::{self, RunOptions};
 use siosim::{Profile, SimServer, SuiteReport, Target, Verdict, cases};
 
-use Verdict::{Failed, Informational, Passed};
+use Verdict::{Failed, Informational, NonStrict, Passed};
 
 /// Every `engineio::*` case and its verdict against the reference server
 /// (socketioxide) with its default configuration. A new case must be added
 /// here, with the verdict it earns; a FAILED one is a known non-conformance,
 /// explained in [`KNOWN_NON_CONFORMANCE`].
-const REFERENCE_VERDICTS: [(&str, Verdict); 35] = [
+const REFERENCE_VERDICTS: [(&str, Verdict); 36] = [
     ("engineio::handshake::polling::opens_a_session", Passed),
     ("engineio::handshake::polling::rejects_invalid_eio", Passed),
     (
@@ -107,6 +107,10 @@ const REFERENCE_VERDICTS: [(&str, Verdict); 35] = [
         Passed,
     ),
     (
+        "engineio::upgrade::polling_to_websocket::refuses_a_second_websocket_while_probing",
+        NonStrict,
+    ),
+    (
         "engineio::upgrade::polling_to_websocket::ignores_polling_afterwards",
         Passed,
     ),
@@ -126,13 +130,25 @@ const REFERENCE_VERDICTS: [(&str, Verdict); 35] = [
 ];
 
 /// The reference server's known breaks, and what the reason must say.
-/// engineioxide 0.17 checks overlapping GETs (`MultipleHttpPolling`) but not
-/// overlapping POSTs: both are answered `200 "ok"` and the session lives on
-/// (the official Node server answers the second `400` and closes).
-const KNOWN_NON_CONFORMANCE: [(&str, &str); 1] = [(
-    "engineio::message::polling::closes_on_duplicate_post",
-    "the overlapping POST answered 200 \"ok\" instead of 400",
-)];
+/// - engineioxide 0.17 checks overlapping GETs (`MultipleHttpPolling`) but
+///   not overlapping POSTs: both are answered `200 "ok"` and the session
+///   lives on (the official Node server answers the second `400` and closes).
+/// - A second WebSocket for a session whose upgrade is being probed gets
+///   `101` and waits for a probe of its own; meanwhile the first completes
+///   the upgrade, but nothing the server sends reaches it (`40` goes
+///   unanswered), and when the second's upgrade times out (10 s) the whole
+///   session is closed. Over real TCP the race sometimes goes the other way.
+///   The Node server closes the second at once and serves the first.
+const KNOWN_NON_CONFORMANCE: [(&str, &str); 2] = [
+    (
+        "engineio::message::polling::closes_on_duplicate_post",
+        "the overlapping POST answered 200 \"ok\" instead of 400",
+    ),
+    (
+        "engineio::upgrade::polling_to_websocket::refuses_a_second_websocket_while_probing",
+        "with a second WebSocket opened during the probe pending, the upgraded first one stalled",
+    ),
+];
 
 fn reference() -> Target {
     let config = siosim_server::Config::default();
