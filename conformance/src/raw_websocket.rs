@@ -35,9 +35,10 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// An open bare WebSocket. It answers Engine.IO pings (`2` → `3`) by itself,
-/// so that a session the server closes is closed for the reason under test,
-/// not for a missed heartbeat.
+/// An open bare WebSocket. By default it answers Engine.IO pings (`2` → `3`)
+/// by itself, so that a session the server closes is closed for the reason
+/// under test, not for a missed heartbeat; heartbeat cases turn that off with
+/// [`RawWebSocket::set_answer_pings`].
 #[derive(Debug)]
 pub struct RawWebSocket {
     probe: Probe,
@@ -45,6 +46,7 @@ pub struct RawWebSocket {
     closed: Option<String>,
     /// Whether answered pings are also handed to the case as frames.
     shows_pings: bool,
+    answer_pings: bool,
 }
 
 impl RawWebSocket {
@@ -94,6 +96,7 @@ impl RawWebSocket {
                     socket,
                     closed: None,
                     shows_pings: false,
+                    answer_pings: true,
                 }))
             }
             Err(tungstenite::Error::Http(response)) => {
@@ -148,12 +151,20 @@ impl RawWebSocket {
         self.shows_pings = show;
     }
 
+    /// Whether Engine.IO pings (`2`) are answered with `3` and hidden (the
+    /// default), or handed to the case as frames and left unanswered (for
+    /// cases about the heartbeat itself).
+    pub fn set_answer_pings(&mut self, answer: bool) {
+        self.answer_pings = answer;
+    }
+
     /// Why the connection ended, once it has.
     pub fn closed(&self) -> Option<&str> {
         self.closed.as_deref()
     }
 
-    /// The next data frame within `within`, answering pings on the way.
+    /// The next data frame within `within`, answering pings on the way
+    /// (unless [`RawWebSocket::set_answer_pings`] turned that off).
     /// `Ok(None)`: nothing arrived in time. `Err`: the connection ended (the
     /// reason is also kept in [`RawWebSocket::closed`]).
     pub async fn next_within(&mut self, within: Duration) -> Result<Option<Frame>, CaseError> {
@@ -178,7 +189,7 @@ impl RawWebSocket {
                 Message::Text(text) => {
                     let text = text.as_str().to_owned();
                     self.probe.note(EventKind::Recv, truncated(&text, 200));
-                    if text == "2" {
+                    if text == "2" && self.answer_pings {
                         self.send_text("3").await?;
                         if !self.shows_pings {
                             continue;

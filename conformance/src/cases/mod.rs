@@ -3,6 +3,7 @@
 
 mod app;
 mod engineio;
+mod engineio_wire;
 mod faults;
 mod faults_history;
 mod faults_scenarios;

@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `siosim` crate.
 
 mod cases_app;
+mod cases_engineio;
 mod cases_faults;
 mod cases_socketio;
 mod check_framework;
