@@ -1,4 +1,6 @@
 //! The one integration-test binary of the `siosim` crate.
 
 mod cli;
+mod hostile;
+mod hostile_servers;
 mod scenario_snapshots;
