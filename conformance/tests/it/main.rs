@@ -3,4 +3,5 @@
 mod cli;
 mod hostile;
 mod hostile_servers;
+mod reports;
 mod scenario_snapshots;

@@ -87,6 +87,8 @@ struct Shared {
     inbox_bytes_limit: usize,
     /// Wire bytes of the packets in `inbox`.
     inbox_bytes: Cell<usize>,
+    /// Packets dropped from a full inbox so far.
+    inbox_dropped: Cell<u64>,
     closed: RefCell<Option<String>>,
     violations: RefCell<Vec<ProtocolViolation>>,
     changed: Notify,
@@ -137,13 +139,18 @@ impl Shared {
                     .set(self.inbox_bytes.get() - oldest.wire_bytes);
             }
             drop(inbox);
-            self.record(
-                EventKind::Fail,
-                format!(
-                    "inbox full ({} packets or {} bytes): oldest unconsumed packet dropped",
-                    self.inbox_capacity, self.inbox_bytes_limit
-                ),
-            );
+            let dropped = self.inbox_dropped.get() + 1;
+            self.inbox_dropped.set(dropped);
+            // A flood drops a packet per packet: say so at 1, 2, 4, 8, …
+            if dropped.is_power_of_two() {
+                self.record(
+                    EventKind::Fail,
+                    format!(
+                        "inbox full ({} packets or {} bytes): {dropped} oldest unconsumed packet(s) dropped so far",
+                        self.inbox_capacity, self.inbox_bytes_limit
+                    ),
+                );
+            }
             inbox = self.inbox.borrow_mut();
         }
         self.inbox_bytes.set(self.inbox_bytes.get() + wire_bytes);
@@ -246,6 +253,7 @@ impl Session {
             inbox_capacity: endpoint.limits.inbox_capacity,
             inbox_bytes_limit: endpoint.limits.inbox_bytes,
             inbox_bytes: Cell::new(0),
+            inbox_dropped: Cell::new(0),
             closed: RefCell::new(None),
             violations: RefCell::new(Vec::new()),
             changed: Notify::new(),
