@@ -9,7 +9,7 @@ use serde_json::Value;
 use siosim::report::{html, json, junit};
 use siosim::runner::{self, RunOptions};
 use siosim::{Case, CaseOutcome, Clause, Probe, Profile, Spec, SuiteReport, Target, Verdict};
-use siosim_harness::Transport;
+use siosim_harness::{EventKind, Transport};
 
 use crate::hostile_servers::{HostileServer, Misbehaviour};
 
@@ -34,6 +34,14 @@ async fn info_of_handshake(probe: Probe) -> CaseOutcome {
 
 async fn echo_only(_probe: Probe) -> CaseOutcome {
     Ok(String::new())
+}
+
+/// More trace lines than a diagram draws, whatever the timing.
+async fn long_trace(probe: Probe) -> CaseOutcome {
+    for line in 0..300 {
+        probe.note(EventKind::Send, format!("42[\"line\",{line}]"));
+    }
+    siosim::broken!("300 lines sent, none answered")
 }
 
 async fn waits_in_a_flood(probe: Probe) -> CaseOutcome {
@@ -66,6 +74,13 @@ fn fixture_cases() -> Vec<Case> {
             Echo,
             HANDSHAKE,
             echo_only
+        ),
+        siosim::case!(
+            "report::trace::is_cut",
+            Must,
+            Protocol,
+            HANDSHAKE,
+            long_trace
         ),
         siosim::case!(
             "report::flood::long_trace",
@@ -273,15 +288,11 @@ fn the_html_report_is_one_page_with_a_diagram_per_failing_case() {
         .count();
     assert_eq!(page.matches("<section class=\"trace\"").count(), failing);
     assert_eq!(page.matches("<svg class=\"sequence\"").count(), failing);
-    // The flood's trace is longer than a diagram draws: it says so.
-    assert!(page.contains("more trace lines not drawn"));
-    let lines = suite
-        .cases
-        .iter()
-        .find(|c| c.name == "report::flood::long_trace")
-        .map(|c| c.trace.events.len())
-        .expect("the flood case");
-    assert!(lines > 120, "the flood trace has {lines} lines");
+    // A trace longer than a diagram draws: its first and last lines, and
+    // how many are left out between them.
+    assert!(page.contains("… 180 more trace lines not drawn …"));
+    assert!(page.contains("42[&quot;line&quot;,59]") && page.contains("42[&quot;line&quot;,240]"));
+    assert!(!page.contains("42[&quot;line&quot;,60]"));
     // Lifelines: the probe's sessions and the server.
     assert!(page.contains(">c1</text>") && page.contains(">server</text>"));
     assert!(page.len() < 4 << 20, "the page is {} bytes", page.len());
