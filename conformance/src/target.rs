@@ -14,7 +14,7 @@ use siosim_harness::client::{Connector, Endpoint, SessionLimits};
 use siosim_harness::trace::Recorder;
 use siosim_harness::{AppFactory, ClientRun, Trace};
 
-use crate::case::{Case, CaseError, CaseOutcome};
+use crate::case::{Case, CaseError, CaseFuture, CaseOutcome};
 use crate::probe::Probe;
 
 /// Largest WebSocket message or polling body a case accepts from the server.
@@ -152,7 +152,9 @@ pub(crate) fn run_simulated(
             ..endpoint
         };
         let simulation = Some((scenario_server, case_seed));
-        (case.body)(Probe::new(endpoint, recorder, timeout, simulation))
+        guarded((case.body)(Probe::new(
+            endpoint, recorder, timeout, simulation,
+        )))
     });
     let outcome = report.output.unwrap_or_else(|| {
         Err(CaseError::Broken(format!(
@@ -221,15 +223,8 @@ impl LiveServer {
         let started = tokio::time::Instant::now();
         let probe = Probe::new(endpoint, recorder.clone(), timeout, None);
         let deadline = case_deadline(timeout);
-        // A panicking body (a bug in the case, or in the client it drives)
-        // becomes that case's verdict instead of ending the whole run.
-        let body = AssertUnwindSafe((case.body)(probe)).catch_unwind();
-        let outcome = match tokio::time::timeout(deadline, body).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(panic)) => Err(CaseError::Broken(format!(
-                "the case body panicked: {}",
-                panic_message(panic.as_ref())
-            ))),
+        let outcome = match tokio::time::timeout(deadline, guarded((case.body)(probe))).await {
+            Ok(outcome) => outcome,
             Err(_) => Err(CaseError::Broken(format!(
                 "the case did not finish within {} ms",
                 deadline.as_millis()
@@ -240,6 +235,18 @@ impl LiveServer {
             trace: recorder.finish(),
             elapsed: started.elapsed(),
         }
+    }
+}
+
+/// The body's outcome; a panicking body (a bug in the case, or in the client
+/// it drives) becomes that case's verdict instead of ending the whole run.
+async fn guarded(body: CaseFuture) -> CaseOutcome {
+    match AssertUnwindSafe(body).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(panic) => Err(CaseError::Broken(format!(
+            "the case body panicked: {}",
+            panic_message(panic.as_ref())
+        ))),
     }
 }
 

@@ -291,6 +291,32 @@ fn a_case_body_that_panics_is_failed_and_the_run_goes_on() {
     assert_eq!(report.cases[1].verdict, Verdict::Failed);
 }
 
+#[test]
+fn a_case_body_that_panics_in_simulation_is_failed_and_the_run_goes_on() {
+    let config = siosim_server::Config::default();
+    let target = Target::Sim {
+        seed: 1,
+        server: siosim::SimServer {
+            name: "reference".into(),
+            path: config.socketio_path.clone(),
+            app: std::sync::Arc::new(move || siosim_server::app(&config)),
+        },
+    };
+    let cases = [panicking_case(), siosim::cases::all()[0]];
+    let report = runner::run(&cases, &target, &RunOptions::default(), |_| {}).expect("runs");
+    assert_eq!(report.cases[0].verdict, Verdict::Failed);
+    assert_eq!(
+        report.cases[0].reason,
+        "the case body panicked: a bug in the case body"
+    );
+    assert_eq!(
+        report.cases[1].verdict,
+        Verdict::Passed,
+        "{}",
+        report.cases[1].reason
+    );
+}
+
 /// The peak resident memory `siosim check` may reach against a server
 /// sending 100 MB: everything it reads is bounded at 1 MiB per message.
 const PEAK_RSS_BOUND_KIB: i64 = 100 * 1024;
@@ -388,4 +414,42 @@ fn siosim_check_against_a_100_mb_server_stays_under_100_mib_and_writes_its_repor
 #[test]
 fn siosim_check_against_a_flooding_server_stays_under_100_mib_and_writes_its_reports() {
     assert_check_stays_small(Misbehaviour::Flood, "flood");
+}
+
+#[test]
+fn a_server_announcing_a_heartbeat_of_u64_max_ms_is_waited_for_no_longer_than_the_timeout() {
+    let server = HostileServer::start(Misbehaviour::AbsurdTimings);
+    let (report, elapsed) = run_against(&server);
+    eprintln!(
+        "AbsurdTimings: {} cases in {} ms",
+        report.cases.len(),
+        elapsed.as_millis()
+    );
+    for case in &report.cases {
+        eprintln!("  {} {}: {}", case.verdict, case.name, case.reason);
+        assert!(
+            !case.reason.contains("panicked") && !case.reason.contains("did not finish"),
+            "{}: {}",
+            case.name,
+            case.reason
+        );
+    }
+    let reason_of = |name: &str| {
+        let case = report.cases.iter().find(|c| c.name == name).expect(name);
+        assert_eq!(case.verdict, Verdict::Failed, "{name}: {}", case.reason);
+        case.reason.clone()
+    };
+    // Opening a session works; whatever waits for more ends on its deadline.
+    assert!(reason_of("hostile::session::awaits_an_event").contains("nothing within 300 ms"));
+    assert!(reason_of("hostile::socket::join").contains("nothing within 300 ms"));
+    assert!(reason_of("hostile::session::upgrade").contains("expected 3probe"));
+}
+
+#[test]
+fn waits_built_on_absurd_server_timings_saturate_instead_of_panicking() {
+    let now = tokio::time::Instant::now();
+    let far = siosim_harness::client::deadline_after(Duration::MAX);
+    assert!(far > now + Duration::from_secs(365 * 24 * 60 * 60));
+    let near = siosim_harness::client::deadline_after(TIMEOUT);
+    assert!(near >= now + TIMEOUT && near < far);
 }

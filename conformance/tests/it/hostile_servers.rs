@@ -33,6 +33,9 @@ pub enum Misbehaviour {
     /// (over WebSocket: without end; over polling: one per poll), 100 MB
     /// in all at most per connection.
     Flood,
+    /// Opens sessions with a heartbeat of u64::MAX ms (pingInterval and
+    /// pingTimeout), then says nothing more.
+    AbsurdTimings,
 }
 
 /// 100 MB: what the huge server announces.
@@ -44,6 +47,9 @@ const FLOOD_EVENT_BYTES: usize = 512 * 1024;
 /// The OPEN packet of the servers that open sessions properly; its heartbeat
 /// is long enough never to be the reason a case ends.
 const OPEN_PACKET: &str = r#"0{"sid":"hostile","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+/// An OPEN packet whose timings overflow any sum or deadline built on them.
+const ABSURD_OPEN_PACKET: &str = r#"0{"sid":"absurd","upgrades":["websocket"],"pingInterval":18446744073709551615,"pingTimeout":18446744073709551615,"maxPayload":18446744073709551615}"#;
 
 /// The interval between two dribbled bytes.
 const DRIBBLE_INTERVAL: Duration = Duration::from_millis(100);
@@ -209,6 +215,23 @@ async fn serve(mut stream: TcpStream, misbehaviour: Misbehaviour) -> std::io::Re
                         .await?;
                     stream.write_all(event.as_bytes()).await?;
                 }
+                return drain(&mut stream).await;
+            }
+            (Misbehaviour::AbsurdTimings, None) => {
+                if !request.opens_session {
+                    return drain(&mut stream).await; // polls and POSTs hang
+                }
+                write_head(&mut stream, 200, ABSURD_OPEN_PACKET.len() as u64).await?;
+                stream.write_all(ABSURD_OPEN_PACKET.as_bytes()).await?;
+            }
+            (Misbehaviour::AbsurdTimings, Some(key)) => {
+                stream
+                    .write_all(switching_protocols(&key).as_bytes())
+                    .await?;
+                stream
+                    .write_all(&text_frame_header(ABSURD_OPEN_PACKET.len() as u64))
+                    .await?;
+                stream.write_all(ABSURD_OPEN_PACKET.as_bytes()).await?;
                 return drain(&mut stream).await;
             }
             (Misbehaviour::Dribble, key) => {

@@ -355,7 +355,7 @@ impl Session {
         within: Duration,
         mut matches: impl FnMut(&SioPacket) -> bool,
     ) -> Result<SioPacket, String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let changed = self.shared.changed.notified();
             if let Some(packet) = self.shared.take_first(&mut matches) {
@@ -400,7 +400,7 @@ impl Session {
     /// Waits up to `within` for the server to end `namespace` (a DISCONNECT
     /// packet) or the whole session; returns how it ended.
     pub async fn wait_disconnected(&self, namespace: &str, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let changed = self.shared.changed.notified();
             let disconnect = self
@@ -420,7 +420,7 @@ impl Session {
 
     /// Waits up to `within` for the session to end.
     pub async fn wait_closed(&self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let changed = self.shared.changed.notified();
             if let Some(reason) = self.closed_reason() {
@@ -556,8 +556,7 @@ async fn handshake(
                 shared.clone(),
             ));
             let post_connection = HttpConnection::open(&endpoint.connector).await?;
-            let answer_timeout =
-                Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
+            let answer_timeout = heartbeat(&handshake);
             let wire = Wire::Polling {
                 connection: post_connection,
                 uri,
@@ -815,6 +814,27 @@ async fn upgrade(
     Ok((Wire::WebSocket(sink), reader))
 }
 
+/// `within` from now; a `within` too long for the clock (a hostile server's
+/// timings added to a wait) is the far future instead of a panic.
+pub fn deadline_after(within: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(within)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60))
+}
+
+/// The longest heartbeat honoured: a server may announce timings up to
+/// u64::MAX ms, which no deadline can be built on.
+const MAX_HEARTBEAT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long the server may stay silent: its ping interval plus its ping
+/// timeout, at most [`MAX_HEARTBEAT`].
+fn heartbeat(handshake: &Handshake) -> Duration {
+    let millis = handshake
+        .ping_interval_ms
+        .saturating_add(handshake.ping_timeout_ms);
+    Duration::from_millis(millis).min(MAX_HEARTBEAT)
+}
+
 /// The session's life after the handshake.
 async fn drive(
     shared: Rc<Shared>,
@@ -827,7 +847,7 @@ async fn drive(
     // The server pings every interval and expects a pong within the timeout;
     // silence for both together means the connection is gone. turmoil's TCP
     // never retransmits, so without this watchdog a wedged link hangs forever.
-    let heartbeat = Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
+    let heartbeat = heartbeat(&handshake);
     let mut last_heard = Instant::now();
     let mut assembler = BinaryAssembler::new();
     // Wire bytes of the packet being assembled (its text and attachments).
