@@ -209,8 +209,20 @@ fn draw_event(
             y,
         ),
         _ => {
-            let box_width = lane_width - 16;
-            note(svg, &event.text, actor_x - box_width / 2, box_width, y);
+            // The server's lane is the last: its notes (log lines, long
+            // ones) grow leftwards over the lanes of arrows.
+            let right = actor_x + lane_width / 2 - 8;
+            let box_width = if actor_x == server_x {
+                (2 * lane_width).min(right - TIME_GUTTER - 8)
+            } else {
+                lane_width - 16
+            };
+            let left = if actor_x == server_x {
+                right - box_width
+            } else {
+                actor_x - box_width / 2
+            };
+            note(svg, &event.text, left, box_width, y);
         }
     }
     svg.push_str("</g>");
@@ -250,7 +262,7 @@ svg.sequence line.life { stroke: #cbd5e1; stroke-dasharray: 4 3; }
 svg.sequence rect.head { fill: #1e293b; }
 svg.sequence text.head { fill: #fff; text-anchor: middle; font-weight: 600; }
 svg.sequence text.time { fill: #64748b; text-anchor: end; }
-svg.sequence text.label { text-anchor: middle; fill: #0f172a; }
+svg.sequence text.label { text-anchor: middle; fill: #0f172a; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 svg.sequence text.more { text-anchor: middle; fill: #475569; font-style: italic; }
 svg.sequence rect.more { fill: #f1f5f9; }
 svg.sequence line.arrow { stroke-width: 1.5; }

@@ -297,3 +297,65 @@ fn the_html_report_is_one_page_with_a_diagram_per_failing_case() {
     assert!(page.contains(">c1</text>") && page.contains(">server</text>"));
     assert!(page.len() < 4 << 20, "the page is {} bytes", page.len());
 }
+
+/// Two sockets chat in simulation, then the case fails on purpose: a trace
+/// with two sessions, HTTP, server logs and packets both ways.
+async fn two_clients_chat(probe: Probe) -> CaseOutcome {
+    let (alice, _) = probe.socket(Transport::Websocket, "/", None).await?;
+    let (bob, _) = probe.socket(Transport::Polling, "/", None).await?;
+    probe.get("/api/things").await?;
+    alice
+        .send_sio(&siosim_harness::codec::SioPacket::event(
+            "/",
+            "chat message",
+            vec![serde_json::json!("hi bob")],
+            Some(1),
+        ))
+        .await?;
+    probe.ack(&alice, "/", 1).await?;
+    probe.event(&bob, "/", "chat message").await?;
+    siosim::broken!("failing on purpose, to draw the trace")
+}
+
+#[test]
+fn a_simulated_trace_is_drawn_with_a_lifeline_per_session_and_the_server_logs_as_notes() {
+    let config = siosim_server::Config::default();
+    let target = Target::Sim {
+        seed: 1,
+        server: siosim::SimServer {
+            name: "reference".into(),
+            path: config.socketio_path.clone(),
+            app: std::sync::Arc::new(move || siosim_server::app(&config)),
+        },
+    };
+    let cases = [siosim::case!(
+        "report::sim::two_clients_chat",
+        Must,
+        App,
+        HANDSHAKE,
+        two_clients_chat
+    )];
+    let suite = runner::run(&cases, &target, &RunOptions::default(), |_| {}).expect("runs");
+    assert_eq!(
+        suite.cases[0].reason,
+        "failing on purpose, to draw the trace"
+    );
+    let page = html::render(&suite);
+    let path = std::env::temp_dir().join(format!("siosim-report-sim-{}.html", std::process::id()));
+    std::fs::write(&path, &page).expect("writing the page");
+    eprintln!("wrote {}", path.display());
+    // Lifelines in order of appearance, the server last.
+    let heads: Vec<&str> = page
+        .split("<text class=\"head\"")
+        .skip(1)
+        .map(|rest| {
+            let start = rest.find('>').expect("a head's text") + 1;
+            &rest[start..start + rest[start..].find('<').expect("its end")]
+        })
+        .collect();
+    assert_eq!(heads, ["c1", "c2", "probe", "server"]);
+    assert!(page.contains("<g class=\"log\">"), "server logs as notes");
+    assert!(page.contains("<g class=\"send\">") && page.contains("<g class=\"recv\">"));
+    assert!(page.contains("<g class=\"http\">"));
+    assert!(page.contains("chat message"));
+}
