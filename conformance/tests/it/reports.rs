@@ -255,6 +255,10 @@ fn the_junit_report_parses_and_failed_cases_carry_a_failure() {
         assert_eq!(testcase.skipped, skipped, "{}", case.name);
     }
     assert!(xml.contains(&format!("failures=\"{}\"", suite.tally().failed)));
+    // A long trace is cut in the middle: its first and last lines stay.
+    assert!(xml.contains("… 100 more trace lines (the JSON report has them all)"));
+    assert!(xml.contains("42[&quot;line&quot;,99]") && xml.contains("42[&quot;line&quot;,200]"));
+    assert!(!xml.contains("42[&quot;line&quot;,100]"));
 }
 
 #[test]
@@ -358,4 +362,43 @@ fn a_simulated_trace_is_drawn_with_a_lifeline_per_session_and_the_server_logs_as
     assert!(page.contains("<g class=\"send\">") && page.contains("<g class=\"recv\">"));
     assert!(page.contains("<g class=\"http\">"));
     assert!(page.contains("chat message"));
+}
+
+#[test]
+fn the_console_prints_a_line_per_case_a_progress_bar_and_the_summary() {
+    let suite = fixture();
+    for case in &suite.cases {
+        let line = siosim::report::console::line(case);
+        assert!(line.starts_with(case.verdict.label()), "{line}");
+        assert!(line.contains(case.name), "{line}");
+        assert!(!line.contains('\n'), "{line:?}");
+    }
+    let bar = siosim::report::console::bar(3, 12, suite.tally());
+    assert!(
+        bar.starts_with("[#######-----------------------] 3/12"),
+        "{bar}"
+    );
+    assert!(bar.ends_with("failed, 1 non-strict"), "{bar}");
+    let summary = siosim::report::console::summary(&suite);
+    let tally = suite.tally();
+    let total = summary
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .expect("a total row");
+    let counts: Vec<usize> = total
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().expect("a count"))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            tally.passed,
+            tally.non_strict,
+            tally.failed,
+            tally.informational,
+            tally.not_applicable
+        ]
+    );
+    assert!(summary.contains("MUST case(s) FAILED against http://127.0.0.1:"));
 }
