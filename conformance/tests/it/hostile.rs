@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use siosim::runner::{self, RunOptions};
-use siosim::{Case, CaseOutcome, Clause, Probe, Spec, SuiteReport, Target, Verdict};
+use siosim::{Case, CaseOutcome, Clause, Probe, Severity, Spec, SuiteReport, Target, Verdict};
 use siosim_harness::Transport;
 
 use crate::hostile_servers::{HostileServer, Misbehaviour};
@@ -125,12 +125,18 @@ fn all_cases() -> Vec<Case> {
 
 /// Runs every case against `server` over TCP, under a watchdog.
 fn run_against(server: &HostileServer) -> (SuiteReport, Duration) {
+    run_selected_against(server, &[])
+}
+
+/// Runs the cases matching `patterns` (all when empty) against `server`.
+fn run_selected_against(server: &HostileServer, patterns: &[&str]) -> (SuiteReport, Duration) {
     let target = Target::Url {
         url: server.url(),
         path: "/socket.io".into(),
     };
     let options = RunOptions {
         timeout: TIMEOUT,
+        patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
         ..RunOptions::default()
     };
     let (done, finished) = mpsc::channel();
@@ -145,21 +151,71 @@ fn run_against(server: &HostileServer) -> (SuiteReport, Duration) {
     (report.expect("the target resolves"), elapsed)
 }
 
-/// Asserts every case FAILED with a reason that names one of `problems`.
-fn assert_failed_naming(report: &SuiteReport, problems: &[&str]) {
+/// Cases that pass against some hostile servers, with why: kept as data,
+/// and checked both ways (a listed case that stops passing must leave the
+/// list). Names of families that are not on this branch match nothing.
+const LENIENT: &[(&str, &[Misbehaviour], &str)] = &[
+    (
+        "engineio::handshake::polling::answers_text_plain",
+        &[Misbehaviour::GarbageEngineIo],
+        "its rule is the Content-Type header alone, which this server gets right",
+    ),
+    (
+        "engineio::handshake::websocket::rejects_invalid_eio",
+        WEBSOCKET_BREAKERS,
+        "any refused or ended upgrade counts as the rejection, not only an HTTP 400",
+    ),
+    (
+        "engineio::handshake::websocket::rejects_invalid_transport",
+        WEBSOCKET_BREAKERS,
+        "any refused or ended upgrade counts as the rejection, not only an HTTP 400",
+    ),
+    (
+        "engineio::handshake::websocket::rejects_unknown_sid",
+        WEBSOCKET_BREAKERS,
+        "any refused or ended upgrade counts as the rejection, not only an HTTP 400",
+    ),
+];
+
+/// The servers whose WebSocket upgrades fail or end at once.
+const WEBSOCKET_BREAKERS: &[Misbehaviour] = &[
+    Misbehaviour::NonHttp,
+    Misbehaviour::GarbageEngineIo,
+    Misbehaviour::Huge,
+    Misbehaviour::ResetMidBody,
+];
+
+/// Asserts every case that needed the server got its severity's verdict
+/// for a broken rule (MUST: FAILED, SHOULD: NON-STRICT) with a reason
+/// naming one of `problems`. INFO cases record what they saw (any sound
+/// reason); cases that need the simulated network are NOT APPLICABLE; the
+/// [`LENIENT`] ones pass.
+fn assert_failed_naming(report: &SuiteReport, misbehaviour: Misbehaviour, problems: &[&str]) {
     let mut wrong = Vec::new();
     for case in &report.cases {
-        let named = problems.iter().any(|p| case.reason.contains(p));
         let sound = !case.reason.trim().is_empty()
             && !case.reason.contains("panicked")
             && !case.reason.contains("did not finish");
-        if case.verdict != Verdict::Failed || !named || !sound {
+        let lenient = LENIENT
+            .iter()
+            .any(|(name, servers, _)| *name == case.name && servers.contains(&misbehaviour));
+        let names_the_problem = problems.iter().any(|p| case.reason.contains(p));
+        let judged = match (case.verdict, case.severity) {
+            _ if lenient => case.verdict == Verdict::Passed,
+            (Verdict::NotApplicable, _) => case.reason.starts_with("needs the simulated network"),
+            (Verdict::Informational, Severity::Info) => true,
+            (Verdict::Failed, Severity::Must) | (Verdict::NonStrict, Severity::Should) => {
+                names_the_problem
+            }
+            _ => false,
+        };
+        if !judged || !sound {
             wrong.push(format!("{} {}: {}", case.verdict, case.name, case.reason));
         }
     }
     assert!(
         wrong.is_empty(),
-        "cases not FAILED with a reason naming {problems:?}:\n{}",
+        "cases not judged broken with a reason naming {problems:?}:\n{}",
         wrong.join("\n")
     );
 }
@@ -175,7 +231,7 @@ fn run_and_check(misbehaviour: Misbehaviour, problems: &[&str]) {
     for case in &report.cases {
         eprintln!("  {} {}: {}", case.verdict, case.name, case.reason);
     }
-    assert_failed_naming(&report, problems);
+    assert_failed_naming(&report, misbehaviour, problems);
 }
 
 #[test]
@@ -417,9 +473,12 @@ fn siosim_check_against_a_flooding_server_stays_under_100_mib_and_writes_its_rep
 }
 
 #[test]
-fn a_server_announcing_a_heartbeat_of_u64_max_ms_is_waited_for_no_longer_than_the_timeout() {
+fn a_server_announcing_a_heartbeat_of_u64_max_ms_breaks_no_client_wait() {
     let server = HostileServer::start(Misbehaviour::AbsurdTimings);
-    let (report, elapsed) = run_against(&server);
+    // Not the whole suite: a case that waits out the server's heartbeat
+    // waits what the server announced, up to its case deadline (60 s).
+    let (report, elapsed) =
+        run_selected_against(&server, &["hostile::*", "engineio::handshake::*"]);
     eprintln!(
         "AbsurdTimings: {} cases in {} ms",
         report.cases.len(),
@@ -452,4 +511,45 @@ fn waits_built_on_absurd_server_timings_saturate_instead_of_panicking() {
     assert!(far > now + Duration::from_secs(365 * 24 * 60 * 60));
     let near = siosim_harness::client::deadline_after(TIMEOUT);
     assert!(near >= now + TIMEOUT && near < far);
+}
+
+#[test]
+fn a_dropped_session_closes_its_connection_though_the_server_went_quiet() {
+    use siosim_harness::client::{Connector, Endpoint, Session, SessionLimits};
+    let server = HostileServer::start(Misbehaviour::Flood);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
+        let endpoint = Endpoint {
+            connector: Connector::Tcp {
+                addr: server.addr(),
+                connect_timeout: WATCHDOG,
+            },
+            path: "/socket.io".into(),
+            limits: SessionLimits::default(),
+        };
+        let recorder = siosim_harness::trace::Recorder::new();
+        let origin = tokio::time::Instant::now();
+        let session = Session::open(&endpoint, Transport::Websocket, "c1", &recorder, origin)
+            .await
+            .expect("the flooding server opens sessions properly");
+        // The last event: the server has sent everything and only reads now.
+        session
+            .take(WATCHDOG, |p| p.event_name() == Some("flood-end"))
+            .await
+            .expect("the flood ends");
+        assert_eq!(server.open_connections(), 1);
+        drop(session);
+        // A reader left behind, parked on the quiet socket, would keep the
+        // connection (and the session's inbox of 512 KiB events) forever.
+        assert!(
+            server
+                .wait_for_open_connections(0, Duration::from_secs(10))
+                .await,
+            "the connection is still open after the session was dropped"
+        );
+    });
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 /// What the server does to every connection.
@@ -29,9 +29,9 @@ pub enum Misbehaviour {
     ResetMidBody,
     /// Sends a valid answer one byte at a time, one byte every 100 ms.
     Dribble,
-    /// Opens a session properly, then floods it with valid 512 KiB events
-    /// (over WebSocket: without end; over polling: one per poll), 100 MB
-    /// in all at most per connection.
+    /// Opens a session properly, then floods it with valid 512 KiB events:
+    /// over WebSocket 100 MB of them, then [`FLOOD_END`], then silence; over
+    /// polling one per poll.
     Flood,
     /// Opens sessions with a heartbeat of u64::MAX ms (pingInterval and
     /// pingTimeout), then says nothing more.
@@ -40,6 +40,9 @@ pub enum Misbehaviour {
 
 /// 100 MB: what the huge server announces.
 pub const HUGE_BYTES: u64 = 100 * 1024 * 1024;
+
+/// The event that ends a WebSocket flood; after it the server only reads.
+pub const FLOOD_END: &str = r#"42["flood-end"]"#;
 
 /// The size of one flooding event.
 const FLOOD_EVENT_BYTES: usize = 512 * 1024;
@@ -61,6 +64,7 @@ const MAX_REQUEST_HEAD: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct HostileServer {
     addr: SocketAddr,
+    open_connections: watch::Receiver<usize>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -69,6 +73,7 @@ impl HostileServer {
     pub fn start(misbehaviour: Misbehaviour) -> Self {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
+        let (connections, open_connections) = watch::channel(0usize);
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -80,7 +85,7 @@ impl HostileServer {
                     .send(listener.local_addr().expect("local addr"))
                     .expect("the test waits for the address");
                 tokio::select! {
-                    () = accept_forever(listener, misbehaviour) => {}
+                    () = accept_forever(listener, misbehaviour, connections) => {}
                     _ = stopped => {}
                 }
             });
@@ -91,6 +96,7 @@ impl HostileServer {
             .expect("the hostile server binds within 10 s");
         Self {
             addr,
+            open_connections,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -99,6 +105,24 @@ impl HostileServer {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connections accepted and not yet closed by the client.
+    pub fn open_connections(&self) -> usize {
+        *self.open_connections.borrow()
+    }
+
+    /// Waits until exactly `count` connections are open; `false` if that
+    /// did not happen within `within`.
+    pub async fn wait_for_open_connections(&self, count: usize, within: Duration) -> bool {
+        let mut open = self.open_connections.clone();
+        tokio::time::timeout(within, open.wait_for(|n| *n == count))
+            .await
+            .is_ok_and(|changed| changed.is_ok())
     }
 }
 
@@ -113,14 +137,22 @@ impl Drop for HostileServer {
     }
 }
 
-async fn accept_forever(listener: TcpListener, misbehaviour: Misbehaviour) {
+async fn accept_forever(
+    listener: TcpListener,
+    misbehaviour: Misbehaviour,
+    connections: watch::Sender<usize>,
+) {
+    let connections = std::sync::Arc::new(connections);
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        connections.send_modify(|n| *n += 1);
+        let connections = std::sync::Arc::clone(&connections);
         tokio::spawn(async move {
             // Every error just ends the connection: the client hung up.
             let _ = serve(stream, misbehaviour).await;
+            connections.send_modify(|n| *n -= 1);
         });
     }
 }
@@ -215,6 +247,10 @@ async fn serve(mut stream: TcpStream, misbehaviour: Misbehaviour) -> std::io::Re
                         .await?;
                     stream.write_all(event.as_bytes()).await?;
                 }
+                stream
+                    .write_all(&text_frame_header(FLOOD_END.len() as u64))
+                    .await?;
+                stream.write_all(FLOOD_END.as_bytes()).await?;
                 return drain(&mut stream).await;
             }
             (Misbehaviour::AbsurdTimings, None) => {

@@ -847,6 +847,9 @@ async fn drive(
     // The server pings every interval and expects a pong within the timeout;
     // silence for both together means the connection is gone. turmoil's TCP
     // never retransmits, so without this watchdog a wedged link hangs forever.
+    // Dropping the session cancels this future: the readers must go with it,
+    // or one parked on a silent socket keeps the session's inbox forever.
+    let readers = AbortOnDrop(readers);
     let heartbeat = heartbeat(&handshake);
     let mut last_heard = Instant::now();
     let mut assembler = BinaryAssembler::new();
@@ -887,10 +890,19 @@ async fn drive(
             }
         }
     };
-    for reader in readers {
-        reader.abort();
-    }
+    drop(readers);
     shared.close(reason);
+}
+
+/// Tasks aborted when this is dropped, however the owner ends.
+struct AbortOnDrop(Vec<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Reacts to one packet from the server; `Some(reason)` ends the session.
