@@ -254,6 +254,7 @@ fn a_server_that_answers_garbage_engine_io_fails_every_case() {
             "not an engine.io payload",
             "unknown Engine.IO packet type",
             "invalid opcode",
+            "instead of 400",
             "Content-Type",
             "does not load",
         ],
