@@ -23,6 +23,9 @@ use crate::target::SimServer;
 /// off here, with an error, instead of filling memory.
 pub const HTTP_BODY_LIMIT: usize = 1 << 20;
 
+/// The longest server timing [`Probe::timeout_plus`] adds.
+const MAX_SERVER_TIMING: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The actor name of the probe's own trace lines (HTTP requests, raw frames).
 const ACTOR: &str = "probe";
 
@@ -63,6 +66,14 @@ impl Probe {
     /// handshake to this margin.
     pub fn timeout(&self) -> Duration {
         self.0.timeout
+    }
+
+    /// [`Probe::timeout`] plus `server_ms` of the server's own timing (from
+    /// its handshake), for protocol-timed waits. Saturating and at most a
+    /// day more, so a hostile server's `pingInterval` of u64::MAX ms is no
+    /// overflow.
+    pub fn timeout_plus(&self, server_ms: u64) -> Duration {
+        self.timeout() + Duration::from_millis(server_ms).min(MAX_SERVER_TIMING)
     }
 
     /// Whether the server runs in siosim's simulated network (so faults can

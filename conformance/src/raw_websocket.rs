@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::case::CaseError;
 use crate::probe::{Probe, truncated};
-use siosim_harness::client::Stream;
+use siosim_harness::client::{Stream, deadline_after};
 
 /// Largest frame or message accepted: a hostile server's 100 MB frame is
 /// refused at its header, not buffered.
@@ -168,7 +168,7 @@ impl RawWebSocket {
     /// `Ok(None)`: nothing arrived in time. `Err`: the connection ended (the
     /// reason is also kept in [`RawWebSocket::closed`]).
     pub async fn next_within(&mut self, within: Duration) -> Result<Option<Frame>, CaseError> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             if let Some(reason) = &self.closed {
                 return Err(CaseError::Broken(format!("the connection ended: {reason}")));
@@ -236,7 +236,7 @@ impl RawWebSocket {
     /// Waits up to `within` for the server to end the connection, ignoring
     /// data frames; returns how it ended, or `None` if it stayed open.
     pub async fn closed_within(&mut self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             if let Some(reason) = &self.closed {
                 return Some(reason.clone());

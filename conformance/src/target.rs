@@ -4,19 +4,25 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use serde::Serialize;
 use siosim_harness::client::{Connector, Endpoint, SessionLimits};
 use siosim_harness::trace::Recorder;
 use siosim_harness::{AppFactory, ClientRun, Trace};
 
-use crate::case::{Case, CaseError, CaseOutcome};
+use crate::case::{Case, CaseError, CaseFuture, CaseOutcome};
 use crate::probe::Probe;
 
 /// Largest WebSocket message or polling body a case accepts from the server.
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// Largest sum of unconsumed messages a session keeps for a case: sixteen
+/// of the largest; a server flooding events loses the oldest, not our memory.
+const MAX_INBOX_BYTES: usize = 16 * MAX_MESSAGE_BYTES;
 
 /// An in-process server for simulation.
 #[derive(Clone)]
@@ -117,6 +123,7 @@ fn limits(timeout: Duration) -> SessionLimits {
     SessionLimits {
         handshake_timeout: timeout,
         max_message_bytes: MAX_MESSAGE_BYTES,
+        inbox_bytes: MAX_INBOX_BYTES,
         ..SessionLimits::default()
     }
 }
@@ -145,7 +152,9 @@ pub(crate) fn run_simulated(
             ..endpoint
         };
         let simulation = Some((scenario_server, case_seed));
-        (case.body)(Probe::new(endpoint, recorder, timeout, simulation))
+        guarded((case.body)(Probe::new(
+            endpoint, recorder, timeout, simulation,
+        )))
     });
     let outcome = report.output.unwrap_or_else(|| {
         Err(CaseError::Broken(format!(
@@ -214,7 +223,7 @@ impl LiveServer {
         let started = tokio::time::Instant::now();
         let probe = Probe::new(endpoint, recorder.clone(), timeout, None);
         let deadline = case_deadline(timeout);
-        let outcome = match tokio::time::timeout(deadline, (case.body)(probe)).await {
+        let outcome = match tokio::time::timeout(deadline, guarded((case.body)(probe))).await {
             Ok(outcome) => outcome,
             Err(_) => Err(CaseError::Broken(format!(
                 "the case did not finish within {} ms",
@@ -227,4 +236,25 @@ impl LiveServer {
             elapsed: started.elapsed(),
         }
     }
+}
+
+/// The body's outcome; a panicking body (a bug in the case, or in the client
+/// it drives) becomes that case's verdict instead of ending the whole run.
+async fn guarded(body: CaseFuture) -> CaseOutcome {
+    match AssertUnwindSafe(body).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(panic) => Err(CaseError::Broken(format!(
+            "the case body panicked: {}",
+            panic_message(panic.as_ref())
+        ))),
+    }
+}
+
+/// The text a panic was raised with, if it has one.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

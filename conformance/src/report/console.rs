@@ -8,13 +8,16 @@ use crate::probe::truncated;
 use crate::runner::{CaseReport, SuiteReport, Tally};
 use crate::verdict::Verdict;
 
-/// Prints each case's line to stdout, and a progress counter to stderr when
+/// Prints each case's line to stdout (its verdict in colour when stdout is
+/// a terminal), and a progress bar with the running tally to stderr when
 /// stderr is a terminal.
 #[derive(Debug)]
 pub struct Progress {
     total: usize,
     done: usize,
+    tally: Tally,
     live: bool,
+    colour: bool,
 }
 
 impl Progress {
@@ -22,26 +25,28 @@ impl Progress {
         Self {
             total,
             done: 0,
+            tally: Tally::default(),
             live: std::io::stderr().is_terminal(),
+            colour: std::io::stdout().is_terminal(),
         }
     }
 
     pub fn case(&mut self, case: &CaseReport) {
         self.done += 1;
+        self.tally.add(case.verdict);
         if self.live {
             eprint!("\r\x1b[2K");
         }
-        println!("{}", line(case));
+        if self.colour {
+            let line = line(case);
+            // The verdict labels are ASCII and padded to the column's width.
+            let (start, rest) = line.split_at(VERDICT_WIDTH);
+            println!("{}{start}\x1b[0m{rest}", ansi_colour(case.verdict));
+        } else {
+            println!("{}", line(case));
+        }
         if self.live {
-            let width = 30;
-            let filled = width * self.done / self.total.max(1);
-            eprint!(
-                "[{}{}] {}/{}",
-                "#".repeat(filled),
-                "-".repeat(width - filled),
-                self.done,
-                self.total
-            );
+            eprint!("{}", bar(self.done, self.total, self.tally));
             let _ = std::io::stderr().flush();
         }
     }
@@ -53,10 +58,44 @@ impl Progress {
     }
 }
 
+/// The verdict column's width in [`line`].
+const VERDICT_WIDTH: usize = 14;
+
+/// `[#####---------] 12/40  1 failed, 2 non-strict`: the progress line.
+pub fn bar(done: usize, total: usize, tally: Tally) -> String {
+    let width = 30;
+    let filled = width * done.min(total) / total.max(1);
+    let mut text = format!(
+        "[{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    );
+    let counts = [(tally.failed, "failed"), (tally.non_strict, "non-strict")];
+    let shown: Vec<String> = counts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    if !shown.is_empty() {
+        let _ = write!(text, "  {}", shown.join(", "));
+    }
+    text
+}
+
+fn ansi_colour(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Passed => "\x1b[32m",
+        Verdict::Failed => "\x1b[1;31m",
+        Verdict::NonStrict => "\x1b[33m",
+        Verdict::Informational => "\x1b[34m",
+        Verdict::NotApplicable => "\x1b[2m",
+    }
+}
+
 /// `VERDICT  name  reason`, one line.
 pub fn line(case: &CaseReport) -> String {
     format!(
-        "{:<14} {:<62} {}",
+        "{:<VERDICT_WIDTH$} {:<62} {}",
         case.verdict.label(),
         case.name,
         truncated(&case.reason.replace('\n', " "), 160)

@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use siosim_harness::Trace;
+
 use crate::runner::SuiteReport;
 use crate::verdict::Verdict;
 
@@ -48,7 +50,7 @@ pub fn render(suite: &SuiteReport) -> String {
                         "      <failure message=\"{}\">{}{}</failure>",
                         escape(&case.reason),
                         escape(&detail),
-                        escape(&case.trace.to_string())
+                        escape(&trace_excerpt(&case.trace))
                     );
                 }
                 Verdict::NotApplicable => {
@@ -63,6 +65,32 @@ pub fn render(suite: &SuiteReport) -> String {
     }
     xml.push_str("</testsuites>\n");
     xml
+}
+
+/// Trace lines a failure carries: the first and the last half of these.
+const MAX_TRACE_LINES: usize = 200;
+
+/// The trace as text; a long one keeps its first and last lines and says
+/// how many it left out between them.
+fn trace_excerpt(trace: &Trace) -> String {
+    let events = &trace.events;
+    if events.len() <= MAX_TRACE_LINES {
+        return trace.to_string();
+    }
+    let half = MAX_TRACE_LINES / 2;
+    let mut text = String::new();
+    for event in &events[..half] {
+        let _ = writeln!(text, "{event}");
+    }
+    let _ = writeln!(
+        text,
+        "… {} more trace lines (the JSON report has them all)",
+        events.len() - 2 * half
+    );
+    for event in &events[events.len() - half..] {
+        let _ = writeln!(text, "{event}");
+    }
+    text
 }
 
 /// Escapes text for XML content and attributes; drops characters XML 1.0

@@ -5,3 +5,4 @@ pub mod console;
 pub mod html;
 pub mod json;
 pub mod junit;
+mod sequence_diagram;

@@ -6,4 +6,7 @@ mod cases_faults;
 mod cases_socketio;
 mod check_framework;
 mod cli;
+mod hostile;
+mod hostile_servers;
+mod reports;
 mod scenario_snapshots;

@@ -44,6 +44,9 @@ pub struct SessionLimits {
     pub max_message_bytes: usize,
     /// Unconsumed Socket.IO packets kept for the script; the oldest goes first.
     pub inbox_capacity: usize,
+    /// Wire bytes of unconsumed packets kept; past it the oldest goes first,
+    /// so a server flooding large events cannot fill memory.
+    pub inbox_bytes: usize,
 }
 
 impl Default for SessionLimits {
@@ -52,6 +55,7 @@ impl Default for SessionLimits {
             handshake_timeout: Duration::from_secs(10),
             max_message_bytes: 4 << 20,
             inbox_capacity: 4096,
+            inbox_bytes: 64 << 20,
         }
     }
 }
@@ -78,8 +82,13 @@ struct Shared {
     actor: String,
     recorder: Recorder,
     origin: Instant,
-    inbox: RefCell<VecDeque<SioPacket>>,
+    inbox: RefCell<VecDeque<Queued>>,
     inbox_capacity: usize,
+    inbox_bytes_limit: usize,
+    /// Wire bytes of the packets in `inbox`.
+    inbox_bytes: Cell<usize>,
+    /// Packets dropped from a full inbox so far.
+    inbox_dropped: Cell<u64>,
     closed: RefCell<Option<String>>,
     violations: RefCell<Vec<ProtocolViolation>>,
     changed: Notify,
@@ -95,9 +104,20 @@ impl Shared {
         self.recorder.record(self.now(), &self.actor, kind, text);
     }
 
-    fn violation(&self, violation: ProtocolViolation) {
+    fn violation(&self, mut violation: ProtocolViolation) {
+        let mut violations = self.violations.borrow_mut();
+        if violations.len() >= MAX_VIOLATIONS_KEPT {
+            return;
+        }
         self.record(EventKind::Violation, violation.to_string());
-        self.violations.borrow_mut().push(violation);
+        violation.bytes.truncate(MAX_VIOLATION_BYTES_KEPT);
+        violations.push(violation);
+        if violations.len() == MAX_VIOLATIONS_KEPT {
+            self.record(
+                EventKind::Violation,
+                format!("{MAX_VIOLATIONS_KEPT} violations: later ones are not kept"),
+            );
+        }
     }
 
     fn close(&self, reason: String) {
@@ -108,25 +128,65 @@ impl Shared {
         }
     }
 
-    fn deliver(&self, packet: SioPacket) {
+    fn deliver(&self, packet: SioPacket, wire_bytes: usize) {
         let mut inbox = self.inbox.borrow_mut();
-        if inbox.len() >= self.inbox_capacity {
-            inbox.pop_front();
+        while !inbox.is_empty()
+            && (inbox.len() >= self.inbox_capacity
+                || self.inbox_bytes.get() + wire_bytes > self.inbox_bytes_limit)
+        {
+            if let Some(oldest) = inbox.pop_front() {
+                self.inbox_bytes
+                    .set(self.inbox_bytes.get() - oldest.wire_bytes);
+            }
             drop(inbox);
-            self.record(
-                EventKind::Fail,
-                format!(
-                    "inbox full ({}): oldest unconsumed packet dropped",
-                    self.inbox_capacity
-                ),
-            );
+            let dropped = self.inbox_dropped.get() + 1;
+            self.inbox_dropped.set(dropped);
+            // A flood drops a packet per packet: say so at 1, 2, 4, 8, …
+            if dropped.is_power_of_two() {
+                self.record(
+                    EventKind::Fail,
+                    format!(
+                        "inbox full ({} packets or {} bytes): {dropped} oldest unconsumed packet(s) dropped so far",
+                        self.inbox_capacity, self.inbox_bytes_limit
+                    ),
+                );
+            }
             inbox = self.inbox.borrow_mut();
         }
-        inbox.push_back(packet);
+        self.inbox_bytes.set(self.inbox_bytes.get() + wire_bytes);
+        inbox.push_back(Queued { packet, wire_bytes });
         drop(inbox);
         self.changed.notify_waiters();
     }
+
+    /// Removes the first inbox packet `matches` accepts.
+    fn take_first(&self, mut matches: impl FnMut(&SioPacket) -> bool) -> Option<SioPacket> {
+        let mut inbox = self.inbox.borrow_mut();
+        let index = inbox.iter().position(|q| matches(&q.packet))?;
+        let queued = inbox.remove(index)?;
+        self.inbox_bytes
+            .set(self.inbox_bytes.get() - queued.wire_bytes);
+        Some(queued.packet)
+    }
 }
+
+/// An unconsumed packet and the wire bytes it arrived in.
+#[derive(Debug)]
+struct Queued {
+    packet: SioPacket,
+    wire_bytes: usize,
+}
+
+/// Violations kept per session: a server repeating one forever must not
+/// fill memory.
+const MAX_VIOLATIONS_KEPT: usize = 256;
+
+/// The offending bytes kept per violation.
+const MAX_VIOLATION_BYTES_KEPT: usize = 4096;
+
+/// Characters of a packet shown in a trace line: a server's 1 MiB messages
+/// would otherwise make a trace of hundreds of MB.
+const MAX_TRACE_TEXT: usize = 2000;
 
 /// An open Engine.IO session, as the script sees it.
 #[derive(Debug)]
@@ -141,7 +201,20 @@ pub struct Session {
 fn describe(packet: &EioPacket) -> String {
     match packet {
         EioPacket::Binary(bytes) => format!("<binary {} bytes {}>", bytes.len(), hex_prefix(bytes)),
-        other => other.encode_text().unwrap_or_default(),
+        other => cut_for_trace(other.encode_text().unwrap_or_default()),
+    }
+}
+
+/// `text`, or its first [`MAX_TRACE_TEXT`] characters and how long it was.
+fn cut_for_trace(text: String) -> String {
+    cut_to(text, MAX_TRACE_TEXT)
+}
+
+/// `text`, or its first `max` characters and how long it was.
+fn cut_to(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}… ({} bytes in all)", &text[..end], text.len()),
+        None => text,
     }
 }
 
@@ -178,6 +251,9 @@ impl Session {
             origin,
             inbox: RefCell::new(VecDeque::new()),
             inbox_capacity: endpoint.limits.inbox_capacity,
+            inbox_bytes_limit: endpoint.limits.inbox_bytes,
+            inbox_bytes: Cell::new(0),
+            inbox_dropped: Cell::new(0),
             closed: RefCell::new(None),
             violations: RefCell::new(Vec::new()),
             changed: Notify::new(),
@@ -279,14 +355,11 @@ impl Session {
         within: Duration,
         mut matches: impl FnMut(&SioPacket) -> bool,
     ) -> Result<SioPacket, String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let changed = self.shared.changed.notified();
-            {
-                let mut inbox = self.shared.inbox.borrow_mut();
-                if let Some(index) = inbox.iter().position(&mut matches) {
-                    return Ok(inbox.remove(index).expect("index from position"));
-                }
+            if let Some(packet) = self.shared.take_first(&mut matches) {
+                return Ok(packet);
             }
             if let Some(reason) = self.closed_reason() {
                 return Err(format!("session closed ({reason})"));
@@ -303,6 +376,7 @@ impl Session {
             .inbox
             .borrow()
             .iter()
+            .map(|q| &q.packet)
             .find(|p| matches(p))
             .cloned()
     }
@@ -310,7 +384,13 @@ impl Session {
     /// A short listing of the unconsumed inbox, for failure messages.
     pub fn inbox_summary(&self, max: usize) -> String {
         let inbox = self.shared.inbox.borrow();
-        let mut shown: Vec<String> = inbox.iter().take(max).map(|p| p.encode().0).collect();
+        // Each packet cut short: a flood of 1 MiB events must not make a
+        // failure message of megabytes.
+        let mut shown: Vec<String> = inbox
+            .iter()
+            .take(max)
+            .map(|q| cut_to(q.packet.encode().0, 120))
+            .collect();
         if inbox.len() > max {
             shown.push(format!("… {} more", inbox.len() - max));
         }
@@ -320,18 +400,14 @@ impl Session {
     /// Waits up to `within` for the server to end `namespace` (a DISCONNECT
     /// packet) or the whole session; returns how it ended.
     pub async fn wait_disconnected(&self, namespace: &str, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let changed = self.shared.changed.notified();
-            {
-                let mut inbox = self.shared.inbox.borrow_mut();
-                let disconnect = inbox
-                    .iter()
-                    .position(|p| p.kind == SioPacketKind::Disconnect && p.namespace == namespace);
-                if let Some(index) = disconnect {
-                    inbox.remove(index);
-                    return Some(format!("the server disconnected {namespace}"));
-                }
+            let disconnect = self
+                .shared
+                .take_first(|p| p.kind == SioPacketKind::Disconnect && p.namespace == namespace);
+            if disconnect.is_some() {
+                return Some(format!("the server disconnected {namespace}"));
             }
             if let Some(reason) = self.closed_reason() {
                 return Some(reason);
@@ -344,7 +420,7 @@ impl Session {
 
     /// Waits up to `within` for the session to end.
     pub async fn wait_closed(&self, within: Duration) -> Option<String> {
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             let changed = self.shared.changed.notified();
             if let Some(reason) = self.closed_reason() {
@@ -480,8 +556,7 @@ async fn handshake(
                 shared.clone(),
             ));
             let post_connection = HttpConnection::open(&endpoint.connector).await?;
-            let answer_timeout =
-                Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
+            let answer_timeout = heartbeat(&handshake);
             let wire = Wire::Polling {
                 connection: post_connection,
                 uri,
@@ -739,6 +814,27 @@ async fn upgrade(
     Ok((Wire::WebSocket(sink), reader))
 }
 
+/// `within` from now; a `within` too long for the clock (a hostile server's
+/// timings added to a wait) is the far future instead of a panic.
+pub fn deadline_after(within: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(within)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60))
+}
+
+/// The longest heartbeat honoured: a server may announce timings up to
+/// u64::MAX ms, which no deadline can be built on.
+const MAX_HEARTBEAT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long the server may stay silent: its ping interval plus its ping
+/// timeout, at most [`MAX_HEARTBEAT`].
+fn heartbeat(handshake: &Handshake) -> Duration {
+    let millis = handshake
+        .ping_interval_ms
+        .saturating_add(handshake.ping_timeout_ms);
+    Duration::from_millis(millis).min(MAX_HEARTBEAT)
+}
+
 /// The session's life after the handshake.
 async fn drive(
     shared: Rc<Shared>,
@@ -751,9 +847,14 @@ async fn drive(
     // The server pings every interval and expects a pong within the timeout;
     // silence for both together means the connection is gone. turmoil's TCP
     // never retransmits, so without this watchdog a wedged link hangs forever.
-    let heartbeat = Duration::from_millis(handshake.ping_interval_ms + handshake.ping_timeout_ms);
+    // Dropping the session cancels this future: the readers must go with it,
+    // or one parked on a silent socket keeps the session's inbox forever.
+    let readers = AbortOnDrop(readers);
+    let heartbeat = heartbeat(&handshake);
     let mut last_heard = Instant::now();
     let mut assembler = BinaryAssembler::new();
+    // Wire bytes of the packet being assembled (its text and attachments).
+    let mut assembling_bytes = 0usize;
     let reason = loop {
         tokio::select! {
             biased;
@@ -776,7 +877,7 @@ async fn drive(
             event = incoming.recv() => match event {
                 Some(WireEvent::Packet(packet)) => {
                     last_heard = Instant::now();
-                    if let Some(reason) = handle_packet(&shared, &mut wire, &mut assembler, packet).await {
+                    if let Some(reason) = handle_packet(&shared, &mut wire, &mut assembler, &mut assembling_bytes, packet).await {
                         break reason;
                     }
                 }
@@ -789,10 +890,19 @@ async fn drive(
             }
         }
     };
-    for reader in readers {
-        reader.abort();
-    }
+    drop(readers);
     shared.close(reason);
+}
+
+/// Tasks aborted when this is dropped, however the owner ends.
+struct AbortOnDrop(Vec<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Reacts to one packet from the server; `Some(reason)` ends the session.
@@ -800,6 +910,7 @@ async fn handle_packet(
     shared: &Shared,
     wire: &mut Wire,
     assembler: &mut BinaryAssembler,
+    assembling_bytes: &mut usize,
     packet: EioPacket,
 ) -> Option<String> {
     let assembled = match packet {
@@ -815,8 +926,14 @@ async fn handle_packet(
         }
         EioPacket::Noop => return None,
         EioPacket::Close => return Some("closed by the server".into()),
-        EioPacket::Message(text) => assembler.push_text(&text),
-        EioPacket::Binary(bytes) => assembler.push_binary(bytes),
+        EioPacket::Message(text) => {
+            *assembling_bytes += text.len();
+            assembler.push_text(&text)
+        }
+        EioPacket::Binary(bytes) => {
+            *assembling_bytes += bytes.len();
+            assembler.push_binary(bytes)
+        }
         unexpected @ (EioPacket::Open(_)
         | EioPacket::Ping { probe: true }
         | EioPacket::Pong { .. }
@@ -844,10 +961,13 @@ async fn handle_packet(
                 };
                 shared.recorder.alias(sid, &alias);
             }
-            shared.deliver(packet);
+            shared.deliver(packet, std::mem::take(assembling_bytes));
         }
         Ok(None) => {}
-        Err(violation) => shared.violation(violation),
+        Err(violation) => {
+            *assembling_bytes = 0;
+            shared.violation(violation);
+        }
     }
     None
 }

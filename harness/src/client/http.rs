@@ -40,7 +40,7 @@ impl HttpConnection {
             .map_err(|e| ClientError::Connect(e.to_string()))?;
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
+            .map_err(|e| ClientError::Http(with_causes(&e)))?;
         let driver = tokio::task::spawn_local(async move {
             // The connection ends when either side closes it; errors surface
             // through the pending request, so nothing is lost here.
@@ -71,16 +71,16 @@ impl HttpConnection {
         }
         let request = builder
             .body(Full::new(body))
-            .map_err(|e| ClientError::Http(e.to_string()))?;
+            .map_err(|e| ClientError::Http(with_causes(&e)))?;
         self.sender
             .ready()
             .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
+            .map_err(|e| ClientError::Http(with_causes(&e)))?;
         let response = self
             .sender
             .send_request(request)
             .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
+            .map_err(|e| ClientError::Http(with_causes(&e)))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -90,7 +90,12 @@ impl HttpConnection {
         let body = Limited::new(response.into_body(), body_limit)
             .collect()
             .await
-            .map_err(|e| ClientError::Http(format!("reading the body: {e}")))?
+            .map_err(|e| {
+                ClientError::Http(format!(
+                    "reading the body (limit {body_limit} bytes): {}",
+                    with_causes(&*e)
+                ))
+            })?
             .to_bytes();
         Ok(HttpResponse {
             status,
@@ -98,6 +103,22 @@ impl HttpConnection {
             body,
         })
     }
+}
+
+/// An error and its causes, `outer: inner: …`: hyper's own message alone
+/// ("error reading a body from connection") hides what happened (a reset).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.ends_with(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 impl Drop for HttpConnection {

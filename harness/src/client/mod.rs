@@ -8,7 +8,7 @@ mod http;
 mod script;
 
 pub use connector::{Connector, Stream};
-pub use engine::{Endpoint, Session, SessionLimits};
+pub use engine::{Endpoint, Session, SessionLimits, deadline_after};
 pub use http::{HttpConnection, HttpResponse};
 pub use script::{ClientOutcome, run_script};
 
