@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 use siosim_harness::EventKind;
-use siosim_harness::client::{HttpConnection, HttpResponse, Stream};
+use siosim_harness::client::{HttpConnection, HttpResponse, Stream, deadline_after};
 use siosim_harness::codec::{EioPacket, Handshake, decode_polling_payload};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
@@ -35,6 +35,9 @@ const OPEN_KEYS: [&str; 5] = [
 /// Most packets a case collects while waiting for one: a server that floods
 /// is cut off here.
 const MAX_COLLECTED_PACKETS: usize = 256;
+/// Bytes of collected packets kept for the case to inspect; the rest are
+/// only counted.
+const MAX_COLLECTED_BYTES: usize = 256 * 1024;
 
 /// Largest raw HTTP response read by [`raw_http`]: CORS answers are tiny.
 const RAW_HTTP_LIMIT: usize = 64 * 1024;
@@ -257,29 +260,42 @@ impl PollingSession {
         extra: Duration,
         mut wanted: impl FnMut(&EioPacket) -> bool,
     ) -> Result<Vec<EioPacket>, CaseError> {
-        let deadline = Instant::now() + self.probe.timeout() + extra;
+        let deadline = deadline_after(self.probe.timeout() + extra);
         let mut received: Vec<EioPacket> = Vec::new();
+        let mut kept_bytes = 0usize;
+        let mut unkept = 0usize;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             crate::ensure!(
-                !left.is_zero() && received.len() < MAX_COLLECTED_PACKETS,
-                "the wanted packet did not come; received {}",
-                shown_packets(&received)
+                !left.is_zero() && received.len() + unkept < MAX_COLLECTED_PACKETS,
+                "the wanted packet did not come; received {}{}",
+                shown_packets(&received),
+                unkept_note(unkept)
             );
             let body = match self.get_within(left).await {
                 Answer::Response(response) if response.status == 200 => response.body_text(),
                 answer => crate::broken!(
-                    "waiting up to {} ms for a packet: GET -> {}; received before: {}",
+                    "waiting up to {} ms for a packet: GET -> {}; received before: {}{}",
                     left.as_millis(),
                     answer.summary(),
-                    shown_packets(&received)
+                    shown_packets(&received),
+                    unkept_note(unkept)
                 ),
             };
             let packets = decode(&body)?;
+            drop(body);
             self.answer_pings(&packets).await?;
             for packet in packets {
                 let done = wanted(&packet);
-                received.push(packet);
+                // A flooding server's packets are counted, not kept: memory
+                // stays bounded whatever it sends.
+                let size = packet_size(&packet);
+                if done || kept_bytes + size <= MAX_COLLECTED_BYTES {
+                    kept_bytes += size;
+                    received.push(packet);
+                } else {
+                    unkept += 1;
+                }
                 if done {
                     return Ok(received);
                 }
@@ -328,6 +344,22 @@ pub(super) fn decode(body: &str) -> Result<Vec<EioPacket>, CaseError> {
 }
 
 /// Packets as they would be written in a polling payload.
+/// How many packets were counted but not kept, as a suffix.
+fn unkept_note(unkept: usize) -> String {
+    match unkept {
+        0 => String::new(),
+        n => format!(" and {n} more packets not kept (over {MAX_COLLECTED_BYTES} bytes)"),
+    }
+}
+
+/// A packet's size as it travelled, roughly.
+fn packet_size(packet: &EioPacket) -> usize {
+    match packet {
+        EioPacket::Binary(bytes) => bytes.len(),
+        other => other.encode_text().map_or(0, |text| text.len()),
+    }
+}
+
 pub(super) fn shown_packets(packets: &[EioPacket]) -> String {
     let shown: Vec<String> = packets
         .iter()
@@ -385,7 +417,7 @@ pub(super) async fn expect_closed_unserved(
     target: &str,
     mut socket: RawWebSocket,
 ) -> Result<String, CaseError> {
-    let deadline = Instant::now() + probe.timeout();
+    let deadline = deadline_after(probe.timeout());
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match socket.next_within(left).await {

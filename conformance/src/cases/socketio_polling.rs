@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use siosim_harness::client::deadline_after;
 use siosim_harness::codec::{EioPacket, decode_polling_payload};
 use tokio::time::Instant;
 
@@ -74,7 +75,7 @@ impl PollingSession {
     /// server's ping interval (a poll with nothing to say lasts that long).
     pub(super) async fn next(&mut self) -> Result<EioPacket, CaseError> {
         let within = self.probe.timeout() + self.ping_interval();
-        let deadline = Instant::now() + within;
+        let deadline = deadline_after(within);
         loop {
             if let Some(packet) = self.pending.pop_front() {
                 return Ok(packet);
@@ -173,7 +174,7 @@ impl PollingSession {
     /// session's end (`Err` says how), not a broken case; `Ok(None)`:
     /// nothing but pings within the timeout plus a ping interval.
     async fn next_or_end(&mut self) -> Result<Option<EioPacket>, String> {
-        let deadline = Instant::now() + self.probe.timeout() + self.ping_interval();
+        let deadline = deadline_after(self.probe.timeout_plus(self.ping_interval_ms));
         while self.pending.is_empty() {
             if Instant::now() >= deadline {
                 return Ok(None);
