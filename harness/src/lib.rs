@@ -22,13 +22,16 @@ pub mod client;
 pub mod codec;
 pub mod entropy;
 mod host_log;
+pub mod invariants;
 mod listener;
 mod report;
 pub mod scenario;
 mod seeds;
 mod simulation;
+pub mod swarm;
 pub mod trace;
 
+pub use invariants::Violation;
 pub use listener::SimListener;
 pub use report::Report;
 pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};
