@@ -250,12 +250,16 @@ impl<'a> History<'a> {
         self.epoch_at(self.at_us(session.opened))
     }
 
-    /// When a session ended: its close; else when its client opened its
-    /// next session (a reconnect drops the old one without a close line);
-    /// else the end of the trace.
+    /// When a session's socket ended: its namespace DISCONNECT or its
+    /// close; else when its client opened its next session (a reconnect
+    /// drops the old one without a close line); else the end of the trace.
     pub fn end_of(&self, session: &SessionLog) -> u64 {
-        if let Some(closed) = session.closed {
-            return self.at_us(closed);
+        // Leaving the namespace ends the socket, even if the session stays.
+        let left = session.packets.iter().find(|p| {
+            p.way == Way::Sent && p.sio.kind == SioPacketKind::Disconnect && p.sio.namespace == "/"
+        });
+        if let Some(index) = left.map(|p| p.event).or(session.closed) {
+            return self.at_us(index);
         }
         self.sessions
             .values()
