@@ -1,5 +1,6 @@
 //! The one integration-test binary of the `siosim` crate.
 
 mod cli;
+mod explore;
 mod racy;
 mod scenario_snapshots;
