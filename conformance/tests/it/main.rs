@@ -4,3 +4,4 @@ mod cli;
 mod explore;
 mod racy;
 mod scenario_snapshots;
+mod shrink;

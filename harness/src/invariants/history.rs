@@ -231,8 +231,11 @@ impl<'a> History<'a> {
         &self.trace.events[index]
     }
 
-    /// Clones of the events at `indexes`, for a violation's witnesses.
+    /// Clones of the events at `indexes`, in trace order, each once.
     pub fn witnesses(&self, indexes: &[usize]) -> Vec<TraceEvent> {
+        let mut indexes = indexes.to_vec();
+        indexes.sort_unstable();
+        indexes.dedup();
         indexes.iter().map(|&i| self.event(i).clone()).collect()
     }
 
