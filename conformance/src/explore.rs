@@ -344,3 +344,116 @@ fn failure_json(failure: &Failure) -> Vec<FailureJson> {
         })
         .collect()
 }
+
+/// One line of a regressions file: `<scenario> <server> <seed> <expected>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regression {
+    pub scenario: String,
+    pub server: String,
+    pub seed: u64,
+    /// `pass`, or the invariant the seed must break.
+    pub expected: String,
+}
+
+/// The value of `<expected>` for a seed that must pass.
+pub const PASS: &str = "pass";
+
+impl Regression {
+    /// Parses a regressions file; `#` starts a comment.
+    pub fn parse_file(text: &str) -> Result<Vec<Regression>, String> {
+        text.lines()
+            .enumerate()
+            .map(|(n, line)| (n + 1, line.split('#').next().unwrap_or("").trim()))
+            .filter(|(_, line)| !line.is_empty())
+            .map(|(n, line)| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let [scenario, server, seed, expected] = fields[..] else {
+                    return Err(format!("line {n}: expected 4 fields, got {line:?}"));
+                };
+                Ok(Regression {
+                    scenario: scenario.to_owned(),
+                    server: server.to_owned(),
+                    seed: seed
+                        .parse()
+                        .map_err(|_| format!("line {n}: {seed:?} is not a seed"))?,
+                    expected: expected.to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// The line that records a failing seed found on `server`: it must pass
+    /// once the bug is fixed.
+    pub fn line_for(scenario: &str, server: &str, seed: u64) -> String {
+        format!("{scenario} {server} {seed} {PASS}\n")
+    }
+
+    /// Replays the seed; `Err` says how the verdict differs from the expected one.
+    pub fn replay(&self) -> anyhow::Result<Result<(), String>> {
+        let app = run::server_app(&self.server, &siosim_server::Config::default())?;
+        let scenario = run::named_scenario(&self.scenario, self.seed, TransportMix::Mixed)?;
+        let judged = run::judge(scenario, &app, "/socket.io", self.seed);
+        let broken: Vec<&str> = judged.violations.iter().map(|v| v.invariant).collect();
+        let replay = run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server);
+        Ok(match self.expected.as_str() {
+            PASS if broken.is_empty() => Ok(()),
+            PASS => Err(format!(
+                "{replay}: must pass, broke {broken:?}\n{}",
+                judged.verdict()
+            )),
+            expected if broken.contains(&expected) => Ok(()),
+            expected => Err(format!("{replay}: must break {expected}, broke {broken:?}")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_a_range_into_disjoint_slices() {
+        let range = parse_seeds("10..=19").unwrap();
+        let mut all: Vec<u64> = (1..=3)
+            .flat_map(|index| range.seeds(Some(Shard { index, count: 3 })))
+            .collect();
+        assert_eq!(
+            range
+                .seeds(Some(Shard { index: 2, count: 3 }))
+                .collect::<Vec<_>>(),
+            [11, 14, 17]
+        );
+        all.sort_unstable();
+        assert_eq!(all, range.seeds(None).collect::<Vec<_>>());
+        assert_eq!(all.len(), 10);
+    }
+
+    #[test]
+    fn bad_ranges_and_shards_are_clear_errors() {
+        assert!(parse_seeds("5..5").unwrap_err().contains("holds no seed"));
+        assert!(parse_seeds("x..9").is_err());
+        assert_eq!(
+            parse_seeds("0..100").unwrap(),
+            SeedRange { start: 0, end: 100 }
+        );
+        assert!(parse_shard("0/4").is_err());
+        assert!(parse_shard("5/4").is_err());
+        assert_eq!(parse_shard("4/4").unwrap(), Shard { index: 4, count: 4 });
+    }
+
+    #[test]
+    fn regressions_files_parse_with_comments_and_reject_garbage() {
+        let parsed = Regression::parse_file("# c\nswarm reference 7 pass # why\n\n").unwrap();
+        assert_eq!(
+            parsed,
+            [Regression {
+                scenario: "swarm".into(),
+                server: "reference".into(),
+                seed: 7,
+                expected: "pass".into()
+            }]
+        );
+        assert!(Regression::parse_file("swarm reference seven pass").is_err());
+        assert!(Regression::parse_file("swarm 7").is_err());
+    }
+}

@@ -4,3 +4,4 @@
 pub mod explore;
 pub mod run;
 pub mod scenarios;
+pub mod shrink;

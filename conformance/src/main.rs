@@ -31,6 +31,9 @@ enum Command {
     /// Run many seeds of a scenario in parallel and stop at the first that
     /// breaks an invariant, printing how to replay it. Exits 1 if one did.
     Explore(siosim::explore::ExploreArgs),
+    /// Shrink a failing seed to a smaller scenario file that still breaks
+    /// the same invariant.
+    Shrink(siosim::shrink::ShrinkArgs),
     /// List the built-in scenarios.
     List,
 }
@@ -50,6 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { config } => serve(config),
         Command::Run(args) => siosim::run::run(args),
         Command::Explore(args) => siosim::explore::explore(args),
+        Command::Shrink(args) => siosim::shrink::shrink(args),
         Command::List => {
             for built_in in scenarios::BUILT_INS {
                 println!("{:<12} {}", built_in.name, built_in.about);

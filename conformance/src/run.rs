@@ -19,18 +19,8 @@ pub const REFERENCE: &str = "reference";
 /// Every server `--server` accepts: the reference, then the racy variants.
 pub fn server_names() -> Vec<&'static str> {
     let mut names = vec![REFERENCE];
-    names.extend(racy_names());
+    names.extend(siosim_server::variants::NAMES);
     names
-}
-
-#[cfg(feature = "racy")]
-fn racy_names() -> Vec<&'static str> {
-    siosim_server::variants::NAMES.to_vec()
-}
-
-#[cfg(not(feature = "racy"))]
-fn racy_names() -> Vec<&'static str> {
-    Vec::new()
 }
 
 /// Builds the named server for each (re)start of the server host.
@@ -39,28 +29,17 @@ pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<
     if name == REFERENCE {
         return Ok(std::sync::Arc::new(move || siosim_server::app(&config)));
     }
-    racy_app(name, config)
-}
-
-#[cfg(feature = "racy")]
-fn racy_app(name: &str, config: siosim_server::Config) -> anyhow::Result<AppFactory> {
-    siosim_server::variants::app(name, &config).with_context(|| unknown_server(name))?;
+    if !siosim_server::variants::NAMES.contains(&name) {
+        anyhow::bail!(
+            "no server variant {name:?}; known: {}",
+            server_names().join(", ")
+        );
+    }
     let name = name.to_owned();
     Ok(std::sync::Arc::new(move || {
-        siosim_server::variants::app(&name, &config).expect("checked when the variant was chosen")
+        siosim_server::variants::app(&name, &config)
+            .expect("the name was checked when the variant was chosen")
     }))
-}
-
-#[cfg(not(feature = "racy"))]
-fn racy_app(name: &str, _: siosim_server::Config) -> anyhow::Result<AppFactory> {
-    anyhow::bail!(unknown_server(name))
-}
-
-fn unknown_server(name: &str) -> String {
-    format!(
-        "no server variant {name:?}; known: {}",
-        server_names().join(", ")
-    )
 }
 
 /// A scenario by name: `swarm` is drawn from the seed, anything else is a

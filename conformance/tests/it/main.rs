@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `siosim` crate.
 
 mod cli;
-#[cfg(feature = "racy")]
+mod explore;
 mod racy;
 mod scenario_snapshots;
+mod shrink;

@@ -27,9 +27,12 @@ pub const CONVERGENCE_WINDOW_US: u64 = 2_000_000;
 
 pub fn check(history: &History<'_>) -> Vec<Violation> {
     let mut violations = Vec::new();
-    for session in history.sessions.values() {
-        violations.extend(monotonic(history, session));
-    }
+    violations.extend(
+        history
+            .sessions
+            .values()
+            .find_map(|session| monotonic(history, session)),
+    );
     let epochs = history.restarts_us.len() + 1;
     for epoch in 0..epochs {
         let lifetime = Lifetime::of(history, epoch);

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::Violation;
 use super::history::{History, RELAYED_EVENTS, SessionLog, Way};
+use crate::codec::SioPacketKind;
 
 pub const AT_MOST_ONCE: &str = "delivery.at-most-once";
 pub const NOTHING_AFTER_DISCONNECT: &str = "delivery.nothing-after-disconnect";
@@ -124,6 +125,13 @@ fn rooms(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
     for packet in &session.packets {
         let args = packet.sio.args();
         match packet.way {
+            Way::Sent if packet.sio.kind == SioPacketKind::Disconnect => {
+                // Leaving the namespace leaves every room; messages already
+                // on their way may still arrive.
+                rooms
+                    .values_mut()
+                    .for_each(|state| state.surely_member = false);
+            }
             Way::Sent => {
                 let (Some(name), Some(room)) = (packet.sio.event_name(), room_arg(&args)) else {
                     continue;

@@ -231,8 +231,11 @@ impl<'a> History<'a> {
         &self.trace.events[index]
     }
 
-    /// Clones of the events at `indexes`, for a violation's witnesses.
+    /// Clones of the events at `indexes`, in trace order, each once.
     pub fn witnesses(&self, indexes: &[usize]) -> Vec<TraceEvent> {
+        let mut indexes = indexes.to_vec();
+        indexes.sort_unstable();
+        indexes.dedup();
         indexes.iter().map(|&i| self.event(i).clone()).collect()
     }
 
@@ -250,12 +253,16 @@ impl<'a> History<'a> {
         self.epoch_at(self.at_us(session.opened))
     }
 
-    /// When a session ended: its close; else when its client opened its
-    /// next session (a reconnect drops the old one without a close line);
-    /// else the end of the trace.
+    /// When a session's socket ended: its namespace DISCONNECT or its
+    /// close; else when its client opened its next session (a reconnect
+    /// drops the old one without a close line); else the end of the trace.
     pub fn end_of(&self, session: &SessionLog) -> u64 {
-        if let Some(closed) = session.closed {
-            return self.at_us(closed);
+        // Leaving the namespace ends the socket, even if the session stays.
+        let left = session.packets.iter().find(|p| {
+            p.way == Way::Sent && p.sio.kind == SioPacketKind::Disconnect && p.sio.namespace == "/"
+        });
+        if let Some(index) = left.map(|p| p.event).or(session.closed) {
+            return self.at_us(index);
         }
         self.sessions
             .values()

@@ -37,7 +37,8 @@ pub struct Violation {
     pub invariant: &'static str,
     /// What went wrong, in one line.
     pub summary: String,
-    /// The trace events that witness it, in trace order.
+    /// The trace events that witness it, in trace order (two identical
+    /// lines are two events: a duplicate delivery is witnessed twice).
     pub witnesses: Vec<TraceEvent>,
     /// The seed of the run, when known.
     pub seed: Option<u64>,
@@ -49,9 +50,6 @@ impl Violation {
         summary: impl Into<String>,
         witnesses: Vec<TraceEvent>,
     ) -> Self {
-        let mut witnesses = witnesses;
-        witnesses.sort_by_key(|event| event.at_us);
-        witnesses.dedup();
         Self {
             invariant,
             summary: summary.into(),
