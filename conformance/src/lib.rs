@@ -7,11 +7,14 @@ mod case;
 pub mod cases;
 pub mod check;
 pub mod expectations;
+pub mod explore;
 mod probe;
 mod raw_websocket;
 pub mod report;
+pub mod run;
 pub mod runner;
 pub mod scenarios;
+pub mod shrink;
 mod target;
 mod verdict;
 

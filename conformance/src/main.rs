@@ -1,13 +1,11 @@
 //! `siosim`: check a server's conformance, serve the reference server, run
 //! simulated scenarios.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use siosim::scenarios::{self, TransportMix};
-use siosim_harness::{Scenario, Simulation};
+use siosim::scenarios;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,27 +29,16 @@ enum Command {
         #[command(flatten)]
         config: siosim_server::Config,
     },
-    /// Run a built-in scenario (or a scenario file) against the reference
-    /// server in simulation and print its trace. Exits 1 if an expectation failed.
-    Run {
-        /// A built-in scenario (see `siosim list`).
-        #[arg(required_unless_present = "scenario_file")]
-        scenario: Option<String>,
-        /// Run this JSON scenario file instead of a built-in.
-        #[arg(long, conflicts_with = "scenario")]
-        scenario_file: Option<PathBuf>,
-        /// The seed: the same seed prints the same bytes.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Which transports the built-in scenario's clients use.
-        #[arg(long, value_enum, default_value_t = TransportMix::Mixed)]
-        transport: TransportMix,
-        /// Also write the trace as versioned JSON to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        #[command(flatten)]
-        server: siosim_server::Config,
-    },
+    /// Run a built-in scenario, `swarm` (drawn from the seed) or a scenario
+    /// file in simulation, print its trace and check every invariant. Exits
+    /// 1 if an expectation or an invariant failed.
+    Run(siosim::run::RunArgs),
+    /// Run many seeds of a scenario in parallel and stop at the first that
+    /// breaks an invariant, printing how to replay it. Exits 1 if one did.
+    Explore(siosim::explore::ExploreArgs),
+    /// Shrink a failing seed to a smaller scenario file that still breaks
+    /// the same invariant.
+    Shrink(siosim::shrink::ShrinkArgs),
     /// List the built-in scenarios.
     List,
 }
@@ -70,56 +57,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => siosim::check::check(args),
         Command::Serve { config } => serve(config),
-        Command::Run {
-            scenario,
-            scenario_file,
-            seed,
-            transport,
-            json,
-            server,
-        } => {
-            let replay = match (&scenario, &scenario_file) {
-                (_, Some(path)) => format!(
-                    "siosim run --scenario-file {} --seed {seed}",
-                    path.display()
-                ),
-                (Some(name), None) => format!(
-                    "siosim run {name} --seed {seed} --transport {}",
-                    transport.name()
-                ),
-                (None, None) => String::new(),
-            };
-            let scenario = match (scenario, scenario_file) {
-                (_, Some(path)) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    Scenario::from_json(&text)
-                        .with_context(|| format!("parsing {}", path.display()))?
-                }
-                (Some(name), None) => {
-                    let built_in = scenarios::find(&name).with_context(|| {
-                        format!("no built-in scenario {name:?}; try `siosim list`")
-                    })?;
-                    (built_in.build)(transport)
-                }
-                (None, None) => unreachable!("clap requires one of them"),
-            };
-            let path = server.socketio_path.clone();
-            let report = Simulation::new(scenario, move || siosim_server::app(&server))
-                .socketio_path(path)
-                .run(seed);
-            print!("{report}");
-            if let Some(file) = json {
-                std::fs::write(&file, report.trace.to_json())
-                    .with_context(|| format!("writing {}", file.display()))?;
-            }
-            if report.passed() {
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!("replay: {replay}");
-                Ok(ExitCode::FAILURE)
-            }
-        }
+        Command::Run(args) => siosim::run::run(args),
+        Command::Explore(args) => siosim::explore::explore(args),
+        Command::Shrink(args) => siosim::shrink::shrink(args),
         Command::List => {
             for built_in in scenarios::BUILT_INS {
                 println!("{:<12} {}", built_in.name, built_in.about);

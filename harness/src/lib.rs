@@ -23,14 +23,17 @@ mod client_run;
 pub mod codec;
 pub mod entropy;
 mod host_log;
+pub mod invariants;
 mod listener;
 mod report;
 pub mod scenario;
 mod seeds;
 mod simulation;
+pub mod swarm;
 pub mod trace;
 
 pub use client_run::{CLIENT_HOST, ClientRun, ClientRunReport, app_factory};
+pub use invariants::Violation;
 pub use listener::SimListener;
 pub use report::Report;
 pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};

@@ -26,12 +26,12 @@ pub(crate) fn register(socket: &SocketRef) {
 /// is refused with an error ack and relayed to nobody, so a buggy or hostile
 /// client cannot push arbitrary JSON into other users' chat.
 fn relay(event: Event, name: &'static str, include_sender: bool) {
-    let Some(serde_json::Value::String(text)) = &event.data else {
-        reply::send(
-            event.ack,
-            &reply::error(format!("{name} takes one string argument")),
-        );
-        return;
+    let text = match text_of(event.data.as_ref(), name) {
+        Ok(text) => text,
+        Err(refusal) => {
+            reply::send(event.ack, &refusal);
+            return;
+        }
     };
     let sender = event.socket.id;
     let recipients = fanout::everyone(&event.io)
@@ -39,4 +39,15 @@ fn relay(event: Event, name: &'static str, include_sender: bool) {
         .filter(|socket| include_sender || socket.id != sender);
     fanout::emit(recipients, name, text);
     reply::send(event.ack, &reply::ok());
+}
+
+/// The message's text, or the error ack that refuses anything but one string.
+pub(crate) fn text_of<'a>(
+    data: Option<&'a serde_json::Value>,
+    name: &str,
+) -> Result<&'a str, serde_json::Value> {
+    match data {
+        Some(serde_json::Value::String(text)) => Ok(text),
+        _ => Err(reply::error(format!("{name} takes one string argument"))),
+    }
 }

@@ -39,6 +39,19 @@ impl Counter {
         );
     }
 
+    /// The count now. With [`Counter::set`], a seam for a racy variant:
+    /// the reference never splits the read from the write.
+    #[cfg(feature = "racy")]
+    pub(crate) fn value(&self) -> u64 {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Overwrites the count (see [`Counter::value`]).
+    #[cfg(feature = "racy")]
+    pub(crate) fn set(&self, value: u64) {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) = value;
+    }
+
     /// Adds one, tells every socket the new count, and acks it. Any
     /// argument the client sent is ignored: the event carries no payload.
     fn increase(&self, event: Event) {

@@ -25,6 +25,8 @@ mod plain_ws;
 mod reply;
 mod rooms;
 mod things;
+#[cfg(feature = "racy")]
+pub mod variants;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -45,7 +47,7 @@ pub use things::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS};
 pub fn app(config: &Config) -> Router {
     // Dropping the shutdown sender means plain WebSocket connections are
     // closed only by their clients, which is all a bare Router can promise.
-    build(config).router
+    build(config, lifecycle::keep_reference).router
 }
 
 /// Serves a fresh seed app on `listener` until `shutdown` resolves, then
@@ -67,7 +69,7 @@ where
         router,
         io,
         plain_ws_shutdown,
-    } = build(config);
+    } = build(config, lifecycle::keep_reference);
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -86,7 +88,8 @@ struct Built {
     plain_ws_shutdown: watch::Sender<bool>,
 }
 
-fn build(config: &Config) -> Built {
+/// Builds the app; `rewire` swaps handlers for a racy variant.
+fn build(config: &Config, rewire: lifecycle::Rewire) -> Built {
     let (layer, io) = SocketIo::builder()
         .req_path(config.socketio_path.clone())
         .ping_interval(config.ping_interval())
@@ -101,6 +104,7 @@ fn build(config: &Config) -> Built {
         fanout::NAMESPACE,
         lifecycle::Lifecycle {
             counter: Arc::default(),
+            rewire,
         },
     );
     io.ns(echo::CUSTOM_NAMESPACE, echo::greet_custom);

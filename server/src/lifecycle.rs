@@ -31,7 +31,16 @@ use crate::rooms;
 #[derive(Debug, Clone)]
 pub(crate) struct Lifecycle {
     pub counter: Arc<Counter>,
+    pub rewire: Rewire,
 }
+
+/// Runs after a new socket's reference handlers are registered. The
+/// reference app's is [`keep_reference`]; a racy variant swaps one handler
+/// here (`socket.on` replaces the handler of the same name).
+pub(crate) type Rewire = fn(&Arc<Counter>, &SocketRef);
+
+/// The reference app's [`Rewire`]: changes nothing.
+pub(crate) fn keep_reference(_counter: &Arc<Counter>, _socket: &SocketRef) {}
 
 /// Type marker for `Lifecycle`'s `ConnectHandler` impl.
 #[derive(Debug)]
@@ -53,8 +62,9 @@ impl ConnectHandler<LocalAdapter, LifecycleMarker> for Lifecycle {
         rooms::register(&socket);
         echo::register(&socket);
         socket.on_disconnect(async |socket: SocketRef, reason: DisconnectReason| {
-            info!(sid = %socket.id, reason = ?reason, "disconnect");
+            log_disconnect(&socket, reason);
         });
+        (self.rewire)(&self.counter, &socket);
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -64,4 +74,9 @@ impl ConnectHandler<LocalAdapter, LifecycleMarker> for Lifecycle {
         self.counter.greet(&socket);
         echo::greet(&s, &auth);
     }
+}
+
+/// The disconnect log line every socket's departure leaves.
+pub(crate) fn log_disconnect(socket: &SocketRef, reason: DisconnectReason) {
+    info!(sid = %socket.id, reason = ?reason, "disconnect");
 }

@@ -66,12 +66,12 @@ fn post(event: Event) {
     reply::send(event.ack, &body);
 }
 
-fn is_member(socket: &SocketRef, room: &str) -> bool {
+pub(crate) fn is_member(socket: &SocketRef, room: &str) -> bool {
     socket.rooms().iter().any(|joined| joined == room)
 }
 
 /// Validates a room name argument.
-fn room_name(data: Option<&Value>) -> Result<&str, String> {
+pub(crate) fn room_name(data: Option<&Value>) -> Result<&str, String> {
     match data {
         Some(Value::String(name)) => valid_room_name(name),
         _ => Err("expected a room name (string)".to_owned()),
@@ -91,7 +91,7 @@ fn valid_room_name(name: &str) -> Result<&str, String> {
 }
 
 /// Validates a `{room, msg}` argument.
-fn room_post(data: Option<&Value>) -> Result<(&str, &str), String> {
+pub(crate) fn room_post(data: Option<&Value>) -> Result<(&str, &str), String> {
     let Some(Value::Object(post)) = data else {
         return Err("expected {room, msg}".to_owned());
     };

@@ -2,6 +2,7 @@
 
 mod codec_crosscheck;
 mod echo_app;
+mod invariants;
 mod real_network;
 mod simulation;
 mod tidy;

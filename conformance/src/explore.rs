@@ -1,0 +1,459 @@
+//! `siosim explore`: many seeds of one scenario against one server, in
+//! parallel (each seed on a fresh OS thread, see `Simulation::run`), each run
+//! judged by every invariant checker. The first failing seed comes back with
+//! its violation and the `siosim run` line that replays it.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use siosim_harness::AppFactory;
+
+use crate::run::{self, Judged, REFERENCE};
+use crate::scenarios::TransportMix;
+
+/// `siosim explore`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ExploreArgs {
+    /// A built-in scenario, or `swarm` (every seed draws its own scenario).
+    pub scenario: String,
+    /// The seeds: `A..B` (B excluded) or `A..=B`.
+    #[arg(long, value_parser = parse_seeds)]
+    pub seeds: SeedRange,
+    /// Seeds run at once (default: the machine's cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// The server under test: `reference`, or a racy variant.
+    #[arg(long = "server", default_value = REFERENCE)]
+    pub server_variant: String,
+    /// Which transports a built-in scenario's clients use.
+    #[arg(long, value_enum, default_value_t = TransportMix::Mixed)]
+    pub transport: TransportMix,
+    /// Run every seed and collect every failure instead of stopping at the first.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Run only the K-th of N disjoint slices of the range (`K/N`, 1-based).
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Write the campaign's result (seeds run, seeds/s, failures) as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No progress line on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub server: siosim_server::Config,
+}
+
+/// A range of seeds, end excluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// The `index`-th of `count` slices (1-based): seeds whose offset in the
+/// range is `index - 1` modulo `count`. Strided, so that slow seeds spread
+/// over the slices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+pub fn parse_seeds(text: &str) -> Result<SeedRange, String> {
+    let bad = || format!("{text:?} is not a seed range like 0..1000 or 0..=999");
+    let (start, end, inclusive) = match text.split_once("..=") {
+        Some((a, b)) => (a, b, true),
+        None => {
+            let (a, b) = text.split_once("..").ok_or_else(bad)?;
+            (a, b, false)
+        }
+    };
+    let start: u64 = start.trim().parse().map_err(|_| bad())?;
+    let end: u64 = end.trim().parse().map_err(|_| bad())?;
+    let end = if inclusive {
+        end.checked_add(1).ok_or_else(bad)?
+    } else {
+        end
+    };
+    if end <= start {
+        return Err(format!("{text:?} holds no seed"));
+    }
+    Ok(SeedRange { start, end })
+}
+
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("{text:?} is not a shard like 2/8 (the 2nd of 8, 1-based)");
+    let (index, count) = text.split_once('/').ok_or_else(bad)?;
+    let index: u64 = index.trim().parse().map_err(|_| bad())?;
+    let count: u64 = count.trim().parse().map_err(|_| bad())?;
+    if count == 0 || index == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+impl SeedRange {
+    /// The seeds of this range that fall in `shard`, in order.
+    pub fn seeds(self, shard: Option<Shard>) -> impl Iterator<Item = u64> {
+        let (first, step) = match shard {
+            Some(s) => (s.index - 1, s.count),
+            None => (0, 1),
+        };
+        (self.start.saturating_add(first)..self.end).step_by(step as usize)
+    }
+}
+
+/// A campaign to run.
+#[derive(Clone)]
+pub struct Campaign {
+    pub scenario: String,
+    pub server: String,
+    pub app: AppFactory,
+    pub socketio_path: String,
+    pub transport: TransportMix,
+    pub seeds: Vec<u64>,
+    pub jobs: usize,
+    pub keep_going: bool,
+}
+
+impl std::fmt::Debug for Campaign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Campaign")
+            .field("scenario", &self.scenario)
+            .field("server", &self.server)
+            .field("seeds", &self.seeds.len())
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+/// A failing seed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub seed: u64,
+    pub judged: Judged,
+    pub replay: String,
+}
+
+impl Failure {
+    /// What explore prints for it: the swarm's options, the verdict, the replay line.
+    pub fn describe(&self, scenario: &str) -> String {
+        format!(
+            "{}{}replay: {}\n",
+            run::preamble(scenario, self.seed),
+            self.judged.verdict(),
+            self.replay
+        )
+    }
+}
+
+/// What a campaign found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub seeds_run: usize,
+    pub elapsed: Duration,
+    /// By seed, ascending.
+    pub failures: Vec<Failure>,
+}
+
+impl Outcome {
+    pub fn seeds_per_second(&self) -> f64 {
+        self.seeds_run as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+impl Campaign {
+    /// Runs the seeds on `jobs` workers. Without `keep_going` it stops
+    /// taking seeds at the first failure and reports the lowest failing seed
+    /// among those that ran. `progress` is called about four times a second.
+    pub fn run(&self, mut progress: impl FnMut(usize, usize, Duration)) -> Outcome {
+        let started = Instant::now();
+        let next = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (results, finished) = mpsc::channel::<(u64, Judged)>();
+        let workers: Vec<_> = (0..self.jobs.max(1))
+            .map(|_| {
+                let (campaign, next, stop, results) =
+                    (self.clone(), next.clone(), stop.clone(), results.clone());
+                std::thread::spawn(move || campaign.work(&next, &stop, &results))
+            })
+            .collect();
+        drop(results);
+        let mut seeds_run = 0;
+        let mut failures = Vec::new();
+        let mut last_progress = Instant::now();
+        loop {
+            match finished.recv_timeout(Duration::from_millis(250)) {
+                Ok((seed, judged)) => {
+                    seeds_run += 1;
+                    if !judged.passed() {
+                        if !self.keep_going {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        failures.push(self.failure(seed, judged));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if last_progress.elapsed() >= Duration::from_millis(250) {
+                progress(seeds_run, failures.len(), started.elapsed());
+                last_progress = Instant::now();
+            }
+        }
+        for worker in workers {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        progress(seeds_run, failures.len(), started.elapsed());
+        failures.sort_by_key(|f| f.seed);
+        if !self.keep_going {
+            failures.truncate(1);
+        }
+        Outcome {
+            seeds_run,
+            elapsed: started.elapsed(),
+            failures,
+        }
+    }
+
+    fn work(&self, next: &AtomicUsize, stop: &AtomicBool, results: &mpsc::Sender<(u64, Judged)>) {
+        while !stop.load(Ordering::SeqCst) {
+            let Some(&seed) = self.seeds.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                return;
+            };
+            let judged = match run::named_scenario(&self.scenario, seed, self.transport) {
+                Ok(scenario) => run::judge(scenario, &self.app, &self.socketio_path, seed),
+                Err(_) => return,
+            };
+            if results.send((seed, judged)).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn failure(&self, seed: u64, judged: Judged) -> Failure {
+        Failure {
+            seed,
+            judged,
+            replay: run::replay_line(&self.scenario, seed, self.transport, &self.server),
+        }
+    }
+}
+
+/// The `--json` file.
+#[derive(Debug, Serialize)]
+struct CampaignJson<'a> {
+    scenario: &'a str,
+    server: &'a str,
+    seeds: String,
+    shard: Option<String>,
+    seeds_run: usize,
+    seconds: f64,
+    seeds_per_second: f64,
+    failures: Vec<FailureJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct FailureJson {
+    seed: u64,
+    invariant: String,
+    summary: String,
+    replay: String,
+}
+
+/// `siosim explore`: exits 1 if any seed failed.
+pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
+    // Fail fast on a bad scenario name, before any thread starts.
+    run::named_scenario(&args.scenario, args.seeds.start, args.transport)?;
+    let campaign = Campaign {
+        scenario: args.scenario.clone(),
+        server: args.server_variant.clone(),
+        app: run::server_app(&args.server_variant, &args.server)?,
+        socketio_path: args.server.socketio_path.clone(),
+        transport: args.transport,
+        seeds: args.seeds.seeds(args.shard).collect(),
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }),
+        keep_going: args.keep_going,
+    };
+    let total = campaign.seeds.len();
+    let quiet = args.quiet;
+    let outcome = campaign.run(|done, failed, elapsed| {
+        if !quiet {
+            let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
+            eprint!("\rexplore {done}/{total} seeds  {rate:.1} seeds/s  {failed} failing  ");
+            let _ = std::io::stderr().flush();
+        }
+    });
+    if !quiet {
+        eprintln!();
+    }
+    for failure in &outcome.failures {
+        print!("{}", failure.describe(&campaign.scenario));
+    }
+    println!(
+        "explored {} seeds of {} against {} in {:.1} s ({:.1} seeds/s): {} failing",
+        outcome.seeds_run,
+        campaign.scenario,
+        campaign.server,
+        outcome.elapsed.as_secs_f64(),
+        outcome.seeds_per_second(),
+        outcome.failures.len()
+    );
+    if let Some(path) = &args.json {
+        let json = CampaignJson {
+            scenario: &campaign.scenario,
+            server: &campaign.server,
+            seeds: format!("{}..{}", args.seeds.start, args.seeds.end),
+            shard: args.shard.map(|s| format!("{}/{}", s.index, s.count)),
+            seeds_run: outcome.seeds_run,
+            seconds: outcome.elapsed.as_secs_f64(),
+            seeds_per_second: outcome.seeds_per_second(),
+            failures: outcome.failures.iter().flat_map(failure_json).collect(),
+        };
+        let text = serde_json::to_string_pretty(&json)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if outcome.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn failure_json(failure: &Failure) -> Vec<FailureJson> {
+    failure
+        .judged
+        .violations
+        .iter()
+        .map(|v| FailureJson {
+            seed: failure.seed,
+            invariant: v.invariant.to_owned(),
+            summary: v.summary.clone(),
+            replay: failure.replay.clone(),
+        })
+        .collect()
+}
+
+/// One line of a regressions file: `<scenario> <server> <seed> <expected>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regression {
+    pub scenario: String,
+    pub server: String,
+    pub seed: u64,
+    /// `pass`, or the invariant the seed must break.
+    pub expected: String,
+}
+
+/// The value of `<expected>` for a seed that must pass.
+pub const PASS: &str = "pass";
+
+impl Regression {
+    /// Parses a regressions file; `#` starts a comment.
+    pub fn parse_file(text: &str) -> Result<Vec<Regression>, String> {
+        text.lines()
+            .enumerate()
+            .map(|(n, line)| (n + 1, line.split('#').next().unwrap_or("").trim()))
+            .filter(|(_, line)| !line.is_empty())
+            .map(|(n, line)| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let [scenario, server, seed, expected] = fields[..] else {
+                    return Err(format!("line {n}: expected 4 fields, got {line:?}"));
+                };
+                Ok(Regression {
+                    scenario: scenario.to_owned(),
+                    server: server.to_owned(),
+                    seed: seed
+                        .parse()
+                        .map_err(|_| format!("line {n}: {seed:?} is not a seed"))?,
+                    expected: expected.to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// The line that records a failing seed found on `server`: it must pass
+    /// once the bug is fixed.
+    pub fn line_for(scenario: &str, server: &str, seed: u64) -> String {
+        format!("{scenario} {server} {seed} {PASS}\n")
+    }
+
+    /// Replays the seed; `Err` says how the verdict differs from the expected one.
+    pub fn replay(&self) -> anyhow::Result<Result<(), String>> {
+        let app = run::server_app(&self.server, &siosim_server::Config::default())?;
+        let scenario = run::named_scenario(&self.scenario, self.seed, TransportMix::Mixed)?;
+        let judged = run::judge(scenario, &app, "/socket.io", self.seed);
+        let broken: Vec<&str> = judged.violations.iter().map(|v| v.invariant).collect();
+        let replay = run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server);
+        Ok(match self.expected.as_str() {
+            PASS if broken.is_empty() => Ok(()),
+            PASS => Err(format!(
+                "{replay}: must pass, broke {broken:?}\n{}",
+                judged.verdict()
+            )),
+            expected if broken.contains(&expected) => Ok(()),
+            expected => Err(format!("{replay}: must break {expected}, broke {broken:?}")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_a_range_into_disjoint_slices() {
+        let range = parse_seeds("10..=19").unwrap();
+        let mut all: Vec<u64> = (1..=3)
+            .flat_map(|index| range.seeds(Some(Shard { index, count: 3 })))
+            .collect();
+        assert_eq!(
+            range
+                .seeds(Some(Shard { index: 2, count: 3 }))
+                .collect::<Vec<_>>(),
+            [11, 14, 17]
+        );
+        all.sort_unstable();
+        assert_eq!(all, range.seeds(None).collect::<Vec<_>>());
+        assert_eq!(all.len(), 10);
+    }
+
+    #[test]
+    fn bad_ranges_and_shards_are_clear_errors() {
+        assert!(parse_seeds("5..5").unwrap_err().contains("holds no seed"));
+        assert!(parse_seeds("x..9").is_err());
+        assert_eq!(
+            parse_seeds("0..100").unwrap(),
+            SeedRange { start: 0, end: 100 }
+        );
+        assert!(parse_shard("0/4").is_err());
+        assert!(parse_shard("5/4").is_err());
+        assert_eq!(parse_shard("4/4").unwrap(), Shard { index: 4, count: 4 });
+    }
+
+    #[test]
+    fn regressions_files_parse_with_comments_and_reject_garbage() {
+        let parsed = Regression::parse_file("# c\nswarm reference 7 pass # why\n\n").unwrap();
+        assert_eq!(
+            parsed,
+            [Regression {
+                scenario: "swarm".into(),
+                server: "reference".into(),
+                seed: 7,
+                expected: "pass".into()
+            }]
+        );
+        assert!(Regression::parse_file("swarm reference seven pass").is_err());
+        assert!(Regression::parse_file("swarm 7").is_err());
+    }
+}

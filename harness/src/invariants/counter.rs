@@ -1,0 +1,213 @@
+//! The shared counter: `get count` values and `increase count` acks.
+//!
+//! - [`MONOTONIC`]: each socket sees strictly increasing counts (its greeting,
+//!   then one new value per increment).
+//! - [`NO_LOST_INCREMENT`]: within one server lifetime every increment the
+//!   server acked got a value of its own, and the final count lies between
+//!   the increments acked (the server surely received them) and the
+//!   increments sent (it cannot have received more).
+//! - [`CONVERGES`]: after healing, every socket that stayed connected long
+//!   enough ends on the final count.
+
+use std::collections::BTreeMap;
+
+use super::Violation;
+use super::history::{History, SessionLog, Way};
+
+pub const MONOTONIC: &str = "counter.monotonic";
+pub const NO_LOST_INCREMENT: &str = "counter.no-lost-increment";
+pub const CONVERGES: &str = "counter.converges";
+
+const GET_COUNT: &str = "get count";
+const INCREASE_COUNT: &str = "increase count";
+
+/// How long after the final count first appears every healthy socket must
+/// have it: a few round trips on a healed network, polling included.
+pub const CONVERGENCE_WINDOW_US: u64 = 2_000_000;
+
+pub fn check(history: &History<'_>) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    violations.extend(
+        history
+            .sessions
+            .values()
+            .find_map(|session| monotonic(history, session)),
+    );
+    let epochs = history.restarts_us.len() + 1;
+    for epoch in 0..epochs {
+        let lifetime = Lifetime::of(history, epoch);
+        violations.extend(lifetime.no_lost_increment(history));
+        if epoch + 1 == epochs {
+            violations.extend(lifetime.converges(history));
+        }
+    }
+    violations
+}
+
+/// The `get count` values a session received: (value, trace index).
+fn counts_received(session: &SessionLog) -> Vec<(u64, usize)> {
+    session
+        .packets
+        .iter()
+        .filter(|p| p.way == Way::Received && p.is_event(GET_COUNT))
+        .filter_map(|p| Some((p.first_u64()?, p.event)))
+        .collect()
+}
+
+fn monotonic(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+    let counts = counts_received(session);
+    let (before, after) = counts
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .find(|((earlier, _), (later, _))| later <= earlier)?;
+    Some(Violation::new(
+        MONOTONIC,
+        format!(
+            "{} received \"get count\" {} after {}",
+            session.alias, after.0, before.0
+        ),
+        history.witnesses(&[before.1, after.1]),
+    ))
+}
+
+/// What one server lifetime's sockets saw of the counter.
+struct Lifetime {
+    /// Every `increase count` sent, by trace index.
+    increments_sent: Vec<usize>,
+    /// Every ack of an increment: (value, ack index, send index).
+    acks: Vec<(u64, usize, usize)>,
+    /// The highest count seen, and where it was first seen.
+    final_count: Option<(u64, usize)>,
+}
+
+impl Lifetime {
+    fn of(history: &History<'_>, epoch: usize) -> Self {
+        let mut lifetime = Lifetime {
+            increments_sent: Vec::new(),
+            acks: Vec::new(),
+            final_count: None,
+        };
+        for session in history.sessions.values() {
+            if history.epoch_of(session) == epoch {
+                lifetime.take(session);
+            }
+        }
+        lifetime.increments_sent.sort_unstable();
+        lifetime.acks.sort_by_key(|&(_, ack, _)| ack);
+        lifetime
+    }
+
+    fn take(&mut self, session: &SessionLog) {
+        let mut awaiting: BTreeMap<u64, usize> = BTreeMap::new();
+        for packet in &session.packets {
+            let seen = match packet.way {
+                Way::Sent if packet.is_event(INCREASE_COUNT) => {
+                    self.increments_sent.push(packet.event);
+                    if let Some(id) = packet.sio.ack_id {
+                        awaiting.insert(id, packet.event);
+                    }
+                    None
+                }
+                Way::Received if packet.is_ack() => {
+                    let send = packet.sio.ack_id.and_then(|id| awaiting.remove(&id));
+                    match (send, packet.first_u64()) {
+                        (Some(send), Some(value)) => {
+                            self.acks.push((value, packet.event, send));
+                            Some(value)
+                        }
+                        _ => None,
+                    }
+                }
+                Way::Received if packet.is_event(GET_COUNT) => packet.first_u64(),
+                _ => None,
+            };
+            if let Some(value) = seen {
+                let higher = self
+                    .final_count
+                    .is_none_or(|(best, at)| value > best || (value == best && packet.event < at));
+                if higher {
+                    self.final_count = Some((value, packet.event));
+                }
+            }
+        }
+    }
+
+    fn no_lost_increment(&self, history: &History<'_>) -> Vec<Violation> {
+        let mut violations = Vec::new();
+        let mut by_value: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
+        for &(value, ack, send) in &self.acks {
+            if let Some(&(first_ack, first_send)) = by_value.get(&value) {
+                violations.push(Violation::new(
+                    NO_LOST_INCREMENT,
+                    format!("two increments were both acked with count {value}: one was lost"),
+                    history.witnesses(&[first_send, first_ack, send, ack]),
+                ));
+                break;
+            }
+            by_value.insert(value, (ack, send));
+        }
+        let Some((final_count, at)) = self.final_count else {
+            return violations;
+        };
+        let sent = self.increments_sent.len() as u64;
+        if final_count > sent {
+            let mut witnesses = vec![at];
+            witnesses.extend(self.increments_sent.iter().copied());
+            violations.push(Violation::new(
+                NO_LOST_INCREMENT,
+                format!("the count reached {final_count} but only {sent} increments were sent"),
+                history.witnesses(&witnesses),
+            ));
+        } else if final_count < self.acks.len() as u64 {
+            let mut witnesses = vec![at];
+            witnesses.extend(self.acks.iter().map(|&(_, ack, _)| ack));
+            violations.push(Violation::new(
+                NO_LOST_INCREMENT,
+                format!(
+                    "the final count is {final_count} but {} increments were acked",
+                    self.acks.len()
+                ),
+                history.witnesses(&witnesses),
+            ));
+        }
+        violations
+    }
+
+    /// Every healthy session still open [`CONVERGENCE_WINDOW_US`] after the
+    /// final count first appeared must have received it.
+    fn converges(&self, history: &History<'_>) -> Vec<Violation> {
+        let Some((final_count, first_seen)) = self.final_count else {
+            return Vec::new();
+        };
+        let deadline = history
+            .at_us(first_seen)
+            .saturating_add(CONVERGENCE_WINDOW_US);
+        let last_epoch = history.restarts_us.len();
+        history
+            .sessions
+            .values()
+            .filter(|s| history.epoch_of(s) == last_epoch && history.is_healthy(s))
+            .filter(|s| history.end_of(s) >= deadline)
+            .filter_map(|session| {
+                let counts = counts_received(session);
+                let last = counts.last().copied();
+                if last.is_some_and(|(value, _)| value == final_count) {
+                    return None;
+                }
+                let mut witnesses = vec![first_seen, session.opened];
+                witnesses.extend(last.map(|(_, at)| at));
+                witnesses.extend(session.closed);
+                Some(Violation::new(
+                    CONVERGES,
+                    format!(
+                        "{} ended on count {} instead of the final count {final_count}",
+                        session.alias,
+                        last.map_or("none".to_owned(), |(value, _)| value.to_string())
+                    ),
+                    history.witnesses(&witnesses),
+                ))
+            })
+            .take(1)
+            .collect()
+    }
+}

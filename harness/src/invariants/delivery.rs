@@ -1,0 +1,278 @@
+//! Delivery: what reaches a socket, how often, and only while it should.
+//!
+//! - [`AT_MOST_ONCE`]: a socket receives a relayed message no more times
+//!   than it was sent (never, if nobody sent it).
+//! - [`NOTHING_AFTER_DISCONNECT`]: a socket receives no relayed message sent
+//!   after the server logged its disconnect.
+//! - [`NO_ROOM_LEAK`]: a socket receives `room message`s of a room only
+//!   after it asked to join, and never after its leave was acked.
+//! - [`JOIN_ACK_MEANS_MEMBER`]: once a join is acked, posting to the room is
+//!   not refused for want of membership (until the socket asks to leave).
+//! - [`ACK_EXACTLY_ONCE`]: an ack answers an id the socket asked for, at
+//!   most once; on a healthy session it arrives within [`ACK_WINDOW_US`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::Violation;
+use super::history::{History, RELAYED_EVENTS, SessionLog, Way};
+use crate::codec::SioPacketKind;
+
+pub const AT_MOST_ONCE: &str = "delivery.at-most-once";
+pub const NOTHING_AFTER_DISCONNECT: &str = "delivery.nothing-after-disconnect";
+pub const NO_ROOM_LEAK: &str = "delivery.no-room-leak";
+pub const JOIN_ACK_MEANS_MEMBER: &str = "delivery.join-ack-means-member";
+pub const ACK_EXACTLY_ONCE: &str = "delivery.ack-exactly-once";
+
+/// How long a healthy session may wait for an ack.
+pub const ACK_WINDOW_US: u64 = 3_000_000;
+
+const ROOM_MESSAGE: &str = "room message";
+
+pub fn check(history: &History<'_>) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    violations.extend(at_most_once(history));
+    violations.extend(nothing_after_disconnect(history));
+    violations.extend(history.sessions.values().find_map(|s| rooms(history, s)));
+    violations.extend(history.sessions.values().find_map(|s| acks(history, s)));
+    violations
+}
+
+fn at_most_once(history: &History<'_>) -> Option<Violation> {
+    for session in history.sessions.values() {
+        let mut received: BTreeMap<_, Vec<usize>> = BTreeMap::new();
+        for packet in session.packets.iter().filter(|p| p.way == Way::Received) {
+            if let Some(key) = packet
+                .event_key()
+                .filter(|(name, _)| RELAYED_EVENTS.contains(&name.as_str()))
+            {
+                received.entry(key).or_default().push(packet.event);
+            }
+        }
+        for (key, copies) in received {
+            let sends: Vec<usize> = history
+                .relay_sends
+                .get(&key)
+                .map(|s| s.iter().map(|&(_, at)| at).collect())
+                .unwrap_or_default();
+            if copies.len() > sends.len() {
+                let mut witnesses = sends.clone();
+                witnesses.extend(&copies);
+                return Some(Violation::new(
+                    AT_MOST_ONCE,
+                    format!(
+                        "{} received {} {} times; it was sent {} times",
+                        session.alias,
+                        key.0,
+                        copies.len(),
+                        sends.len()
+                    ),
+                    history.witnesses(&witnesses),
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn nothing_after_disconnect(history: &History<'_>) -> Option<Violation> {
+    for disconnect in &history.server_disconnects {
+        let Some(session) = history.sessions.get(&disconnect.alias) else {
+            continue;
+        };
+        let logged_at = history.at_us(disconnect.event);
+        for packet in session.packets.iter().filter(|p| p.way == Way::Received) {
+            let Some((_, sent)) = packet.event_key().and_then(|k| history.unique_sender(&k)) else {
+                continue;
+            };
+            if history.at_us(*sent) > logged_at {
+                return Some(Violation::new(
+                    NOTHING_AFTER_DISCONNECT,
+                    format!(
+                        "{} received a message sent after the server disconnected it",
+                        session.alias
+                    ),
+                    history.witnesses(&[disconnect.event, *sent, packet.event]),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// What a session asked of one room, as far as it knows.
+#[derive(Debug, Default, Clone, Copy)]
+struct Membership {
+    /// It asked to join, and no acked leave came after.
+    may_be_member: bool,
+    /// A join was acked and no leave was asked since.
+    surely_member: bool,
+}
+
+fn room_arg(args: &[Value]) -> Option<String> {
+    match args.first()? {
+        Value::String(room) => Some(room.clone()),
+        Value::Object(post) => post.get("room")?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn rooms(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+    let mut rooms: BTreeMap<String, Membership> = BTreeMap::new();
+    // Ack id -> (what was asked, room, the send's index).
+    let mut asked: BTreeMap<u64, (String, String, usize)> = BTreeMap::new();
+    for packet in &session.packets {
+        let args = packet.sio.args();
+        match packet.way {
+            Way::Sent if packet.sio.kind == SioPacketKind::Disconnect => {
+                // Leaving the namespace leaves every room; messages already
+                // on their way may still arrive.
+                rooms
+                    .values_mut()
+                    .for_each(|state| state.surely_member = false);
+            }
+            Way::Sent => {
+                let (Some(name), Some(room)) = (packet.sio.event_name(), room_arg(&args)) else {
+                    continue;
+                };
+                let state = rooms.entry(room.clone()).or_default();
+                match name {
+                    "join" => state.may_be_member = true,
+                    "leave" => state.surely_member = false,
+                    _ => {}
+                }
+                if let Some(id) = packet.sio.ack_id {
+                    asked.insert(id, (name.to_owned(), room, packet.event));
+                }
+            }
+            Way::Received if packet.is_ack() => {
+                let Some((name, room, sent)) = packet.sio.ack_id.and_then(|id| asked.remove(&id))
+                else {
+                    continue;
+                };
+                let refused_membership = args
+                    .first()
+                    .and_then(|a| a.get("error"))
+                    .and_then(Value::as_str)
+                    .is_some_and(|why| why.contains("not a member"));
+                let state = rooms.entry(room.clone()).or_default();
+                let ok = args.first().and_then(|a| a.get("ok")) == Some(&Value::Bool(true));
+                match name.as_str() {
+                    "join"
+                        if ok
+                            && !session_sent_since(session, "leave", &room, sent, packet.event) =>
+                    {
+                        state.surely_member = true;
+                    }
+                    "leave"
+                        if ok
+                            && !session_sent_since(session, "join", &room, sent, packet.event) =>
+                    {
+                        state.may_be_member = false;
+                    }
+                    ROOM_MESSAGE if refused_membership && state.surely_member => {
+                        return Some(Violation::new(
+                            JOIN_ACK_MEANS_MEMBER,
+                            format!(
+                                "{} was refused as a non-member of {room:?} after its join was acked",
+                                session.alias
+                            ),
+                            history.witnesses(&[sent, packet.event]),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Way::Received if packet.is_event(ROOM_MESSAGE) => {
+                let Some(room) = room_arg(&args) else {
+                    continue;
+                };
+                if !rooms.get(&room).is_some_and(|s| s.may_be_member) {
+                    return Some(Violation::new(
+                        NO_ROOM_LEAK,
+                        format!(
+                            "{} received a message of room {room:?} as a non-member",
+                            session.alias
+                        ),
+                        history.witnesses(&[packet.event]),
+                    ));
+                }
+            }
+            Way::Received => {}
+        }
+    }
+    None
+}
+
+/// Whether the session sent `name` for `room` between trace indexes `after` and `before`.
+fn session_sent_since(
+    session: &SessionLog,
+    name: &str,
+    room: &str,
+    after: usize,
+    before: usize,
+) -> bool {
+    session.packets.iter().any(|p| {
+        p.way == Way::Sent
+            && p.event > after
+            && p.event < before
+            && p.is_event(name)
+            && room_arg(&p.sio.args()).as_deref() == Some(room)
+    })
+}
+
+fn acks(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+    let mut asked: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut answered: BTreeMap<u64, usize> = BTreeMap::new();
+    for packet in &session.packets {
+        match (packet.way, packet.sio.ack_id) {
+            (Way::Sent, Some(id)) if packet.sio.event_name().is_some() => {
+                asked.insert(id, packet.event);
+            }
+            (Way::Received, Some(id)) if packet.is_ack() => {
+                let Some(&sent) = asked.get(&id) else {
+                    return Some(Violation::new(
+                        ACK_EXACTLY_ONCE,
+                        format!(
+                            "{} received an ack for id {id}, which it never asked for",
+                            session.alias
+                        ),
+                        history.witnesses(&[packet.event]),
+                    ));
+                };
+                if let Some(&first) = answered.get(&id) {
+                    return Some(Violation::new(
+                        ACK_EXACTLY_ONCE,
+                        format!("{} received the ack of id {id} twice", session.alias),
+                        history.witnesses(&[sent, first, packet.event]),
+                    ));
+                }
+                answered.insert(id, packet.event);
+            }
+            _ => {}
+        }
+    }
+    if !history.is_healthy(session) {
+        return None;
+    }
+    let end = history.end_of(session);
+    let unanswered: BTreeSet<usize> = asked
+        .iter()
+        .filter(|(id, _)| !answered.contains_key(id))
+        .map(|(_, &sent)| sent)
+        .filter(|&sent| history.at_us(sent).saturating_add(ACK_WINDOW_US) <= end)
+        .collect();
+    let &sent = unanswered.first()?;
+    let mut witnesses = vec![sent];
+    witnesses.extend(session.closed);
+    Some(Violation::new(
+        ACK_EXACTLY_ONCE,
+        format!(
+            "{} never got an ack on a healthy session, though it stayed {} ms",
+            session.alias,
+            (end - history.at_us(sent)) / 1000
+        ),
+        history.witnesses(&witnesses),
+    ))
+}

@@ -1,0 +1,396 @@
+//! Each checker against hand-made traces: it catches what it claims (and
+//! names the witnessing lines), and stays silent on a correct history.
+
+use siosim_harness::invariants::{self, Violation, chat, counter, delivery, disconnect};
+use siosim_harness::{Direction, EventKind, Fault, Scenario, Trace, TraceEvent};
+
+/// A trace from `(ms, actor, kind, text)` rows, kinds as the trace prints them.
+fn trace(rows: &[(u64, &str, &str, &str)]) -> Trace {
+    let events = rows
+        .iter()
+        .map(|&(ms, actor, kind, text)| TraceEvent {
+            at_us: ms * 1000,
+            actor: actor.into(),
+            kind: match kind {
+                "send" => EventKind::Send,
+                "recv" => EventKind::Recv,
+                "sess" => EventKind::Session,
+                "log" => EventKind::Log,
+                "fault" => EventKind::Fault,
+                "BAD" => EventKind::Violation,
+                other => panic!("unknown kind {other}"),
+            },
+            text: text.into(),
+        })
+        .collect();
+    Trace { version: 1, events }
+}
+
+fn check(rows: &[(u64, &str, &str, &str)]) -> Vec<Violation> {
+    invariants::check(&trace(rows), &Scenario::new("hand-made"))
+}
+
+fn names(violations: &[Violation]) -> Vec<&'static str> {
+    violations.iter().map(|v| v.invariant).collect()
+}
+
+fn assert_only(violations: &[Violation], invariant: &str) {
+    assert!(
+        !violations.is_empty() && violations.iter().all(|v| v.invariant == invariant),
+        "expected only {invariant}, got {:#?}",
+        violations
+    );
+}
+
+fn assert_clean(violations: &[Violation]) {
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+const OPEN: &str = "open websocket";
+
+#[test]
+fn counter_monotonic_catches_a_repeated_count_and_names_both_lines() {
+    let violations = check(&[
+        (0, "alice#1", "sess", OPEN),
+        (5, "alice#1", "recv", r#"42["get count",0]"#),
+        (9, "alice#1", "recv", r#"42["get count",1]"#),
+        (12, "alice#1", "recv", r#"42["get count",1]"#),
+    ]);
+    assert_eq!(
+        names(&violations),
+        [counter::MONOTONIC, counter::NO_LOST_INCREMENT]
+    );
+    let witnesses: Vec<String> = violations[0]
+        .witnesses
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        witnesses,
+        [
+            r#"       9ms  alice#1   recv  42["get count",1]"#,
+            r#"      12ms  alice#1   recv  42["get count",1]"#
+        ]
+    );
+    // The count also went past the increments anyone sent: none.
+    assert!(violations[1].summary.contains("only 0 increments"));
+}
+
+#[test]
+fn counter_lost_increment_is_two_acks_with_one_value() {
+    let violations = check(&[
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (5, "alice#1", "send", r#"420["increase count"]"#),
+        (5, "bob#1", "send", r#"420["increase count"]"#),
+        (9, "alice#1", "recv", r#"430[1]"#),
+        (9, "bob#1", "recv", r#"430[1]"#),
+    ]);
+    assert_only(&violations, counter::NO_LOST_INCREMENT);
+    assert_eq!(violations[0].witnesses.len(), 4);
+
+    assert_clean(&check(&[
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (5, "alice#1", "send", r#"420["increase count"]"#),
+        (5, "bob#1", "send", r#"420["increase count"]"#),
+        (9, "alice#1", "recv", r#"42["get count",1]"#),
+        (9, "alice#1", "recv", r#"430[1]"#),
+        (9, "bob#1", "recv", r#"42["get count",1]"#),
+        (10, "bob#1", "recv", r#"42["get count",2]"#),
+        (10, "bob#1", "recv", r#"430[2]"#),
+        (11, "alice#1", "recv", r#"42["get count",2]"#),
+    ]));
+}
+
+#[test]
+fn counter_final_count_below_the_acked_increments_is_a_lost_increment() {
+    let violations = check(&[
+        (0, "alice#1", "sess", OPEN),
+        (5, "alice#1", "send", r#"420["increase count"]"#),
+        (6, "alice#1", "send", r#"421["increase count"]"#),
+        (9, "alice#1", "recv", r#"430[1]"#),
+        (9, "alice#1", "recv", r#"431[0]"#),
+    ]);
+    assert_eq!(names(&violations), [counter::NO_LOST_INCREMENT]);
+    assert!(violations[0].summary.contains("2 increments were acked"));
+}
+
+#[test]
+fn counter_converges_only_judges_healthy_sockets_that_stayed_long_enough() {
+    let stale = [
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (10, "alice#1", "recv", r#"42["get count",0]"#),
+        (10, "bob#1", "recv", r#"42["get count",0]"#),
+        (20, "bob#1", "send", r#"42["increase count"]"#),
+        (30, "bob#1", "recv", r#"42["get count",1]"#),
+        (5_000, "alice#1", "sess", "closed: closed by the client"),
+        (5_000, "bob#1", "sess", "closed: closed by the client"),
+    ];
+    assert_only(&check(&stale), counter::CONVERGES);
+    // The same, but alice leaves before the window ends: not judged.
+    let mut early = stale;
+    early[6] = (500, "alice#1", "sess", "closed: closed by the client");
+    assert_clean(&check(&early));
+    // Opened before the last fault: not judged either.
+    let mut faulted = stale.to_vec();
+    faulted.insert(2, (5, "sim", "fault", "latency: at most 30 ms"));
+    assert_clean(&check(&faulted));
+}
+
+#[test]
+fn chat_fifo_per_sender() {
+    let violations = check(&[
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (5, "alice#1", "send", r#"42["chat message","a1"]"#),
+        (6, "alice#1", "send", r#"42["chat broadcast","a2"]"#),
+        (9, "bob#1", "recv", r#"42["chat broadcast","a2"]"#),
+        (10, "bob#1", "recv", r#"42["chat message","a1"]"#),
+        (10, "alice#1", "recv", r#"42["chat message","a1"]"#),
+    ]);
+    assert_only(&violations, chat::FIFO_PER_SENDER);
+    assert_eq!(violations[0].witnesses.len(), 4);
+}
+
+#[test]
+fn chat_total_order_across_sockets() {
+    let rows = [
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (0, "carol#1", "sess", OPEN),
+        (5, "alice#1", "send", r#"42["chat message","a"]"#),
+        (5, "bob#1", "send", r#"42["chat message","b"]"#),
+        (9, "alice#1", "recv", r#"42["chat message","a"]"#),
+        (9, "alice#1", "recv", r#"42["chat message","b"]"#),
+        (9, "bob#1", "recv", r#"42["chat message","a"]"#),
+        (9, "bob#1", "recv", r#"42["chat message","b"]"#),
+        (9, "carol#1", "recv", r#"42["chat message","b"]"#),
+        (9, "carol#1", "recv", r#"42["chat message","a"]"#),
+    ];
+    assert_only(&check(&rows), chat::TOTAL_ORDER);
+    let mut agreed = rows;
+    agreed.swap(9, 10);
+    assert_clean(&check(&agreed));
+}
+
+#[test]
+fn chat_echo_must_precede_the_ack_and_broadcast_skips_the_sender() {
+    assert_only(
+        &check(&[
+            (0, "alice#1", "sess", OPEN),
+            (5, "alice#1", "send", r#"420["chat message","hi"]"#),
+            (9, "alice#1", "recv", r#"430[{"ok":true}]"#),
+            (9, "alice#1", "recv", r#"42["chat message","hi"]"#),
+        ]),
+        chat::ECHO_BEFORE_ACK,
+    );
+    assert_clean(&check(&[
+        (0, "alice#1", "sess", OPEN),
+        (5, "alice#1", "send", r#"420["chat message","hi"]"#),
+        (9, "alice#1", "recv", r#"42["chat message","hi"]"#),
+        (9, "alice#1", "recv", r#"430[{"ok":true}]"#),
+    ]));
+    assert_only(
+        &check(&[
+            (0, "alice#1", "sess", OPEN),
+            (5, "alice#1", "send", r#"42["chat broadcast","psst"]"#),
+            (9, "alice#1", "recv", r#"42["chat broadcast","psst"]"#),
+        ]),
+        chat::BROADCAST_SKIPS_SENDER,
+    );
+}
+
+#[test]
+fn delivery_at_most_once_and_no_phantoms() {
+    assert_only(
+        &check(&[
+            (0, "alice#1", "sess", OPEN),
+            (0, "bob#1", "sess", OPEN),
+            (5, "alice#1", "send", r#"42["chat broadcast","x"]"#),
+            (9, "bob#1", "recv", r#"42["chat broadcast","x"]"#),
+            (9, "bob#1", "recv", r#"42["chat broadcast","x"]"#),
+        ]),
+        delivery::AT_MOST_ONCE,
+    );
+    assert_only(
+        &check(&[
+            (0, "bob#1", "sess", OPEN),
+            (
+                9,
+                "bob#1",
+                "recv",
+                r#"42["chat broadcast","nobody said this"]"#,
+            ),
+        ]),
+        delivery::AT_MOST_ONCE,
+    );
+}
+
+#[test]
+fn delivery_nothing_after_the_server_logged_a_disconnect() {
+    let violations = check(&[
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (5, "bob#1", "send", "41"),
+        (
+            6,
+            "server",
+            "log",
+            "INFO app: disconnect sid=bob#1 reason=ClientNSDisconnect",
+        ),
+        (7, "alice#1", "send", r#"42["chat broadcast","late"]"#),
+        (9, "bob#1", "recv", r#"42["chat broadcast","late"]"#),
+    ]);
+    assert_only(&violations, delivery::NOTHING_AFTER_DISCONNECT);
+    assert_eq!(violations[0].witnesses.len(), 3);
+}
+
+#[test]
+fn delivery_room_leaks_before_joining_and_after_leaving() {
+    let post = r#"42["room message",{"msg":"m","room":"lobby"}]"#;
+    assert_only(
+        &check(&[
+            (0, "alice#1", "sess", OPEN),
+            (0, "bob#1", "sess", OPEN),
+            (5, "alice#1", "send", post),
+            (9, "bob#1", "recv", post),
+        ]),
+        delivery::NO_ROOM_LEAK,
+    );
+    assert_only(
+        &check(&[
+            (0, "alice#1", "sess", OPEN),
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "send", r#"420["join","lobby"]"#),
+            (2, "bob#1", "recv", r#"430[{"ok":true}]"#),
+            (3, "bob#1", "send", r#"421["leave","lobby"]"#),
+            (4, "bob#1", "recv", r#"431[{"ok":true}]"#),
+            (5, "alice#1", "send", post),
+            (9, "bob#1", "recv", post),
+        ]),
+        delivery::NO_ROOM_LEAK,
+    );
+    // Between the join and the leave's ack, delivery is fine.
+    assert_clean(&check(&[
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "send", r#"420["join","lobby"]"#),
+        (5, "alice#1", "send", post),
+        (6, "bob#1", "send", r#"421["leave","lobby"]"#),
+        (9, "bob#1", "recv", post),
+        (9, "bob#1", "recv", r#"430[{"ok":true}]"#),
+        (10, "bob#1", "recv", r#"431[{"ok":true}]"#),
+    ]));
+}
+
+#[test]
+fn delivery_a_refused_post_after_an_acked_join() {
+    assert_only(
+        &check(&[
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "send", r#"420["join","lobby"]"#),
+            (2, "bob#1", "recv", r#"430[{"ok":true}]"#),
+            (
+                3,
+                "bob#1",
+                "send",
+                r#"421["room message",{"msg":"m","room":"lobby"}]"#,
+            ),
+            (
+                4,
+                "bob#1",
+                "recv",
+                r#"431[{"error":"not a member of room \"lobby\""}]"#,
+            ),
+        ]),
+        delivery::JOIN_ACK_MEANS_MEMBER,
+    );
+}
+
+#[test]
+fn delivery_acks_exactly_once() {
+    assert_only(
+        &check(&[
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "send", r#"420["increase count"]"#),
+            (2, "bob#1", "recv", r#"430[1]"#),
+            (3, "bob#1", "recv", r#"430[1]"#),
+        ]),
+        delivery::ACK_EXACTLY_ONCE,
+    );
+    assert_only(
+        &check(&[
+            (0, "bob#1", "sess", OPEN),
+            (2, "bob#1", "recv", r#"437[1]"#),
+        ]),
+        delivery::ACK_EXACTLY_ONCE,
+    );
+    // A healthy session that waited long enough never got its ack.
+    let missing = [
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "send", r#"420["chat broadcast","x"]"#),
+        (4_000, "bob#1", "sess", "closed: closed by the client"),
+    ];
+    assert_only(&check(&missing), delivery::ACK_EXACTLY_ONCE);
+    let mut short = missing;
+    short[2].0 = 2_000;
+    assert_clean(&check(&short));
+}
+
+#[test]
+fn disconnect_reasons_must_match_what_happened() {
+    let healthy_timeout = [
+        (0, "erin#1", "sess", OPEN),
+        (
+            45_000,
+            "server",
+            "log",
+            "INFO app: disconnect sid=erin#1 reason=HeartbeatTimeout",
+        ),
+        (45_001, "erin#1", "sess", "closed: closed by the server"),
+    ];
+    assert_only(&check(&healthy_timeout), disconnect::REASON_MATCHES_FAULT);
+    let mut silent = healthy_timeout.to_vec();
+    silent.insert(1, (10, "erin#1", "sess", "stops answering pings"));
+    assert_clean(&check(&silent));
+    // A partition of erin's link explains the timeout too.
+    let partitioned = Scenario::new("partitioned").fault(
+        1_000,
+        Fault::Partition {
+            client: "erin".into(),
+            direction: Direction::Both,
+        },
+    );
+    assert!(invariants::check(&trace(&healthy_timeout), &partitioned).is_empty());
+    // A client-side leave the client never sent.
+    assert_only(
+        &check(&[
+            (0, "alice#1", "sess", OPEN),
+            (
+                6,
+                "server",
+                "log",
+                "INFO app: disconnect sid=alice#1 reason=ClientNSDisconnect",
+            ),
+        ]),
+        disconnect::REASON_MATCHES_FAULT,
+    );
+}
+
+#[test]
+fn a_bad_line_is_a_protocol_violation() {
+    assert_only(
+        &check(&[(3, "alice#1", "BAD", "unknown packet type '9'")]),
+        invariants::PROTOCOL,
+    );
+}
+
+#[test]
+fn every_invariant_is_listed_once() {
+    let mut listed = invariants::INVARIANTS.to_vec();
+    listed.sort_unstable();
+    listed.dedup();
+    assert_eq!(listed.len(), invariants::INVARIANTS.len());
+}
