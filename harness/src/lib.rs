@@ -27,6 +27,7 @@ mod listener;
 mod report;
 pub mod scenario;
 mod seeds;
+mod sim_stream;
 mod simulation;
 pub mod trace;
 
@@ -35,5 +36,6 @@ pub use listener::SimListener;
 pub use report::Report;
 pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};
 pub use seeds::{DEFAULT_SEEDS, Seeds};
+pub use sim_stream::SimStream;
 pub use simulation::{AppFactory, SERVER_HOST, SERVER_PORT, Simulation};
 pub use trace::{EventKind, Trace, TraceEvent};

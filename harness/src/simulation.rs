@@ -13,6 +13,7 @@ use crate::host_log;
 use crate::listener::SimListener;
 use crate::report::Report;
 use crate::scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario};
+use crate::sim_stream::{self, CloseParkedOnDrop};
 use crate::trace::{EventKind, Recorder};
 
 /// The simulated host the server under test runs on.
@@ -216,7 +217,11 @@ pub(crate) fn world(
     let mut sim = builder.build();
     sim.host(SERVER_HOST, move || {
         let router = app();
+        // Dropped with the software, after the runtime's own tasks: closes
+        // the connections a crash or bounce dropped, in accept order.
+        let close_parked = CloseParkedOnDrop;
         async move {
+            let _close_parked = close_parked;
             axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
             Ok(())
         }
@@ -356,11 +361,11 @@ impl FaultRunner {
                 }
             }
             Fault::Crash => {
-                sim.crash(SERVER_HOST);
+                sim_stream::park_closes_during(|| sim.crash(SERVER_HOST));
                 "crash server".into()
             }
             Fault::Bounce => {
-                sim.bounce(SERVER_HOST);
+                sim_stream::park_closes_during(|| sim.bounce(SERVER_HOST));
                 "bounce server (restarts with fresh state)".into()
             }
         }

@@ -2,6 +2,7 @@
 
 mod codec_crosscheck;
 mod echo_app;
+mod process_history;
 mod real_network;
 mod simulation;
 mod tidy;
