@@ -14,7 +14,8 @@
 //! many seeds can run in parallel in one process and each stays replayable.
 //!
 //! Only `CLOCK_REALTIME` is simulated (the epoch plus turmoil's elapsed time, so
-//! `SystemTime::now()` and hyper's `Date` header follow the simulation). The
+//! `SystemTime::now()` and hyper's `Date` header follow the simulation; also
+//! while the harness builds the server app, see [`with_wall_clock_at`]). The
 //! monotonic clocks stay real: tokio's paused clock already simulates them for
 //! everything that runs inside a host.
 #![allow(unsafe_code)]
@@ -30,6 +31,9 @@ use rand::{Rng, SeedableRng};
 thread_local! {
     static SEEDED_RNG: RefCell<Option<StdRng>> = const { RefCell::new(None) };
     static SIMULATED_EPOCH: Cell<Option<Duration>> = const { Cell::new(None) };
+    /// Simulated time the wall clock reads where turmoil's host clock cannot
+    /// be trusted (see [`with_wall_clock_at`]).
+    static PINNED_ELAPSED: Cell<Option<Duration>> = const { Cell::new(None) };
 }
 
 /// From now on, this thread's `getrandom` draws from a generator seeded with
@@ -99,10 +103,25 @@ unsafe extern "C" fn getentropy(buf: *mut c_void, buflen: usize) -> libc::c_int 
     0
 }
 
-/// The simulated wall clock, when this thread is inside a turmoil host.
+/// Runs `build` with this seeded thread's wall clock reading the epoch plus
+/// `elapsed`. For code the harness runs between turmoil's steps, such as
+/// building the server app: outside any host turmoil has no clock (the real
+/// one would show), and while a bounce rebuilds a host its clock compares an
+/// instant of the old runtime with the new runtime's clock, which started at
+/// a real instant.
+pub(crate) fn with_wall_clock_at<R>(elapsed: Duration, build: impl FnOnce() -> R) -> R {
+    let outer = PINNED_ELAPSED.replace(Some(elapsed));
+    let built = build();
+    PINNED_ELAPSED.set(outer);
+    built
+}
+
+/// The simulated wall clock, when this thread is inside a turmoil host or
+/// pinned by [`with_wall_clock_at`].
 fn simulated_realtime() -> Option<Duration> {
     let epoch = SIMULATED_EPOCH.try_with(Cell::get).ok().flatten()?;
-    Some(epoch + turmoil::sim_elapsed()?)
+    let pinned = PINNED_ELAPSED.try_with(Cell::get).ok().flatten();
+    Some(epoch + pinned.or_else(turmoil::sim_elapsed)?)
 }
 
 type ClockGettime = unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int;

@@ -3,6 +3,8 @@
 use std::io;
 use std::net::SocketAddr;
 
+use crate::sim_stream::SimStream;
+
 /// An [`axum::serve::Listener`] over turmoil's simulated TCP, so that
 /// `axum::serve(SimListener::bind(port).await?, router)` runs any user's
 /// Router inside the simulated network exactly as it runs on a real one.
@@ -26,13 +28,13 @@ impl SimListener {
 }
 
 impl axum::serve::Listener for SimListener {
-    type Io = turmoil::net::TcpStream;
+    type Io = SimStream;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.0.accept().await {
-                Ok(accepted) => return accepted,
+                Ok((stream, addr)) => return (SimStream::new(stream), addr),
                 // A simulated accept only fails if the host is tearing down;
                 // yield so the runtime can finish that, as axum's own loop does.
                 Err(_) => tokio::task::yield_now().await,

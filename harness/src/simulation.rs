@@ -1,7 +1,7 @@
 //! Runs a scenario against a server app inside turmoil, on a fresh OS thread
 //! whose every entropy source is derived from one seed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use crate::host_log;
 use crate::listener::SimListener;
 use crate::report::Report;
 use crate::scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario};
+use crate::sim_stream::{self, CloseParkedOnDrop};
 use crate::trace::{EventKind, Recorder};
 
 /// The simulated host the server under test runs on.
@@ -28,6 +29,12 @@ const ENTROPY_SALT: u64 = 0x5105_1e55_d1ce_5eed;
 /// Simulated time turmoil may run past the scenario's duration, so that our
 /// own deadline (with its clear message) always strikes first.
 const DURATION_GRACE: Duration = Duration::from_secs(1);
+
+thread_local! {
+    /// The simulated time at which this thread's server app is (re)built: the
+    /// wall clock the app's constructor sees.
+    static APP_BUILT_AT: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+}
 
 /// Builds a fresh server app; called again when the server host restarts.
 pub type AppFactory = Arc<dyn Fn() -> axum::Router + Send + Sync>;
@@ -214,9 +221,14 @@ pub(crate) fn world(
         builder.enable_random_order();
     }
     let mut sim = builder.build();
+    APP_BUILT_AT.set(Duration::ZERO);
     sim.host(SERVER_HOST, move || {
-        let router = app();
+        let router = entropy::with_wall_clock_at(APP_BUILT_AT.get(), || app());
+        // Dropped with the software, after the runtime's own tasks: closes
+        // the connections a crash or bounce dropped, in accept order.
+        let close_parked = CloseParkedOnDrop;
         async move {
+            let _close_parked = close_parked;
             axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
             Ok(())
         }
@@ -356,11 +368,12 @@ impl FaultRunner {
                 }
             }
             Fault::Crash => {
-                sim.crash(SERVER_HOST);
+                sim_stream::park_closes_during(|| sim.crash(SERVER_HOST));
                 "crash server".into()
             }
             Fault::Bounce => {
-                sim.bounce(SERVER_HOST);
+                APP_BUILT_AT.set(sim.elapsed());
+                sim_stream::park_closes_during(|| sim.bounce(SERVER_HOST));
                 "bounce server (restarts with fresh state)".into()
             }
         }
