@@ -388,13 +388,33 @@ impl Regression {
         format!("{scenario} {server} {seed} {PASS}\n")
     }
 
-    /// Replays the seed; `Err` says how the verdict differs from the expected one.
-    pub fn replay(&self) -> anyhow::Result<Result<(), String>> {
+    /// Replays the seed; `Err` says how the verdict differs from the expected
+    /// one. A scenario `file:<path>` is a scenario file (a shrunk one, say),
+    /// its path relative to `base`, the regressions file's directory.
+    pub fn replay(&self, base: &std::path::Path) -> anyhow::Result<Result<(), String>> {
         let app = run::server_app(&self.server, &siosim_server::Config::default())?;
-        let scenario = run::named_scenario(&self.scenario, self.seed, TransportMix::Mixed)?;
+        let (scenario, replay) = match self.scenario.strip_prefix("file:") {
+            Some(path) => {
+                let path = base.join(path);
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let scenario = siosim_harness::Scenario::from_json(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?;
+                let replay = format!(
+                    "siosim run --scenario-file {} --seed {} --server {}",
+                    path.display(),
+                    self.seed,
+                    self.server
+                );
+                (scenario, replay)
+            }
+            None => (
+                run::named_scenario(&self.scenario, self.seed, TransportMix::Mixed)?,
+                run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server),
+            ),
+        };
         let judged = run::judge(scenario, &app, "/socket.io", self.seed);
         let broken: Vec<&str> = judged.violations.iter().map(|v| v.invariant).collect();
-        let replay = run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server);
         Ok(match self.expected.as_str() {
             PASS if broken.is_empty() => Ok(()),
             PASS => Err(format!(

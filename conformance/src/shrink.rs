@@ -133,6 +133,7 @@ impl Shrinker {
         let mut best = scenario;
         loop {
             let before = Size::of(&best);
+            self.merge_waits(&mut best);
             self.drop_clients(&mut best);
             self.drop_faults(&mut best);
             self.drop_steps(&mut best);
@@ -210,6 +211,24 @@ impl Shrinker {
             };
             let mut candidate = best.clone();
             candidate.faults[end].at_ms = from + (to - from) / 2;
+            self.try_keep(best, candidate);
+        }
+    }
+
+    /// Joins each client's runs of consecutive waits into one wait (the
+    /// steps left by dropping the events between them).
+    fn merge_waits(&mut self, best: &mut Scenario) {
+        for client in 0..best.clients.len() {
+            let mut candidate = best.clone();
+            let steps = &mut candidate.clients[client].steps;
+            let mut merged: Vec<Step> = Vec::with_capacity(steps.len());
+            for step in steps.drain(..) {
+                match (merged.last_mut(), &step) {
+                    (Some(Step::Wait { ms: total }), Step::Wait { ms }) => *total += ms,
+                    _ => merged.push(step),
+                }
+            }
+            *steps = merged;
             self.try_keep(best, candidate);
         }
     }

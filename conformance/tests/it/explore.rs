@@ -37,7 +37,11 @@ fn regressions_then_new_swarm_seeds() {
     assert!(!regressions.is_empty());
     let mismatches: Vec<String> = regressions
         .iter()
-        .filter_map(|r| r.replay().expect("a known scenario and server").err())
+        .filter_map(|r| {
+            r.replay(regressions_file().parent().unwrap())
+                .expect("a known scenario and server")
+                .err()
+        })
         .collect();
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 
