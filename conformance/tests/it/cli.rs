@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-fn siosim(args: &[&str]) -> (i32, String, String) {
+/// Runs the `siosim` binary: exit code, stdout, stderr.
+pub(crate) fn siosim(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_siosim"))
         .args(args)
         .output()

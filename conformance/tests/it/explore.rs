@@ -2,8 +2,8 @@
 //! seeds on the reference server; and the CLI's find-then-replay loop.
 
 use std::path::PathBuf;
-use std::process::Command;
 
+use crate::cli::siosim;
 use siosim::explore::{Campaign, Regression};
 use siosim::run::{self, REFERENCE};
 use siosim::scenarios::TransportMix;
@@ -13,18 +13,6 @@ const DEFAULT_SEED_COUNT: u64 = 6;
 
 fn regressions_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions/explore.txt")
-}
-
-fn siosim(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_siosim"))
-        .args(args)
-        .output()
-        .expect("running siosim");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 /// The regressions first (each seed keeps its recorded verdict), then

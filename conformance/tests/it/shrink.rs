@@ -1,22 +1,9 @@
 //! Shrinking a racy variant's failing seed to a small scenario file that
 //! `siosim run --scenario-file` replays, still failing the same way.
 
-use std::process::Command;
-
+use crate::cli::siosim;
 use siosim::shrink::Size;
 use siosim_harness::Scenario;
-
-fn siosim(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_siosim"))
-        .args(args)
-        .output()
-        .expect("running siosim");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn a_failing_seed_shrinks_to_a_smaller_file_that_still_fails() {
