@@ -731,17 +731,7 @@ async fn destroy_takes_percent_encoded_names(probe: Probe) -> CaseOutcome {
 }
 
 async fn destroy_takes_percent_encoded_names_in(probe: &Probe, created: &Created) -> CaseOutcome {
-    let watcher = AppClient::connect(probe, Transport::Websocket).await?;
-    let name = format!("siosim {} é?#%+&=", watcher.sid());
-    create(probe, created, &json!({"name": name})).await?;
-    destroy(probe, created, &name).await?;
-    let pushed = watcher.next("thing:destroy").await?;
-    ensure!(
-        pushed == json!(name),
-        "DELETE {} pushed \"thing:destroy\" {pushed}, not {name:?}",
-        thing_path(&name)
-    );
-    Ok(format!("DELETE {}", thing_path(&name)))
+    destroy_by_encoded_name(probe, created, |sid| format!("siosim {sid} é?#%+&=")).await
 }
 
 async fn destroy_takes_an_encoded_slash(probe: Probe) -> CaseOutcome {
@@ -749,8 +739,18 @@ async fn destroy_takes_an_encoded_slash(probe: Probe) -> CaseOutcome {
 }
 
 async fn destroy_takes_an_encoded_slash_in(probe: &Probe, created: &Created) -> CaseOutcome {
+    destroy_by_encoded_name(probe, created, |sid| format!("siosim/{sid}/slash")).await
+}
+
+/// Creates a thing named by `name_of(sid)`, deletes it by its
+/// percent-encoded path, and checks the push names it exactly.
+async fn destroy_by_encoded_name(
+    probe: &Probe,
+    created: &Created,
+    name_of: impl Fn(&str) -> String,
+) -> CaseOutcome {
     let watcher = AppClient::connect(probe, Transport::Websocket).await?;
-    let name = format!("siosim/{}/slash", watcher.sid());
+    let name = name_of(watcher.sid());
     create(probe, created, &json!({"name": name})).await?;
     destroy(probe, created, &name).await?;
     let pushed = watcher.next("thing:destroy").await?;
