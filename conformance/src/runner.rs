@@ -122,6 +122,20 @@ pub struct SuiteReport {
     pub profiles: Vec<Profile>,
     pub timeout_ms: u64,
     pub cases: Vec<CaseReport>,
+    /// When the run started, RFC 3339 UTC, from the real clock or
+    /// `SOURCE_DATE_EPOCH`; for the reports only, never the simulation.
+    pub started_at: Option<String>,
+    /// The run's wall time.
+    pub duration_ms: u64,
+    /// The server stopped answering in the middle of the run.
+    pub server_lost: Option<ServerLost>,
+}
+
+/// Where and why a live server stopped answering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerLost {
+    pub during_case: String,
+    pub reason: String,
 }
 
 impl SuiteReport {
@@ -160,6 +174,8 @@ pub fn run(
     options: &RunOptions,
     mut progress: impl FnMut(&CaseReport) + Send,
 ) -> Result<SuiteReport, String> {
+    let started_at = started_at();
+    let started = std::time::Instant::now();
     let selected: Vec<Case> = cases
         .iter()
         .filter(|c| options.selects(c.name))
@@ -180,7 +196,27 @@ pub fn run(
         profiles: options.profiles.iter().copied().collect(),
         timeout_ms: options.timeout.as_millis() as u64,
         cases: reports,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        server_lost: None,
     })
+}
+
+/// Now, or `SOURCE_DATE_EPOCH` (seconds since 1970) when set, so a report
+/// can be rebuilt byte for byte. `None` when the variable is not a number or
+/// the date is outside 1970..=9999 (humantime's range; it would panic).
+/// Read on the caller's thread, which no simulation seeds: the real clock.
+fn started_at() -> Option<String> {
+    use std::fmt::Write as _;
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let now = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(seconds) => UNIX_EPOCH.checked_add(Duration::from_secs(seconds.trim().parse().ok()?))?,
+        Err(_) => SystemTime::now(),
+    };
+    now.duration_since(UNIX_EPOCH).ok()?;
+    let mut text = String::new();
+    write!(text, "{}", humantime::format_rfc3339_seconds(now)).ok()?;
+    Some(text)
 }
 
 /// Runs a case unless its profile is not claimed, and judges it.
