@@ -1,10 +1,13 @@
-//! The console report: a line per case as it finishes, then a summary table
-//! by family.
+//! The console report: a line per case as it finishes (NOT APPLICABLE ones
+//! only counted), then a summary: the table by family, the NOT APPLICABLE
+//! count by reason, one line per cause that three or more failing cases
+//! share, the lost server, the result.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Write as _};
 
 use crate::probe::truncated;
+use crate::report::cause;
 use crate::runner::{CaseReport, SuiteReport, Tally};
 use crate::verdict::Verdict;
 
@@ -37,13 +40,14 @@ impl Progress {
         if self.live {
             eprint!("\r\x1b[2K");
         }
-        if self.colour {
-            let line = line(case);
-            // The verdict labels are ASCII and padded to the column's width.
-            let (start, rest) = line.split_at(VERDICT_WIDTH);
-            println!("{}{start}\x1b[0m{rest}", ansi_colour(case.verdict));
-        } else {
-            println!("{}", line(case));
+        match live_line(case) {
+            None => {}
+            Some(line) if self.colour => {
+                // The verdict labels are ASCII and padded to the column's width.
+                let (start, rest) = line.split_at(VERDICT_WIDTH);
+                println!("{}{start}\x1b[0m{rest}", ansi_colour(case.verdict));
+            }
+            Some(line) => println!("{line}"),
         }
         if self.live {
             eprint!("{}", bar(self.done, self.total, self.tally));
@@ -92,6 +96,13 @@ fn ansi_colour(verdict: Verdict) -> &'static str {
     }
 }
 
+/// The line printed as `case` finishes: none for NOT APPLICABLE, which the
+/// bar and the summary count (a profile not claimed makes dozens of them,
+/// all for the same reason).
+pub fn live_line(case: &CaseReport) -> Option<String> {
+    (case.verdict != Verdict::NotApplicable).then(|| line(case))
+}
+
 /// `VERDICT  name  reason`, one line.
 pub fn line(case: &CaseReport) -> String {
     format!(
@@ -102,9 +113,33 @@ pub fn line(case: &CaseReport) -> String {
     )
 }
 
-/// The summary table: one row per family and a total.
+/// The summary: the table by family, the NOT APPLICABLE count, the shared
+/// causes, the lost server, and the result.
 pub fn summary(suite: &SuiteReport) -> String {
     let mut text = String::new();
+    family_table(&mut text, suite);
+    not_applicable(&mut text, suite);
+    shared_causes(&mut text, suite);
+    if let Some(lost) = &suite.server_lost {
+        let _ = writeln!(text);
+        let _ = writeln!(text, "{}", server_lost_line(lost));
+    }
+    let failed = suite.tally().failed;
+    let _ = writeln!(text);
+    if failed == 0 {
+        let _ = writeln!(text, "result: no MUST case failed against {}", suite.target);
+    } else {
+        let _ = writeln!(
+            text,
+            "result: {failed} MUST case(s) FAILED against {}",
+            suite.target
+        );
+    }
+    text
+}
+
+/// One row per family and a total.
+fn family_table(text: &mut String, suite: &SuiteReport) {
     let _ = writeln!(text);
     let _ = writeln!(
         text,
@@ -119,24 +154,141 @@ pub fn summary(suite: &SuiteReport) -> String {
         );
     };
     for (family, tally) in suite.families() {
-        row(&mut text, family, tally);
+        row(text, family, tally);
     }
-    row(&mut text, "total", suite.tally());
-    let failed: Vec<_> = suite
+    row(text, "total", suite.tally());
+}
+
+/// `the server stopped answering during <case>: <reason>`.
+pub fn server_lost_line(lost: &crate::runner::ServerLost) -> String {
+    format!(
+        "the server stopped answering during {}: {}",
+        lost.during_case,
+        truncated(&lost.reason.replace('\n', " "), 300)
+    )
+}
+
+/// Reasons listed under the NOT APPLICABLE count; the rest are counted.
+const NOT_APPLICABLE_REASONS_SHOWN: usize = 5;
+
+/// `71 cases NOT APPLICABLE`, then how many for each reason.
+fn not_applicable(text: &mut String, suite: &SuiteReport) {
+    let cases: Vec<&CaseReport> = suite
         .cases
         .iter()
-        .filter(|c| c.verdict == Verdict::Failed)
+        .filter(|c| c.verdict == Verdict::NotApplicable)
         .collect();
+    if cases.is_empty() {
+        return;
+    }
     let _ = writeln!(text);
-    if failed.is_empty() {
-        let _ = writeln!(text, "result: no MUST case failed against {}", suite.target);
-    } else {
+    let _ = writeln!(text, "{} cases NOT APPLICABLE:", cases.len());
+    let causes = cause::group(cases);
+    for shared in causes.iter().take(NOT_APPLICABLE_REASONS_SHOWN) {
         let _ = writeln!(
             text,
-            "result: {} MUST case(s) FAILED against {}",
-            failed.len(),
-            suite.target
+            "  {:>4} × {}",
+            shared.cases.len(),
+            one_line(&shared.reason)
         );
     }
-    text
+    if causes.len() > NOT_APPLICABLE_REASONS_SHOWN {
+        let others: usize = causes[NOT_APPLICABLE_REASONS_SHOWN..]
+            .iter()
+            .map(|c| c.cases.len())
+            .sum();
+        let _ = writeln!(text, "  {others:>4} × other reasons");
+    }
+}
+
+/// Failing cases that share a normalised reason are grouped from this many.
+pub const SHARED_BY: usize = 3;
+
+/// `28 cases: CONNECT to / refused with 44 {message: unauthorized}`, the
+/// verdicts if they differ, and the case names, compactly.
+fn shared_causes(text: &mut String, suite: &SuiteReport) {
+    let failing = suite
+        .cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Failed | Verdict::NonStrict));
+    let causes: Vec<_> = cause::group(failing)
+        .into_iter()
+        .filter(|c| c.cases.len() >= SHARED_BY)
+        .collect();
+    if causes.is_empty() {
+        return;
+    }
+    let _ = writeln!(text);
+    let _ = writeln!(text, "causes shared by {SHARED_BY} or more failing cases:");
+    for shared in causes {
+        let tally = Tally::of(shared.cases.iter().copied());
+        let verdicts = match (tally.failed, tally.non_strict) {
+            (_, 0) => "FAILED".to_owned(),
+            (0, _) => "NON-STRICT".to_owned(),
+            (failed, non_strict) => format!("{failed} FAILED, {non_strict} NON-STRICT"),
+        };
+        let _ = writeln!(
+            text,
+            "{} cases ({verdicts}): {}",
+            shared.cases.len(),
+            one_line(&shared.reason)
+        );
+        let names: Vec<&str> = shared.cases.iter().map(|c| c.name).collect();
+        for line in wrapped(&compact_names(&names), NAMES_WIDTH) {
+            let _ = writeln!(text, "    {line}");
+        }
+    }
+}
+
+fn one_line(reason: &str) -> String {
+    truncated(&reason.replace('\n', " "), 160)
+}
+
+/// Case names with a common parent written once:
+/// `socketio::connect::{root, custom}, engineio::close::websocket`.
+pub fn compact_names(names: &[&str]) -> Vec<String> {
+    let mut parents: Vec<(&str, Vec<&str>)> = Vec::new();
+    for name in names {
+        let (parent, leaf) = name.rsplit_once("::").unwrap_or(("", name));
+        match parents.iter_mut().find(|(p, _)| *p == parent) {
+            Some((_, leaves)) => leaves.push(leaf),
+            None => parents.push((parent, vec![leaf])),
+        }
+    }
+    parents
+        .into_iter()
+        .map(|(parent, leaves)| match (parent, leaves.as_slice()) {
+            ("", _) => leaves.join(", "),
+            (_, [leaf]) => format!("{parent}::{leaf}"),
+            _ => format!("{parent}::{{{}}}", leaves.join(", ")),
+        })
+        .collect()
+}
+
+/// The width the case names are wrapped to, after their indent.
+const NAMES_WIDTH: usize = 96;
+
+/// `items` joined with `, ` into lines of about `width` characters (an item
+/// longer than that gets a line of its own).
+fn wrapped(items: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (index, item) in items.iter().enumerate() {
+        let item = if index + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        if !line.is_empty() && line.chars().count() + 1 + item.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&item);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }

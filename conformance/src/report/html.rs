@@ -1,7 +1,12 @@
 //! The HTML report: one self-contained page (inline CSS and SVG, no script,
-//! no external asset) with a summary table per family, every case's verdict,
-//! severity, reason and clause, and for each failing case (FAILED or
+//! no external asset). A banner if the server stopped answering; a header
+//! with the siosim version, the start date and the run's duration; a summary
+//! table per family; every case, failures first, behind a verdict filter
+//! made of radio inputs and CSS; and for each failing case (FAILED or
 //! NON-STRICT) its trace drawn as a sequence diagram.
+
+mod filter;
+mod style;
 
 use std::fmt::Write as _;
 
@@ -23,16 +28,50 @@ pub fn render(suite: &SuiteReport) -> String {
         html,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}{}</style></head><body>\n",
+         <title>{}</title><style>{}{}{}</style></head><body>\n",
         escape(&title),
+        style::PAGE,
+        filter::style(),
         sequence_diagram::STYLE
     );
+    server_lost(&mut html, suite);
     header(&mut html, suite);
     summary(&mut html, suite);
-    cases(&mut html, suite);
-    failing_traces(&mut html, suite);
-    html.push_str("</body></html>\n");
+    let ordered = failures_first(&suite.cases);
+    html.push_str("<h2>Cases</h2>\n<div class=\"filtered\">\n");
+    filter::controls(&mut html, suite.tally());
+    cases(&mut html, &ordered);
+    failing_traces(&mut html, &ordered);
+    html.push_str("</div>\n</body></html>\n");
     html
+}
+
+/// FAILED, then NON-STRICT, then PASSED and INFORMATIONAL, then NOT
+/// APPLICABLE; the report's order within each.
+fn failures_first(cases: &[CaseReport]) -> Vec<&CaseReport> {
+    let rank = |case: &CaseReport| match case.verdict {
+        Verdict::Failed => 0,
+        Verdict::NonStrict => 1,
+        Verdict::Passed | Verdict::Informational => 2,
+        Verdict::NotApplicable => 3,
+    };
+    let mut ordered: Vec<&CaseReport> = cases.iter().collect();
+    ordered.sort_by_key(|case| rank(case));
+    ordered
+}
+
+fn server_lost(html: &mut String, suite: &SuiteReport) {
+    let Some(lost) = &suite.server_lost else {
+        return;
+    };
+    let _ = writeln!(
+        html,
+        "<div class=\"banner\" role=\"alert\"><strong>The server stopped answering</strong> \
+         during <a href=\"#{}\">{}</a>: {}</div>",
+        anchor(&lost.during_case),
+        escape(&lost.during_case),
+        escape(&lost.reason)
+    );
 }
 
 fn header(html: &mut String, suite: &SuiteReport) {
@@ -43,17 +82,33 @@ fn header(html: &mut String, suite: &SuiteReport) {
         ("bad", format!("{failed} MUST case(s) FAILED"))
     };
     let profiles: Vec<&str> = suite.profiles.iter().map(|p| p.name()).collect();
+    let started = match &suite.started_at {
+        Some(date) => format!("<time datetime=\"{0}\">{0}</time>", escape(date)),
+        None => "date unknown".to_owned(),
+    };
     let _ = writeln!(
         html,
         "<header><h1>siosim check</h1>\
          <p class=\"target\">{}</p>\
-         <p class=\"meta\">profiles {} · timeout {} ms · {} cases</p>\
+         <p class=\"meta\">siosim {} · started {started} · took {} · profiles {} · \
+         timeout {} ms · {} cases</p>\
          <p class=\"result {class}\">{verdict}</p></header>",
         escape(&suite.target.to_string()),
+        env!("CARGO_PKG_VERSION"),
+        duration(suite.duration_ms),
         escape(&profiles.join(", ")),
         suite.timeout_ms,
         suite.cases.len()
     );
+}
+
+/// `850 ms`, `10.6 s`, `18 min 32 s`.
+pub fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
+    }
 }
 
 fn summary(html: &mut String, suite: &SuiteReport) {
@@ -70,31 +125,31 @@ fn summary(html: &mut String, suite: &SuiteReport) {
 }
 
 fn tally_row(html: &mut String, name: &str, tally: Tally, class: &str) {
-    let cell = |count: usize, kind: &str| {
+    let cell = |count: usize, verdict: Verdict| {
         if count == 0 {
             "<td class=\"zero\">0</td>".to_owned()
         } else {
-            format!("<td class=\"{kind}\">{count}</td>")
+            format!("<td class=\"{}\">{count}</td>", verdict_class(verdict))
         }
     };
     let _ = writeln!(
         html,
         "<tr{class}><th>{}</th>{}{}{}{}{}</tr>",
         escape(name),
-        cell(tally.passed, "passed"),
-        cell(tally.non_strict, "non-strict"),
-        cell(tally.failed, "failed"),
-        cell(tally.informational, "info"),
-        cell(tally.not_applicable, "na"),
+        cell(tally.passed, Verdict::Passed),
+        cell(tally.non_strict, Verdict::NonStrict),
+        cell(tally.failed, Verdict::Failed),
+        cell(tally.informational, Verdict::Informational),
+        cell(tally.not_applicable, Verdict::NotApplicable),
     );
 }
 
-fn cases(html: &mut String, suite: &SuiteReport) {
+fn cases(html: &mut String, cases: &[&CaseReport]) {
     html.push_str(
-        "<h2>Cases</h2>\n<table class=\"cases\"><thead><tr><th>verdict</th><th>case</th>\
+        "<table class=\"cases\"><thead><tr><th>verdict</th><th>case</th>\
          <th>severity</th><th>reason</th><th>clause</th></tr></thead><tbody>\n",
     );
-    for case in &suite.cases {
+    for case in cases {
         let name = if is_failing(case) {
             format!(
                 "<a href=\"#{}\">{}</a>",
@@ -106,8 +161,9 @@ fn cases(html: &mut String, suite: &SuiteReport) {
         };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td class=\"name\">{name}</td><td>{}</td>\
+            "<tr class=\"{}\"><td>{}</td><td class=\"name\">{name}</td><td>{}</td>\
              <td class=\"reason\">{}</td><td>{}</td></tr>",
+            filter::row_class(case.verdict),
             badge(case.verdict),
             case.severity,
             escape(&truncated(&case.reason, REASON_SHOWN_IN_TABLE)),
@@ -117,18 +173,19 @@ fn cases(html: &mut String, suite: &SuiteReport) {
     html.push_str("</tbody></table>\n");
 }
 
-fn failing_traces(html: &mut String, suite: &SuiteReport) {
-    let failing: Vec<&CaseReport> = suite.cases.iter().filter(|c| is_failing(c)).collect();
+fn failing_traces(html: &mut String, cases: &[&CaseReport]) {
+    let failing: Vec<&CaseReport> = cases.iter().copied().filter(|c| is_failing(c)).collect();
     if failing.is_empty() {
         return;
     }
-    html.push_str("<h2>Traces of the failing cases</h2>\n");
+    html.push_str("<h2 class=\"traces\">Traces of the failing cases</h2>\n");
     for case in failing {
         let _ = writeln!(
             html,
-            "<section class=\"trace\" id=\"{}\"><h3>{} {}</h3>\
+            "<section class=\"trace {}\" id=\"{}\"><h3>{} {}</h3>\
              <p class=\"reason\">{}</p><p class=\"clause\">{} {}: {}</p>\
              <div class=\"diagram\">{}</div></section>",
+            filter::row_class(case.verdict),
             anchor(case.name),
             badge(case.verdict),
             escape(case.name),
@@ -149,15 +206,23 @@ fn is_failing(case: &CaseReport) -> bool {
     matches!(case.verdict, Verdict::Failed | Verdict::NonStrict)
 }
 
-fn badge(verdict: Verdict) -> String {
-    let class = match verdict {
+/// The CSS class of a verdict's colours.
+fn verdict_class(verdict: Verdict) -> &'static str {
+    match verdict {
         Verdict::Passed => "passed",
         Verdict::Failed => "failed",
         Verdict::NonStrict => "non-strict",
         Verdict::Informational => "info",
         Verdict::NotApplicable => "na",
-    };
-    format!("<span class=\"badge {class}\">{}</span>", verdict.label())
+    }
+}
+
+fn badge(verdict: Verdict) -> String {
+    format!(
+        "<span class=\"badge {}\">{}</span>",
+        verdict_class(verdict),
+        verdict.label()
+    )
 }
 
 fn clause_link(case: &CaseReport) -> String {
@@ -184,37 +249,3 @@ fn anchor(name: &str) -> String {
         .collect();
     format!("case-{id}")
 }
-
-const STYLE: &str = "
-body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #0f172a; margin: 24px auto; max-width: 1400px; padding: 0 16px; }
-header h1 { margin: 0; font-size: 22px; }
-p.target { margin: 4px 0; font-size: 16px; }
-p.meta { margin: 0; color: #64748b; }
-p.result { display: inline-block; margin: 10px 0 0; padding: 4px 10px; border-radius: 4px; font-weight: 600; }
-p.result.ok { background: #dcfce7; color: #166534; }
-p.result.bad { background: #fee2e2; color: #991b1b; }
-h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #e2e8f0; padding-bottom: 4px; }
-table { border-collapse: collapse; }
-th, td { padding: 4px 10px; border-bottom: 1px solid #e2e8f0; text-align: left; vertical-align: top; }
-thead th { background: #f8fafc; font-weight: 600; }
-table.summary td { text-align: right; min-width: 56px; }
-table.summary tr.total th, table.summary tr.total td { font-weight: 700; border-top: 2px solid #94a3b8; }
-td.zero { color: #cbd5e1; }
-td.passed { color: #166534; } td.non-strict { color: #92400e; } td.failed { color: #b91c1c; font-weight: 700; }
-td.info { color: #1d4ed8; } td.na { color: #64748b; }
-table.cases { width: 100%; }
-td.name { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; white-space: nowrap; }
-td.reason { word-break: break-word; max-width: 560px; }
-.badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 11.5px; font-weight: 700; white-space: nowrap; }
-.badge.passed { background: #dcfce7; color: #166534; }
-.badge.failed { background: #fee2e2; color: #991b1b; }
-.badge.non-strict { background: #fef3c7; color: #92400e; }
-.badge.info { background: #dbeafe; color: #1e40af; }
-.badge.na { background: #f1f5f9; color: #475569; }
-a { color: #1d4ed8; text-decoration: none; } a:hover { text-decoration: underline; }
-section.trace { margin: 18px 0 26px; }
-section.trace h3 { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 14px; margin: 0 0 4px; }
-section.trace p { margin: 2px 0; }
-p.clause { color: #475569; font-size: 13px; }
-div.diagram { overflow-x: auto; border: 1px solid #e2e8f0; border-radius: 6px; margin-top: 8px; }
-";

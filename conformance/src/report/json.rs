@@ -6,7 +6,7 @@ use serde::Serialize;
 use siosim_harness::Trace;
 
 use crate::case::{Clause, Profile, Severity, Spec};
-use crate::runner::{CaseReport, SuiteReport, Tally};
+use crate::runner::{CaseReport, ServerLost, SuiteReport, Tally};
 use crate::target::TargetSummary;
 use crate::verdict::Verdict;
 
@@ -21,6 +21,11 @@ struct Document<'a> {
     target: &'a TargetSummary,
     profiles: &'a [Profile],
     timeout_ms: u64,
+    /// RFC 3339 UTC, or null when the date is unknown.
+    started_at: Option<&'a str>,
+    duration_ms: u64,
+    /// Null unless the server stopped answering during the run.
+    server_lost: Option<&'a ServerLost>,
     tally: Tally,
     families: Vec<Family>,
     cases: Vec<CaseEntry<'a>>,
@@ -92,6 +97,9 @@ pub fn render(suite: &SuiteReport) -> String {
         target: &suite.target,
         profiles: &suite.profiles,
         timeout_ms: suite.timeout_ms,
+        started_at: suite.started_at.as_deref(),
+        duration_ms: suite.duration_ms,
+        server_lost: suite.server_lost.as_ref(),
         tally: suite.tally(),
         families: suite
             .families()

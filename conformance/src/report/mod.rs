@@ -1,6 +1,7 @@
 //! The suite's report, rendered for people (console, HTML) and for machines
 //! (JSON, JUnit XML).
 
+pub mod cause;
 pub mod console;
 pub mod html;
 pub mod json;

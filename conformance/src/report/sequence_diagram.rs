@@ -1,8 +1,10 @@
 //! A case's trace drawn as a sequence diagram, in inline SVG: a lifeline per
 //! actor (the probe, each client session, the server), an arrow per packet
-//! or HTTP exchange, a note per session, log, fault or verdict line. The
-//! diagram shows at most [`MAX_ROWS`] lines (the first and the last) and
-//! says how many it left out between them.
+//! or HTTP exchange, a note per session, log, fault or verdict line; the
+//! time of each line in the left column, and a band labelled `+2500 ms`
+//! where [`WAIT_SHOWN_MS`] or more passed between two lines. The diagram
+//! shows at most [`MAX_ROWS`] lines (the first and the last) and says how
+//! many it left out between them.
 
 use std::fmt::Write as _;
 
@@ -17,7 +19,11 @@ pub const MAX_ROWS: usize = 120;
 /// The actor every arrow points to or comes from.
 const SERVER: &str = "server";
 
+/// Time between two lines from which the diagram draws a wait band.
+pub const WAIT_SHOWN_MS: u64 = 100;
+
 const ROW_HEIGHT: usize = 24;
+const WAIT_HEIGHT: usize = 16;
 const HEAD_HEIGHT: usize = 44;
 const TIME_GUTTER: usize = 64;
 /// The narrowest lane; with few actors, lanes widen to fill [`TARGET_WIDTH`].
@@ -46,9 +52,9 @@ pub fn render(trace: &Trace) -> String {
         let index = lanes.iter().position(|a| a == actor).unwrap_or(0);
         TIME_GUTTER + lane_width / 2 + index * lane_width
     };
-    let rows = rows(trace);
+    let rows = with_waits(rows(trace));
     let width = TIME_GUTTER + lanes.len() * lane_width;
-    let height = HEAD_HEIGHT + rows.len() * ROW_HEIGHT + 16;
+    let height = HEAD_HEIGHT + rows.iter().map(Row::height).sum::<usize>() + 16;
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -70,8 +76,10 @@ pub fn render(trace: &Trace) -> String {
             name = escape(&truncated(actor, 28)),
         );
     }
-    for (index, row) in rows.iter().enumerate() {
-        let y = HEAD_HEIGHT + index * ROW_HEIGHT + ROW_HEIGHT / 2;
+    let mut top = HEAD_HEIGHT;
+    for row in &rows {
+        let y = top + row.height() / 2;
+        top += row.height();
         let event = match row {
             Row::Event(event) => event,
             Row::Hidden(hidden) => {
@@ -83,6 +91,19 @@ pub fn render(trace: &Trace) -> String {
                     width - TIME_GUTTER,
                     ROW_HEIGHT - 4,
                     width / 2,
+                    y + 4
+                );
+                continue;
+            }
+            Row::Wait(ms) => {
+                // Drawn over the lifelines: a break in them, as UML draws
+                // a delay.
+                let _ = write!(
+                    svg,
+                    "<g class=\"wait\"><rect class=\"wait\" x=\"0\" y=\"{}\" width=\"{width}\" height=\"{}\"/>\
+                     <text class=\"wait\" x=\"4\" y=\"{}\">+{ms} ms</text></g>",
+                    y - WAIT_HEIGHT / 2,
+                    WAIT_HEIGHT,
                     y + 4
                 );
                 continue;
@@ -114,6 +135,40 @@ enum Row<'a> {
     Event(&'a TraceEvent),
     /// How many lines were left out here.
     Hidden(usize),
+    /// Milliseconds that passed between the lines around it.
+    Wait(u64),
+}
+
+impl Row<'_> {
+    fn height(&self) -> usize {
+        match self {
+            Row::Wait(_) => WAIT_HEIGHT,
+            Row::Event(_) | Row::Hidden(_) => ROW_HEIGHT,
+        }
+    }
+}
+
+/// `rows` with a [`Row::Wait`] between two consecutive lines at least
+/// [`WAIT_SHOWN_MS`] apart (not across the lines left out).
+fn with_waits(rows: Vec<Row<'_>>) -> Vec<Row<'_>> {
+    let mut drawn = Vec::with_capacity(rows.len());
+    let mut previous_at_us: Option<u64> = None;
+    for row in rows {
+        match &row {
+            Row::Event(event) => {
+                let waited_ms = previous_at_us
+                    .map(|at| event.at_us.saturating_sub(at) / 1000)
+                    .unwrap_or(0);
+                if waited_ms >= WAIT_SHOWN_MS {
+                    drawn.push(Row::Wait(waited_ms));
+                }
+                previous_at_us = Some(event.at_us);
+            }
+            Row::Hidden(_) | Row::Wait(_) => previous_at_us = None,
+        }
+        drawn.push(row);
+    }
+    drawn
 }
 
 /// The rows drawn: every line of a short trace; of a long one, the first
@@ -265,6 +320,8 @@ svg.sequence text.time { fill: #64748b; text-anchor: end; }
 svg.sequence text.label { text-anchor: middle; fill: #0f172a; paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 svg.sequence text.more { text-anchor: middle; fill: #475569; font-style: italic; }
 svg.sequence rect.more { fill: #f1f5f9; }
+svg.sequence rect.wait { fill: #f8fafc; }
+svg.sequence text.wait { fill: #475569; font-style: italic; }
 svg.sequence line.arrow { stroke-width: 1.5; }
 svg.sequence g.send line.arrow { stroke: #2563eb; }
 svg.sequence g.recv line.arrow { stroke: #15803d; }
