@@ -109,7 +109,7 @@ pub fn line(case: &CaseReport) -> String {
         "{:<VERDICT_WIDTH$} {:<62} {}",
         case.verdict.label(),
         case.name,
-        truncated(&case.reason.replace('\n', " "), 160)
+        one_line(&case.reason)
     )
 }
 
@@ -164,7 +164,7 @@ pub fn server_lost_line(lost: &crate::runner::ServerLost) -> String {
     format!(
         "the server stopped answering during {}: {}",
         lost.during_case,
-        truncated(&lost.reason.replace('\n', " "), 300)
+        one_line(&lost.reason)
     )
 }
 
@@ -240,8 +240,18 @@ fn shared_causes(text: &mut String, suite: &SuiteReport) {
     }
 }
 
+/// `reason` cut to 160 characters on one line, its control characters
+/// (a hostile server's terminal escapes) written as `\u{1b}`.
 fn one_line(reason: &str) -> String {
-    truncated(&reason.replace('\n', " "), 160)
+    let printable: String = truncated(reason, 160)
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => " ".to_owned(),
+            c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
+    printable
 }
 
 /// Case names with a common parent written once:

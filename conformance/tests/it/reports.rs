@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use quick_xml::events::Event;
 use serde_json::Value;
+use siosim::report::{cause, console};
 use siosim::report::{html, json, junit};
-use siosim::runner::{self, RunOptions};
-use siosim::{Case, CaseOutcome, Clause, Probe, Profile, Spec, SuiteReport, Target, Verdict};
-use siosim_harness::{EventKind, Transport};
+use siosim::runner::{self, RunOptions, ServerLost};
+use siosim::{
+    Case, CaseOutcome, CaseReport, Clause, Probe, Profile, Severity, Spec, SuiteReport, Target,
+    TargetSummary, Verdict,
+};
+use siosim_harness::{EventKind, Trace, TraceEvent, Transport};
 
 use crate::hostile_servers::{HostileServer, Misbehaviour};
 
@@ -207,14 +211,40 @@ fn the_json_report_carries_its_schema_and_every_field() {
 struct Testcase {
     name: String,
     failures: usize,
+    errors: Vec<String>,
     skipped: usize,
+    properties: Vec<(String, String)>,
+    system_err: String,
+}
+
+impl Testcase {
+    fn property(&self, name: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a JUnit `<testsuite>` said of itself.
+#[derive(Debug)]
+struct Testsuite {
+    name: String,
+    failures: usize,
+    errors: usize,
 }
 
 fn parse_junit(xml: &str) -> Vec<Testcase> {
+    parse_junit_suites(xml).1
+}
+
+fn parse_junit_suites(xml: &str) -> (Vec<Testsuite>, Vec<Testcase>) {
     let mut reader = quick_xml::Reader::from_str(xml);
     reader.config_mut().check_end_names = true;
+    let mut testsuites = Vec::new();
     let mut testcases = Vec::new();
     let mut current: Option<Testcase> = None;
+    let mut in_system_err = false;
     loop {
         match reader.read_event().expect("well-formed XML") {
             Event::Start(tag) | Event::Empty(tag) => {
@@ -227,7 +257,18 @@ fn parse_junit(xml: &str) -> Vec<Testcase> {
                                 .into_owned()
                         })
                 };
+                let count = |name: &str| {
+                    attribute(name)
+                        .expect("a count")
+                        .parse::<usize>()
+                        .expect("a number")
+                };
                 match tag.name().as_ref() {
+                    "testsuite" => testsuites.push(Testsuite {
+                        name: attribute("name").expect("a testsuite name"),
+                        failures: count("failures"),
+                        errors: count("errors"),
+                    }),
                     "testcase" => {
                         current = Some(Testcase {
                             name: attribute("name").expect("a testcase name"),
@@ -238,10 +279,46 @@ fn parse_junit(xml: &str) -> Vec<Testcase> {
                         assert!(attribute("message").is_some(), "a failure message");
                         current.as_mut().expect("inside a testcase").failures += 1;
                     }
+                    "error" => {
+                        let message = attribute("message").expect("an error message");
+                        current
+                            .as_mut()
+                            .expect("inside a testcase")
+                            .errors
+                            .push(message);
+                    }
                     "skipped" => current.as_mut().expect("inside a testcase").skipped += 1,
+                    "property" => {
+                        let property = (
+                            attribute("name").expect("a property name"),
+                            attribute("value").expect("a property value"),
+                        );
+                        current
+                            .as_mut()
+                            .expect("inside a testcase")
+                            .properties
+                            .push(property);
+                    }
+                    "system-err" => in_system_err = true,
                     _ => {}
                 }
             }
+            Event::Text(text) if in_system_err => {
+                let text = text.xml_content(quick_xml::XmlVersion::Implicit1_0);
+                current.as_mut().expect("inside a testcase").system_err += &text;
+            }
+            Event::GeneralRef(reference) if in_system_err => {
+                let text = match reference.as_ref() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    other => panic!("an unexpected entity &{other};"),
+                };
+                current.as_mut().expect("inside a testcase").system_err += text;
+            }
+            Event::End(tag) if tag.name().as_ref() == "system-err" => in_system_err = false,
             Event::End(tag) if tag.name().as_ref() == "testcase" => {
                 testcases.push(current.take().expect("a testcase ends once"));
             }
@@ -249,7 +326,7 @@ fn parse_junit(xml: &str) -> Vec<Testcase> {
             _ => {}
         }
     }
-    testcases
+    (testsuites, testcases)
 }
 
 #[test]
@@ -259,7 +336,14 @@ fn the_junit_report_parses_and_failed_cases_carry_a_failure() {
     let testcases = parse_junit(&xml);
     assert_eq!(testcases.len(), suite.cases.len());
     for (testcase, case) in testcases.iter().zip(&suite.cases) {
-        assert_eq!(testcase.name, case.name);
+        let prefix = if case.verdict == Verdict::NonStrict {
+            junit::NON_STRICT_PREFIX
+        } else {
+            ""
+        };
+        assert_eq!(testcase.name, format!("{prefix}{}", case.name));
+        assert_eq!(testcase.property("verdict"), Some(case.verdict.label()));
+        assert!(testcase.errors.is_empty(), "no server was lost");
         let failed = usize::from(case.verdict == Verdict::Failed);
         assert_eq!(testcase.failures, failed, "{}", case.name);
         let skipped = usize::from(case.verdict == Verdict::NotApplicable);
@@ -301,7 +385,7 @@ fn the_html_report_is_one_page_with_a_diagram_per_failing_case() {
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Failed | Verdict::NonStrict))
         .count();
-    assert_eq!(page.matches("<section class=\"trace\"").count(), failing);
+    assert_eq!(page.matches("<section class=\"trace ").count(), failing);
     assert_eq!(page.matches("<svg class=\"sequence\"").count(), failing);
     // A trace longer than a diagram draws: its first and last lines, and
     // how many are left out between them.
@@ -412,4 +496,489 @@ fn the_console_prints_a_line_per_case_a_progress_bar_and_the_summary() {
         ]
     );
     assert!(summary.contains("MUST case(s) FAILED against http://127.0.0.1:"));
+}
+
+/// A case report made by hand, for the grouping and ordering tests.
+fn made(name: &'static str, verdict: Verdict, reason: &str, events: Vec<TraceEvent>) -> CaseReport {
+    CaseReport {
+        name,
+        family: name.split("::").next().expect("a family"),
+        severity: match verdict {
+            Verdict::NonStrict => Severity::Should,
+            Verdict::Informational => Severity::Info,
+            _ => Severity::Must,
+        },
+        profile: Profile::Protocol,
+        clause: HANDSHAKE,
+        verdict,
+        reason: reason.to_owned(),
+        elapsed_ms: 12,
+        trace: Trace { version: 1, events },
+    }
+}
+
+fn at(ms: u64, actor: &str, kind: EventKind, text: &str) -> TraceEvent {
+    TraceEvent {
+        at_us: ms * 1000,
+        actor: actor.to_owned(),
+        kind,
+        text: text.to_owned(),
+    }
+}
+
+/// The reason a server behind an auth middleware gives every case, with a
+/// different session id each time.
+fn refused(sid: &str) -> String {
+    format!("CONNECT to / refused with 44 {{\"message\":\"unauthorized\"}} (sid {sid})")
+}
+
+/// A run in which one cause fails five cases, two cases fail alike (too
+/// few to group), eight are NOT APPLICABLE for two reasons, one passes
+/// after a long wait, and the server was lost during a failing case.
+fn made_suite() -> SuiteReport {
+    let waited = vec![
+        at(0, "c1", EventKind::Send, "40"),
+        at(3, "c1", EventKind::Recv, "44{\"message\":\"unauthorized\"}"),
+        at(2503, "c1", EventKind::Fail, "no answer"),
+    ];
+    let mut cases = vec![
+        made(
+            "engineio::handshake::opens",
+            Verdict::Passed,
+            "as specified",
+            vec![],
+        ),
+        made(
+            "socketio::connect::root",
+            Verdict::Failed,
+            &refused("lv_VI97HAXpY6yYWAAAC"),
+            waited,
+        ),
+        made(
+            "socketio::connect::custom",
+            Verdict::Failed,
+            &refused("Xy7aB9cD0eF1gH2iJ3kL"),
+            vec![],
+        ),
+        made(
+            "engineio::close::websocket",
+            Verdict::Failed,
+            "after \"1\" the WebSocket stayed open for 10000 ms",
+            vec![],
+        ),
+        made(
+            "socketio::connect::with_auth",
+            Verdict::Failed,
+            &refused("QmFzZTY0aXNoMTIzNDU2"),
+            vec![],
+        ),
+        made(
+            "socketio::emit::ack",
+            Verdict::Failed,
+            &refused("AAAAAAAAAAAAAAA1"),
+            vec![],
+        ),
+        made(
+            "socketio::connect::invalid_namespace_message",
+            Verdict::NonStrict,
+            &refused("z9Y8x7W6v5U4t3S2"),
+            vec![at(0, "probe", EventKind::Send, "40/nope,")],
+        ),
+        made(
+            "engineio::close::polling",
+            Verdict::Failed,
+            "after \"1\" the WebSocket stayed open for 250 ms",
+            vec![],
+        ),
+        made(
+            "engineio::info::ping",
+            Verdict::Informational,
+            "pingInterval 25000 ms",
+            vec![],
+        ),
+    ];
+    for name in [
+        "echo::auth::a",
+        "echo::auth::b",
+        "echo::message::a",
+        "echo::message::b",
+        "echo::ack::a",
+        "echo::ack::b",
+    ] {
+        cases.push(made(
+            name,
+            Verdict::NotApplicable,
+            "the server does not claim the echo contract (see --profile)",
+            vec![],
+        ));
+    }
+    for name in ["app::counter::a", "app::chat::b"] {
+        cases.push(made(
+            name,
+            Verdict::NotApplicable,
+            "the server does not claim the app contract (see --profile)",
+            vec![],
+        ));
+    }
+    SuiteReport {
+        target: TargetSummary::Url {
+            url: "http://127.0.0.1:4000".into(),
+            path: "/socket.io".into(),
+        },
+        profiles: vec![Profile::Protocol],
+        timeout_ms: 10_000,
+        cases,
+        started_at: Some("2026-12-06T15:35:41Z".into()),
+        duration_ms: 83_500,
+        server_lost: Some(ServerLost {
+            during_case: "socketio::emit::ack".into(),
+            reason: format!("connection refused {MARKUP}"),
+        }),
+    }
+}
+
+#[test]
+fn a_reason_is_normalised_without_its_ids_numbers_and_durations() {
+    assert_eq!(
+        cause::normalised("sid lv_VI97HAXpY6yYWAAAC closed after 10000 ms (c1)"),
+        "sid <id> closed after # ms (c#)"
+    );
+    assert_eq!(
+        cause::normalised("sid AbCdEfGhIjKlMnOp"),
+        "sid <id>",
+        "an id without digits, mixed case"
+    );
+    // Names are words, not ids: they must not merge different causes.
+    for kept in ["pingInterval missing", "closes_the_session", "NON-STRICT"] {
+        assert_eq!(cause::normalised(kept), kept);
+    }
+    assert_ne!(
+        cause::normalised("pingInterval missing"),
+        cause::normalised("pingTimeout missing")
+    );
+}
+
+#[test]
+fn the_console_counts_not_applicable_and_groups_a_cause_shared_by_three_cases() {
+    let suite = made_suite();
+    for case in &suite.cases {
+        let live = console::live_line(case);
+        assert_eq!(
+            live.is_none(),
+            case.verdict == Verdict::NotApplicable,
+            "{}: {live:?}",
+            case.name
+        );
+    }
+    let summary = console::summary(&suite);
+    eprintln!("{summary}");
+    // NOT APPLICABLE: one count, then one line per reason.
+    assert!(summary.contains("\n8 cases NOT APPLICABLE:\n"), "{summary}");
+    assert!(
+        summary.contains("     6 × the server does not claim the echo contract (see --profile)\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("     2 × the server does not claim the app contract (see --profile)\n"),
+        "{summary}"
+    );
+    // One line for the five cases refused alike: the sids differ, so they
+    // are elided; the rest of the reason is kept as the server said it.
+    let group = "5 cases (4 FAILED, 1 NON-STRICT): \
+                 CONNECT to / refused with 44 {\"message\":\"unauthorized\"} (sid …)\n";
+    assert!(summary.contains(group), "{summary}");
+    assert!(
+        summary.contains(
+            "    socketio::connect::{root, custom, with_auth, invalid_namespace_message}, \
+             socketio::emit::ack\n"
+        ),
+        "{summary}"
+    );
+    // Two cases alike are not grouped: their live lines say it.
+    assert!(!summary.contains("2 cases"), "{summary}");
+    assert_eq!(summary.matches(" cases (").count(), 1, "{summary}");
+    // The lost server in one line, a hostile reason's control bytes shown,
+    // not sent to the terminal.
+    assert!(
+        summary.contains(
+            "\nthe server stopped answering during socketio::emit::ack: connection refused \
+             <script>alert(\"x\")</script> & ]]> \\u{1}\n"
+        ),
+        "{summary}"
+    );
+    assert!(!summary.contains('\u{1}'));
+    // The per-family summary stays, and the result is the last line.
+    assert!(
+        summary.contains("\nsocketio          0          1      4     0    0\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("\ntotal             1          1      6     1    8\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with(
+            "\nresult: 6 MUST case(s) FAILED against http://127.0.0.1:4000 (path /socket.io)\n"
+        ),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_cause_with_numbers_that_agree_keeps_them_and_names_are_compact() {
+    let suite = made_suite();
+    let failing = suite
+        .cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Failed | Verdict::NonStrict));
+    let causes = cause::group(failing);
+    assert_eq!(causes[0].cases.len(), 5, "the largest cause first");
+    assert_eq!(
+        causes[1].reason, "after \"1\" the WebSocket stayed open for … ms",
+        "10000 and 250 differ, \"1\" agrees"
+    );
+    assert_eq!(
+        console::compact_names(&["a::b::c", "a::b::d", "x::y", "a::b::e", "top"]),
+        ["a::b::{c, d, e}", "x::y", "top"]
+    );
+}
+
+#[test]
+fn the_html_page_puts_failures_first_filters_without_script_and_says_when_and_how_long() {
+    let suite = made_suite();
+    let page = html::render(&suite);
+    let path = std::env::temp_dir().join(format!("siosim-report-made-{}.html", std::process::id()));
+    std::fs::write(&path, &page).expect("writing the page");
+    eprintln!("wrote {}", path.display());
+    for forbidden in [
+        "<script", "<link", " src=", "@import", "url(http", "onclick", "onload", "onerror",
+    ] {
+        assert!(!page.contains(forbidden), "the page contains {forbidden:?}");
+    }
+    // The lost server: a banner before the header, its reason escaped.
+    let banner = page.find("<div class=\"banner\"").expect("a banner");
+    assert!(banner < page.find("<header>").expect("a header"));
+    assert!(!page.contains(MARKUP));
+    assert!(page.contains("connection refused &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert!(page.contains("during <a href=\"#case-socketio--emit--ack\">socketio::emit::ack</a>"));
+    // Version, date and duration in the header.
+    let header =
+        &page[page.find("<header>").expect("a header")..page.find("</header>").expect("its end")];
+    assert!(
+        header.contains(&format!("siosim {}", env!("CARGO_PKG_VERSION"))),
+        "{header}"
+    );
+    assert!(
+        header.contains("<time datetime=\"2026-12-06T15:35:41Z\">"),
+        "{header}"
+    );
+    assert!(header.contains("took 1 min 23 s"), "{header}");
+    assert_eq!(html::duration(850), "850 ms");
+    assert_eq!(html::duration(10_600), "10.6 s");
+    // The cases table: FAILED rows, then NON-STRICT, then the rest, NOT
+    // APPLICABLE last; the report's order within each.
+    let table = &page[page
+        .find("<table class=\"cases\"")
+        .expect("the cases table")..];
+    let table = &table[..table.find("</table>").expect("its end")];
+    let rows: Vec<&str> = table
+        .split("<tr class=\"v-")
+        .skip(1)
+        .map(|row| &row[..row.find('"').expect("the class ends")])
+        .collect();
+    let mut expected = vec!["failed"; 6];
+    expected.extend(["non-strict", "passed", "info"]);
+    expected.extend(["na"; 8]);
+    assert_eq!(rows, expected);
+    let root = table.find(">socketio::connect::root<").expect("root");
+    let custom = table.find(">socketio::connect::custom<").expect("custom");
+    assert!(root < custom, "the report's order within a verdict");
+    // The filter: a radio input per choice, all checked, before the table
+    // and the traces, and a rule hiding the rows each choice does not show.
+    let filtered = page
+        .find("<div class=\"filtered\">")
+        .expect("the filter's container");
+    assert_eq!(
+        page.matches("<input type=\"radio\" name=\"show\"").count(),
+        7
+    );
+    assert!(page.contains("<input type=\"radio\" name=\"show\" id=\"show-all\" checked>"));
+    assert!(filtered < page.find("<input").expect("an input"));
+    assert!(
+        page.find("id=\"show-na\"").expect("the last input")
+            < page.find("<table class=\"cases\"").expect("table")
+    );
+    assert!(
+        page.contains("<label for=\"show-failed\">FAILED <span class=\"count\">6</span></label>")
+    );
+    assert!(page.contains(
+        "#show-failed:checked ~ table.cases tbody tr:not(.v-failed), \
+         #show-failed:checked ~ section.trace:not(.v-failed) { display: none; }"
+    ));
+    assert!(page.contains(
+        "#show-failing:checked ~ table.cases tbody tr:not(.v-failed):not(.v-non-strict)"
+    ));
+    assert!(page.contains("#show-passed:checked ~ h2.traces"));
+    // Traces of FAILED and NON-STRICT cases alike, inside the filter.
+    assert_eq!(page.matches("<section class=\"trace v-failed\"").count(), 6);
+    assert_eq!(
+        page.matches("<section class=\"trace v-non-strict\"")
+            .count(),
+        1
+    );
+    assert!(page.contains("id=\"case-socketio--connect--invalid_namespace_message\""));
+    assert!(filtered < page.find("<section class=\"trace").expect("a trace"));
+    // The time waited: 2500 ms between two lines is a band, 3 ms is not.
+    assert_eq!(page.matches("<g class=\"wait\">").count(), 1);
+    assert!(page.contains(">+2500 ms</text>"));
+}
+
+#[test]
+fn junit_shows_non_strict_by_name_and_property_and_the_lost_server_as_an_error() {
+    let suite = made_suite();
+    let xml = junit::render(&suite);
+    let (testsuites, testcases) = parse_junit_suites(&xml);
+    let find = |name: &str| {
+        testcases
+            .iter()
+            .find(|t| t.name.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is missing"))
+    };
+    let non_strict = find("socketio::connect::invalid_namespace_message");
+    assert_eq!(
+        non_strict.name,
+        "[NON-STRICT] socketio::connect::invalid_namespace_message"
+    );
+    assert_eq!(non_strict.property("verdict"), Some("NON-STRICT"));
+    assert_eq!(non_strict.property("severity"), Some("SHOULD"));
+    assert_eq!(
+        non_strict.failures + non_strict.errors.len() + non_strict.skipped,
+        0,
+        "a pass"
+    );
+    assert!(
+        non_strict.system_err.contains(&refused("z9Y8x7W6v5U4t3S2")),
+        "{}",
+        non_strict.system_err
+    );
+    assert!(non_strict.system_err.contains("40/nope,"), "its trace");
+    // The passing cases are named as they are.
+    assert_eq!(
+        find("engineio::handshake::opens").name,
+        "engineio::handshake::opens"
+    );
+    assert!(find("engineio::handshake::opens").system_err.is_empty());
+    // The lost server: an error on its case instead of a failure.
+    let lost = find("socketio::emit::ack");
+    assert_eq!(lost.failures, 0);
+    assert_eq!(lost.errors.len(), 1);
+    assert!(
+        lost.errors[0].starts_with(
+            "the server stopped answering during socketio::emit::ack: connection refused <script>"
+        ),
+        "{:?}",
+        lost.errors
+    );
+    let errors: usize = testcases.iter().map(|t| t.errors.len()).sum();
+    assert_eq!(errors, 1);
+    let socketio = testsuites
+        .iter()
+        .find(|s| s.name == "socketio")
+        .expect("socketio");
+    assert_eq!((socketio.failures, socketio.errors), (3, 1));
+    let engineio = testsuites
+        .iter()
+        .find(|s| s.name == "engineio")
+        .expect("engineio");
+    assert_eq!((engineio.failures, engineio.errors), (2, 0));
+    assert!(xml.contains(
+        "<testsuites name=\"siosim check\" tests=\"17\" failures=\"5\" errors=\"1\" skipped=\"8\">"
+    ));
+    // Lost outside every case (say, between two): a testcase of its own.
+    let mut between = made_suite();
+    between.server_lost = Some(ServerLost {
+        during_case: "between cases".into(),
+        reason: "reset".into(),
+    });
+    let (suites, cases) = parse_junit_suites(&junit::render(&between));
+    let server = suites
+        .iter()
+        .find(|s| s.name == "server")
+        .expect("a server testsuite");
+    assert_eq!(server.errors, 1);
+    assert_eq!(cases.iter().map(|t| t.errors.len()).sum::<usize>(), 1);
+}
+
+#[test]
+fn the_json_report_has_the_date_the_duration_and_the_lost_server() {
+    let suite = made_suite();
+    let document: Value = serde_json::from_str(&json::render(&suite)).expect("valid JSON");
+    assert_eq!(document["schema"], "siosim-check/1");
+    assert_eq!(document["started_at"], "2026-12-06T15:35:41Z");
+    assert_eq!(document["duration_ms"], 83_500);
+    assert_eq!(
+        document["server_lost"]["during_case"],
+        "socketio::emit::ack"
+    );
+    assert!(
+        document["server_lost"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(MARKUP))
+    );
+    let mut kept = made_suite();
+    kept.server_lost = None;
+    kept.started_at = None;
+    let document: Value = serde_json::from_str(&json::render(&kept)).expect("valid JSON");
+    assert!(document["server_lost"].is_null() && document["started_at"].is_null());
+}
+
+#[test]
+fn the_run_is_dated_from_source_date_epoch_and_timed() {
+    let dir = std::env::temp_dir().join(format!("siosim-dated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let json = dir.join("report.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_siosim"))
+        .args([
+            "check",
+            "--case",
+            "engineio::handshake::polling::opens_a_session",
+            "--json",
+        ])
+        .arg(&json)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .expect("running siosim");
+    assert!(output.status.success(), "{output:?}");
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the report")).expect("JSON");
+    assert_eq!(document["started_at"], "2026-01-01T00:00:00Z");
+    assert!(document["duration_ms"].is_u64());
+    assert!(document["server_lost"].is_null());
+    // Without it, the real clock: a date in RFC 3339 UTC.
+    let suite = runner::run(
+        &siosim::cases::all(),
+        &Target::Sim {
+            seed: 1,
+            server: reference(),
+        },
+        &RunOptions {
+            patterns: vec!["engineio::handshake::polling::opens_a_session".into()],
+            ..RunOptions::default()
+        },
+        |_| {},
+    )
+    .expect("runs");
+    let started = suite.started_at.expect("a start date");
+    let parsed = humantime::parse_rfc3339(&started).expect("RFC 3339");
+    assert!(started.ends_with('Z'), "{started}");
+    assert!(parsed > std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600));
+}
+
+fn reference() -> siosim::SimServer {
+    let config = siosim_server::Config::default();
+    siosim::SimServer {
+        name: "reference".into(),
+        path: config.socketio_path.clone(),
+        app: std::sync::Arc::new(move || siosim_server::app(&config)),
+    }
 }
