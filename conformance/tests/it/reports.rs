@@ -982,3 +982,67 @@ fn reference() -> siosim::SimServer {
         app: std::sync::Arc::new(move || siosim_server::app(&config)),
     }
 }
+
+/// Chromium's startup dominates; each of the script's steps has its own 15 s limit.
+const BROWSER_DEADLINE: Duration = Duration::from_secs(90);
+
+/// The filter is CSS only, so only a browser proves it: each label, once
+/// clicked, leaves visible exactly the rows (and traces) of its verdicts,
+/// and the page fetches nothing.
+#[tokio::test]
+async fn in_chromium_each_filter_shows_only_its_verdicts_and_the_page_fetches_nothing() {
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts");
+    let chromium = std::env::var("SIOSIM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing: run scripts/setup (as root) to install Debian's chromium"
+    );
+    assert!(
+        scripts.join("node_modules/playwright-core").is_dir(),
+        "scripts/node_modules/playwright-core is missing: run scripts/setup first"
+    );
+    let suite = made_suite();
+    let path =
+        std::env::temp_dir().join(format!("siosim-report-filter-{}.html", std::process::id()));
+    std::fs::write(&path, html::render(&suite)).expect("writing the page");
+    let output = tokio::time::timeout(
+        BROWSER_DEADLINE,
+        tokio::process::Command::new("node")
+            .arg(scripts.join("report-check.mjs"))
+            .arg(&path)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("report-check finished within the deadline")
+    .expect("run node scripts/report-check.mjs");
+    assert!(
+        output.status.success(),
+        "report-check failed ({}):\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&output.stdout).expect("report-check prints JSON");
+    assert_eq!(seen["requests"], serde_json::json!([]), "an external asset");
+    let t = suite.tally();
+    let failing = t.failed + t.non_strict;
+    // (choice, rows, traces): traces exist for FAILED and NON-STRICT only.
+    let expected = [
+        ("all", suite.cases.len(), failing),
+        ("failing", failing, failing),
+        ("failed", t.failed, t.failed),
+        ("non-strict", t.non_strict, t.non_strict),
+        ("passed", t.passed, 0),
+        ("info", t.informational, 0),
+        ("na", t.not_applicable, 0),
+    ];
+    let choices = seen["choices"].as_object().expect("choices");
+    assert_eq!(choices.len(), expected.len(), "{seen}");
+    for (choice, rows, traces) in expected {
+        let shown = &choices[choice];
+        assert_eq!(shown["rows"], rows, "{choice}: {shown}");
+        assert_eq!(shown["traces"], traces, "{choice}: {shown}");
+        assert_eq!(shown["tracesHeading"], traces > 0, "{choice}: {shown}");
+    }
+}
