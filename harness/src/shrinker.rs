@@ -186,7 +186,10 @@ impl<F: FnMut(&Verdict) -> bool> Job<F> {
         }
         self.budget -= 1;
         self.attempts += 1;
-        let verdict = self.simulation.with_scenario(candidate.clone()).check(self.seed);
+        let verdict = self
+            .simulation
+            .with_scenario(candidate.clone())
+            .check(self.seed);
         (self.still_fails)(&verdict)
     }
 
@@ -322,4 +325,3 @@ impl<F: FnMut(&Verdict) -> bool> Job<F> {
         }
     }
 }
-

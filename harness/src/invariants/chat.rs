@@ -163,9 +163,7 @@ fn echo_before_ack(
             else {
                 continue;
             };
-            if !events.contains(&key.0.as_str())
-                || history.unique_sender(&key).is_none()
-            {
+            if !events.contains(&key.0.as_str()) || history.unique_sender(&key).is_none() {
                 continue;
             }
             let later = &session.packets[index + 1..];

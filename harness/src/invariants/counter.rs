@@ -20,7 +20,6 @@ pub const MONOTONIC: &str = "counter.monotonic";
 pub const NO_LOST_INCREMENT: &str = "counter.no-lost-increment";
 pub const CONVERGES: &str = "counter.converges";
 
-
 /// How long after the final count first appears every healthy socket must
 /// have it: a few round trips on a healed network, polling included.
 pub const CONVERGENCE_WINDOW_US: u64 = 2_000_000;

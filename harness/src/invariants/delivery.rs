@@ -193,7 +193,8 @@ fn room_membership(
                 });
                 let state = rooms.entry(room.clone()).or_default();
                 let ok = (relays.accepted)(&args);
-                let since = |other: &str| session_sent_since(session, other, &room, sent, packet.event);
+                let since =
+                    |other: &str| session_sent_since(session, other, &room, sent, packet.event);
                 if name == requests.join {
                     if ok && !since(&requests.leave) {
                         state.surely_member = true;
@@ -207,11 +208,11 @@ fn room_membership(
                     && state.surely_member
                 {
                     return Some(Violation::new(
-                            JOIN_ACK_MEANS_MEMBER,
-                            format!(
-                                "{} was refused as a non-member of {room:?} after its join was acked",
-                                session.alias
-                            ),
+                        JOIN_ACK_MEANS_MEMBER,
+                        format!(
+                            "{} was refused as a non-member of {room:?} after its join was acked",
+                            session.alias
+                        ),
                         history.witnesses(&[sent, packet.event]),
                     ));
                 }

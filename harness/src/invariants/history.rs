@@ -250,10 +250,7 @@ impl<'a> History<'a> {
         let sent_key = packet.event_key().filter(|_| way == Way::Sent);
         session.packets.push(packet);
         if let Some(key) = sent_key {
-            self.sends
-                .entry(key)
-                .or_default()
-                .push((alias, index));
+            self.sends.entry(key).or_default().push((alias, index));
         }
     }
 

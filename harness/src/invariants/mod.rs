@@ -178,7 +178,11 @@ pub const EXPECTATIONS: &str = "run.expectations";
 /// order, then [`PROTOCOL`] (the first `BAD` line), then one [`EXPECTATIONS`]
 /// violation per failure of the run itself (witnessed by the trace's `FAIL`
 /// lines). Each violation carries the run's seed.
-pub fn judge(report: &Report, scenario: &Scenario, invariants: &[&dyn Invariant]) -> Vec<Violation> {
+pub fn judge(
+    report: &Report,
+    scenario: &Scenario,
+    invariants: &[&dyn Invariant],
+) -> Vec<Violation> {
     let trace = &report.trace;
     let history = History::new(trace, scenario);
     let mut violations: Vec<Violation> = invariants
