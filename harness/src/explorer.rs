@@ -67,7 +67,9 @@ impl Explorer {
         }
     }
 
-    /// The seeds to run, in order (taken as given: no environment variable).
+    /// The seeds to run, in order, taken as given; for a search in a test
+    /// that honours `SIOSIM_SEED`/`SIOSIM_SEEDS`, pass
+    /// [`Seeds::for_exploration`]`(range)`.
     pub fn seeds(mut self, seeds: impl IntoIterator<Item = u64>) -> Self {
         self.seeds = seeds.into_iter().collect();
         self

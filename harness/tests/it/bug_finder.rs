@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use siosim_harness::invariants::{self, History, Invariant, Violation, Way};
-use siosim_harness::{ClientScript, Scenario, Simulation, Transport};
+use siosim_harness::swarm::{EventFamily, Swarm};
+use siosim_harness::{ClientScript, Explorer, Scenario, Simulation, Transport};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef};
 
@@ -165,7 +166,7 @@ fn explore_finds_the_race_and_its_seed_replays_it() {
 fn keep_going_collects_every_failing_seed_in_order() {
     let explorer = {
         let racy = simulation(true);
-        siosim_harness::Explorer::new(move |_| racy.clone())
+        Explorer::new(move |_| racy.clone())
             .seeds(0..16)
             .jobs(2)
             .keep_going(true)
@@ -277,4 +278,37 @@ fn the_printed_replay_line_reruns_one_seed() {
         printed.contains("SIOSIM_SEED=\"seven\" is not a u64"),
         "{printed}"
     );
+}
+
+/// The tally app's swarm: `add`s in the mix, one more on the healed network.
+fn tally_swarm() -> Swarm {
+    Swarm::new()
+        .family(EventFamily::new("tally", |_, _| ("add".into(), vec![])))
+        .finale(|_, _| vec![("add".into(), vec![])])
+}
+
+#[test]
+fn a_swarm_of_the_apps_own_events_finds_the_race_and_not_on_the_correct_app() {
+    let explore = |racy: bool| {
+        let swarm = tally_swarm();
+        Explorer::new(move |seed| {
+            Simulation::new(swarm.scenario(seed), tally_app(racy))
+                .invariant(distinct_tallies())
+                .unfired_faults_pass()
+        })
+        .seeds(0..24)
+        .run()
+    };
+    let racy = explore(true);
+    let failure = racy
+        .first_failure()
+        .expect("the swarm finds the lost update");
+    assert!(failure.broke(DISTINCT_TALLIES), "{failure}");
+    assert!(
+        failure.report.trace.to_string().contains(r#"["add"]"#),
+        "{failure}"
+    );
+    let correct = explore(false);
+    assert!(correct.passed(), "{}", correct.failures[0]);
+    assert_eq!(correct.seeds_run, 24);
 }
