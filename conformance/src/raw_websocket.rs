@@ -71,12 +71,15 @@ impl RawWebSocket {
                 .connect()
                 .await
                 .map_err(|e| CaseError::Broken(format!("connect failed: {e}")))?;
+            let request = connector
+                .websocket_request(&url)
+                .map_err(|e| CaseError::Broken(format!("WebSocket request: {e}")))?;
             let config = WebSocketConfig::default()
                 .read_buffer_size(4096)
                 .max_message_size(Some(MAX_FRAME_BYTES))
                 .max_frame_size(Some(MAX_FRAME_BYTES));
             Ok::<_, CaseError>(
-                tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
+                tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                     .await,
             )
         };

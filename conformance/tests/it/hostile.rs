@@ -532,6 +532,7 @@ fn a_dropped_session_closes_its_connection_though_the_server_went_quiet() {
             connector: Connector::Tcp {
                 addr: server.addr(),
                 connect_timeout: WATCHDOG,
+                headers: Vec::new().into(),
             },
             path: "/socket.io".into(),
             limits: SessionLimits::default(),
