@@ -115,6 +115,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
+        credentials: Default::default(),
     };
     if args.list {
         for case in all.iter().filter(|c| options.selects(c.name)) {

@@ -125,8 +125,11 @@ impl RawWebSocket {
         }
     }
 
+    /// Sends `text`; a payload-less CONNECT carries the server's
+    /// credentials ([`Probe::with_auth`]).
     pub async fn send_text(&mut self, text: &str) -> Result<(), CaseError> {
-        self.probe.note(EventKind::Send, truncated(text, 200));
+        let text = self.probe.with_auth(text);
+        self.probe.note(EventKind::Send, truncated(&text, 200));
         self.send(Message::text(text)).await
     }
 
