@@ -179,6 +179,25 @@ pub(crate) fn run_simulated(
     }
 }
 
+/// `HOST:PORT` of a live server's root URL `http://HOST[:PORT]`, or why
+/// the URL is not one.
+pub(crate) fn live_authority(url: &str) -> Result<String, String> {
+    let authority = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url:?}: only http:// URLs are supported"))?
+        .trim_end_matches('/');
+    if authority.is_empty() || authority.contains('/') {
+        return Err(format!(
+            "{url:?}: give the server's root as http://HOST:PORT and the Socket.IO path with --path"
+        ));
+    }
+    Ok(if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    })
+}
+
 /// A live server's address, resolved once.
 #[derive(Debug, Clone)]
 pub(crate) struct LiveServer {
@@ -195,20 +214,7 @@ impl LiveServer {
         credentials: &Credentials,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let authority = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("{url:?}: only http:// URLs are supported"))?
-            .trim_end_matches('/');
-        if authority.is_empty() || authority.contains('/') {
-            return Err(format!(
-                "{url:?}: give the server's root as http://HOST:PORT and the Socket.IO path with --path"
-            ));
-        }
-        let authority = if authority.contains(':') {
-            authority.to_owned()
-        } else {
-            format!("{authority}:80")
-        };
+        let authority = live_authority(url)?;
         let lookup = tokio::net::lookup_host(authority.clone());
         let addr = tokio::time::timeout(timeout, lookup)
             .await
@@ -228,6 +234,19 @@ impl LiveServer {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The Socket.IO path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The same server with Socket.IO at `path`.
+    pub fn with_path(&self, path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            ..self.clone()
+        }
     }
 
     /// How a case or the preflight reaches the server.
