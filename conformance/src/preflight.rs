@@ -193,9 +193,10 @@ impl Preflight {
             }
             Err(error) => {
                 let why = error.to_string();
+                // The packet as on the wire, inside its Engine.IO message.
                 Err(Unusable(match why.strip_prefix("CONNECT / refused: ") {
                     Some(packet) => format!(
-                        "the server refuses CONNECT to /: it answered {packet}; {}",
+                        "the server refuses CONNECT to /: it answered 4{packet}; {}",
                         match probe.auth() {
                             Some(auth) => format!("with --auth {auth}"),
                             None =>
