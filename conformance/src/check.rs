@@ -134,7 +134,9 @@ fn parse_positive<T: std::str::FromStr + Default + PartialEq>(text: &str) -> Res
 fn parse_auth(text: &str) -> Result<Value, String> {
     match serde_json::from_str::<Value>(text) {
         Ok(auth @ Value::Object(_)) => Ok(auth),
-        Ok(_) => Err("the CONNECT payload must be a JSON object, e.g. '{\"token\":\"abc\"}'".into()),
+        Ok(_) => {
+            Err("the CONNECT payload must be a JSON object, e.g. '{\"token\":\"abc\"}'".into())
+        }
         Err(error) => Err(format!("not JSON: {error}")),
     }
 }
@@ -267,7 +269,10 @@ fn target(args: &CheckArgs) -> anyhow::Result<Target> {
 /// set them.
 fn refuse_flags(given: &ArgMatches, live: bool) -> anyhow::Result<()> {
     let (refused, why): (&[(&str, &str)], &str) = match live {
-        true => (&SIMULATION_ONLY, "configures the reference server in simulation, not a server at --url"),
+        true => (
+            &SIMULATION_ONLY,
+            "configures the reference server in simulation, not a server at --url",
+        ),
         false => (&LIVE_ONLY, "applies only to a live server, with --url"),
     };
     for (id, flag) in refused {
@@ -292,8 +297,13 @@ fn writable(path: &Path) -> anyhow::Result<()> {
         dir.display()
     );
     let trial = dir.join(format!(".siosim-check-{}", std::process::id()));
-    std::fs::write(&trial, b"")
-        .with_context(|| format!("cannot write {}: {} takes no new file", path.display(), dir.display()))?;
+    std::fs::write(&trial, b"").with_context(|| {
+        format!(
+            "cannot write {}: {} takes no new file",
+            path.display(),
+            dir.display()
+        )
+    })?;
     let _ = std::fs::remove_file(trial);
     Ok(())
 }
@@ -366,7 +376,11 @@ fn unusable_report(plan: &Plan, unusable: Unusable) -> SuiteReport {
 }
 
 fn run(plan: &Plan) -> anyhow::Result<SuiteReport> {
-    let selected = plan.cases.iter().filter(|c| plan.options.selects(c.name)).count();
+    let selected = plan
+        .cases
+        .iter()
+        .filter(|c| plan.options.selects(c.name))
+        .count();
     eprintln!(
         "siosim check: {selected} cases against {}",
         plan.target.summary()
@@ -394,7 +408,11 @@ fn exit(args: &CheckArgs, plan: &Plan, suite: &SuiteReport) -> anyhow::Result<Ex
     if suite.server_lost.is_some() {
         return Ok(Exit::ServerUnusable);
     }
-    if suite.cases.iter().all(|c| c.verdict == Verdict::NotApplicable) {
+    if suite
+        .cases
+        .iter()
+        .all(|c| c.verdict == Verdict::NotApplicable)
+    {
         println!("no case ran: every selected case is NOT APPLICABLE to this target");
         return Ok(Exit::Usage);
     }

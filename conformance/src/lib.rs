@@ -6,8 +6,8 @@
 mod case;
 pub mod cases;
 pub mod check;
-pub mod expectations;
 pub mod exit_code;
+pub mod expectations;
 pub mod explore;
 pub mod preflight;
 mod probe;

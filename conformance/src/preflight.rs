@@ -119,7 +119,7 @@ impl Preflight {
                     self.server.addr(),
                     self.step.as_millis()
                 ),
-                other => format!("GET {target} failed: {other}; is this an HTTP server?"),
+                other => format!("not a usable HTTP server: {other}"),
             })
         })?;
         match response.status {
@@ -158,7 +158,9 @@ impl Preflight {
             }
             let server = self.server.with_path(path);
             let probe = self.probe(&server);
-            let answer = probe.get(&probe.engine_target("EIO=4&transport=polling")).await;
+            let answer = probe
+                .get(&probe.engine_target("EIO=4&transport=polling"))
+                .await;
             if let Ok(response) = answer
                 && response.status == 200
                 && matches!(
@@ -220,7 +222,10 @@ fn is_engine_io_error(response: &HttpResponse) -> bool {
 fn shown(response: &HttpResponse) -> String {
     format!(
         "({}) {:?}",
-        response.content_type.as_deref().unwrap_or("no content type"),
+        response
+            .content_type
+            .as_deref()
+            .unwrap_or("no content type"),
         truncated(&response.body_text(), 60)
     )
 }

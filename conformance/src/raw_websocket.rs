@@ -79,8 +79,7 @@ impl RawWebSocket {
                 .max_message_size(Some(MAX_FRAME_BYTES))
                 .max_frame_size(Some(MAX_FRAME_BYTES));
             Ok::<_, CaseError>(
-                tokio_tungstenite::client_async_with_config(request, stream, Some(config))
-                    .await,
+                tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await,
             )
         };
         let opened = tokio::time::timeout(probe.timeout(), open)

@@ -348,7 +348,12 @@ impl<'a> LiveRun<'a> {
             }
             self.finish(server, index, report, progress).await;
         }
-        let reports = self.done.into_iter().take(self.reported).flatten().collect();
+        let reports = self
+            .done
+            .into_iter()
+            .take(self.reported)
+            .flatten()
+            .collect();
         (reports, self.lost.map(|(_, lost)| lost))
     }
 
@@ -398,5 +403,8 @@ async fn run_live_case(
     } else {
         None
     };
-    (index, judged(case, options, |_| run.expect("run when claimed")))
+    (
+        index,
+        judged(case, options, |_| run.expect("run when claimed")),
+    )
 }

@@ -38,7 +38,9 @@ struct LiveServer {
 
 impl LiveServer {
     /// Runs `serve` on a fresh listener until the server is dropped.
-    fn start<F>(serve: impl FnOnce(TcpListener, oneshot::Receiver<()>) -> F + Send + 'static) -> Self
+    fn start<F>(
+        serve: impl FnOnce(TcpListener, oneshot::Receiver<()>) -> F + Send + 'static,
+    ) -> Self
     where
         F: std::future::Future<Output = ()>,
     {
@@ -52,7 +54,9 @@ impl LiveServer {
                 .expect("a runtime");
             runtime.block_on(async move {
                 let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
-                addr_tx.send(listener.local_addr().expect("an address")).ok();
+                addr_tx
+                    .send(listener.local_addr().expect("an address"))
+                    .ok();
                 serve(listener, stopped).await;
             });
         });
@@ -179,13 +183,23 @@ fn nothing_listening_is_one_line_and_the_server_unusable_code() {
 #[test]
 fn a_plain_web_server_is_not_engine_io() {
     let html = LiveServer::router(Router::new().fallback(|| async {
-        (StatusCode::NOT_FOUND, [("content-type", "text/html")], "<html>no</html>")
+        (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/html")],
+            "<html>no</html>",
+        )
     }));
     let (code, stdout, stderr) = siosim(&["check", "--url", &html.url()]);
     assert_eq!(code, UNUSABLE, "{stdout}{stderr}");
     let line = preflight_failure(&stdout);
-    assert!(line.contains("no Engine.IO server at --path /socket.io"), "{line}");
-    assert!(line.contains("404 (text/html) \"<html>no</html>\""), "{line}");
+    assert!(
+        line.contains("no Engine.IO server at --path /socket.io"),
+        "{line}"
+    );
+    assert!(
+        line.contains("404 (text/html) \"<html>no</html>\""),
+        "{line}"
+    );
     assert!(line.contains("nor at /socket.io-client"), "{line}");
 
     let ok_page = LiveServer::router(Router::new().fallback(|| async { "hello" }));
@@ -193,7 +207,9 @@ fn a_plain_web_server_is_not_engine_io() {
     assert_eq!(code, UNUSABLE, "{stdout}");
     let line = preflight_failure(&stdout);
     assert!(
-        line.contains("answered 200 (text/plain; charset=utf-8) \"hello\", not an Engine.IO OPEN packet"),
+        line.contains(
+            "answered 200 (text/plain; charset=utf-8) \"hello\", not an Engine.IO OPEN packet"
+        ),
         "{line}"
     );
 }
@@ -250,7 +266,9 @@ fn credentials_make_a_guarded_server_as_checkable_as_an_open_one() {
     assert_eq!(code, UNUSABLE, "{stdout}");
     let line = preflight_failure(&stdout);
     assert!(
-        line.contains(r#"the server refuses CONNECT to /: it answered 44{"message":"unauthorized"}"#),
+        line.contains(
+            r#"the server refuses CONNECT to /: it answered 44{"message":"unauthorized"}"#
+        ),
         "{line}"
     );
     assert!(line.contains("--auth JSON"), "{line}");
@@ -273,7 +291,11 @@ fn credentials_make_a_guarded_server_as_checkable_as_an_open_one() {
         "with --header and --auth the guarded server gets the open one's verdicts: {differences:?}"
     );
     assert!(
-        guarded_verdicts.iter().filter(|(_, v)| v == "\"PASSED\"").count() > 40,
+        guarded_verdicts
+            .iter()
+            .filter(|(_, v)| v == "\"PASSED\"")
+            .count()
+            > 40,
         "{guarded_verdicts:?}"
     );
 }
@@ -284,11 +306,22 @@ fn verdicts(url: &str, extra: &[&str]) -> Vec<(String, String)> {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let json = dir.join(format!("{}.json", url.replace([':', '/', '.'], "_")));
     let json_arg = json.to_str().expect("a UTF-8 path");
-    let mut args = vec!["check", "--url", url, "--timeout-ms", "2000", "--json", json_arg];
+    let mut args = vec![
+        "check",
+        "--url",
+        url,
+        "--timeout-ms",
+        "2000",
+        "--json",
+        json_arg,
+    ];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = siosim(&args);
     assert!(code == 0 || code == 1, "{code}: {stdout}{stderr}");
-    assert!(stdout.starts_with("preflight: Engine.IO at /socket.io"), "{stdout}");
+    assert!(
+        stdout.starts_with("preflight: Engine.IO at /socket.io"),
+        "{stdout}"
+    );
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report"))
             .expect("JSON");
@@ -315,7 +348,9 @@ fn a_server_that_dies_mid_run_is_named_once_and_the_rest_do_not_count() {
                 };
                 forwarded.spawn(async move {
                     if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                        tokio::io::copy_bidirectional(&mut client, &mut server).await.ok();
+                        tokio::io::copy_bidirectional(&mut client, &mut server)
+                            .await
+                            .ok();
                     }
                 });
             }
@@ -344,7 +379,9 @@ fn a_server_that_dies_mid_run_is_named_once_and_the_rest_do_not_count() {
         "{during}"
     );
     assert!(
-        !stdout.lines().any(|l| l.contains(during) && !l.starts_with("server lost")),
+        !stdout
+            .lines()
+            .any(|l| l.contains(during) && !l.starts_with("server lost")),
         "the case during which the server died has no verdict: {stdout}"
     );
 }
@@ -353,7 +390,13 @@ fn a_server_that_dies_mid_run_is_named_once_and_the_rest_do_not_count() {
 fn a_run_in_which_no_case_would_run_is_a_usage_error() {
     let url = format!("http://127.0.0.1:{}", free_port());
     let (code, stdout, stderr) = siosim(&[
-        "check", "--url", &url, "--profile", "protocol", "--case", "app::*",
+        "check",
+        "--url",
+        &url,
+        "--profile",
+        "protocol",
+        "--case",
+        "app::*",
     ]);
     assert_eq!(code, USAGE, "{stdout}{stderr}");
     assert!(stderr.contains("no case would run: the "), "{stderr}");
@@ -368,8 +411,14 @@ fn a_run_in_which_no_case_would_run_is_a_usage_error() {
 fn bad_outputs_and_values_are_refused_before_anything_runs() {
     let url = format!("http://127.0.0.1:{}", free_port());
     let refusals: [(&[&str], &str); 7] = [
-        (&["--json", "/no/such/dir/x.json"], "cannot write /no/such/dir/x.json: /no/such/dir is not a directory"),
-        (&["--timeout-ms", "0"], "must be a whole number of at least 1"),
+        (
+            &["--json", "/no/such/dir/x.json"],
+            "cannot write /no/such/dir/x.json: /no/such/dir is not a directory",
+        ),
+        (
+            &["--timeout-ms", "0"],
+            "must be a whole number of at least 1",
+        ),
         (&["--jobs", "0"], "must be a whole number of at least 1"),
         (&["--auth", "{not json"], "not JSON"),
         (&["--auth", "[1]"], "must be a JSON object"),
@@ -382,18 +431,29 @@ fn bad_outputs_and_values_are_refused_before_anything_runs() {
         let (code, stdout, stderr) = siosim(&args);
         assert_eq!(code, USAGE, "{extra:?}: {stdout}{stderr}");
         assert!(stderr.contains(message), "{extra:?}: {stderr}");
-        assert!(stdout.is_empty(), "{extra:?} refused before the preflight: {stdout}");
+        assert!(
+            stdout.is_empty(),
+            "{extra:?} refused before the preflight: {stdout}"
+        );
     }
 }
 
 #[test]
 fn the_reference_servers_flags_are_refused_with_a_url_and_credentials_without_one() {
     let url = format!("http://127.0.0.1:{}", free_port());
-    for flag in ["--seed", "--ping-interval-ms", "--ping-timeout-ms", "--max-payload-bytes", "--port"] {
+    for flag in [
+        "--seed",
+        "--ping-interval-ms",
+        "--ping-timeout-ms",
+        "--max-payload-bytes",
+        "--port",
+    ] {
         let (code, _, stderr) = siosim(&["check", "--url", &url, flag, "7"]);
         assert_eq!(code, USAGE, "{flag}: {stderr}");
         assert!(
-            stderr.contains(&format!("{flag} configures the reference server in simulation")),
+            stderr.contains(&format!(
+                "{flag} configures the reference server in simulation"
+            )),
             "{flag}: {stderr}"
         );
     }
@@ -404,5 +464,8 @@ fn the_reference_servers_flags_are_refused_with_a_url_and_credentials_without_on
     assert_eq!(code, UNUSABLE, "{stdout}");
     let (code, _, stderr) = siosim(&["check", "--auth", TOKEN, "--case", "x"]);
     assert_eq!(code, USAGE, "{stderr}");
-    assert!(stderr.contains("--auth applies only to a live server"), "{stderr}");
+    assert!(
+        stderr.contains("--auth applies only to a live server"),
+        "{stderr}"
+    );
 }

@@ -597,9 +597,10 @@ async fn open_websocket(
         .connector
         .websocket_request(&url)
         .map_err(ClientError::WebSocket)?;
-    let (ws, _response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
-        .await
-        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    let (ws, _response) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+            .await
+            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
     Ok(ws)
 }
 
