@@ -305,7 +305,7 @@ struct LiveRun<'a> {
     done: Vec<Option<CaseReport>>,
     /// How many of `done` progress has been given, in order.
     reported: usize,
-    lost: Option<(usize, ServerLost)>,
+    lost: Option<ServerLost>,
 }
 
 impl<'a> LiveRun<'a> {
@@ -354,7 +354,7 @@ impl<'a> LiveRun<'a> {
             .take(self.reported)
             .flatten()
             .collect();
-        (reports, self.lost.map(|(_, lost)| lost))
+        (reports, self.lost)
     }
 
     /// Whether case `index` must run alone: the seed app's broadcasts and
@@ -371,15 +371,13 @@ impl<'a> LiveRun<'a> {
         report: CaseReport,
         progress: &mut impl FnMut(&CaseReport),
     ) {
-        let failed = matches!(report.verdict, Verdict::Failed | Verdict::NonStrict);
-        if failed && server.is_gone().await {
-            self.lost = Some((
-                index,
-                ServerLost {
-                    during_case: report.name.to_owned(),
-                    reason: format!("{} refuses connections", server.addr()),
-                },
-            ));
+        // Any case a vanished server spoils ends short of PASSED.
+        let spoilable = !matches!(report.verdict, Verdict::Passed | Verdict::NotApplicable);
+        if spoilable && server.is_gone().await {
+            self.lost = Some(ServerLost {
+                during_case: report.name.to_owned(),
+                reason: format!("{} refuses connections", server.addr()),
+            });
             return;
         }
         self.done[index] = Some(report);
