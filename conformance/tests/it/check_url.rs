@@ -4,6 +4,7 @@
 //! runs, and servers that need credentials (issue 9).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -13,6 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use serde_json::Value;
 use siosim::exit_code::Exit;
+use siosim::runner::{self, RunOptions};
+use siosim::{CaseOutcome, Clause, Probe, Profile, Spec, Target, Verdict};
 use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, TryData};
 use socketioxide::handler::ConnectHandler as _;
@@ -467,5 +470,77 @@ fn the_reference_servers_flags_are_refused_with_a_url_and_credentials_without_on
     assert!(
         stderr.contains("--auth applies only to a live server"),
         "{stderr}"
+    );
+}
+
+/// How many cases run at this moment, and the most seen beside a protocol
+/// case and beside an app case.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BESIDE_PROTOCOL: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BESIDE_APP: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts itself as running, lets every other started case run (a few
+/// yields: each started case gets polled), notes the most running at once.
+async fn overlapping(peak: &AtomicUsize) -> CaseOutcome {
+    RUNNING.fetch_add(1, Ordering::SeqCst);
+    for _ in 0..8 {
+        peak.fetch_max(RUNNING.load(Ordering::SeqCst), Ordering::SeqCst);
+        tokio::task::yield_now().await;
+    }
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    Ok(String::new())
+}
+
+async fn protocol_body(_probe: Probe) -> CaseOutcome {
+    overlapping(&PEAK_BESIDE_PROTOCOL).await
+}
+
+async fn app_body(_probe: Probe) -> CaseOutcome {
+    overlapping(&PEAK_BESIDE_APP).await
+}
+
+const ANY_RULE: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "The seed-app contract",
+    rule: "a stand-in for the scheduling test",
+};
+
+#[test]
+fn protocol_cases_run_side_by_side_and_app_cases_alone_in_case_order() {
+    let cases = vec![
+        siosim::case!("overlap::p1", Must, Protocol, ANY_RULE, protocol_body),
+        siosim::case!("overlap::p2", Must, Protocol, ANY_RULE, protocol_body),
+        siosim::case!("overlap::p3", Must, Protocol, ANY_RULE, protocol_body),
+        siosim::case!("overlap::a1", Must, App, ANY_RULE, app_body),
+        siosim::case!("overlap::p4", Must, Protocol, ANY_RULE, protocol_body),
+        siosim::case!("overlap::a2", Must, App, ANY_RULE, app_body),
+        siosim::case!("overlap::p5", Must, Protocol, ANY_RULE, protocol_body),
+        siosim::case!("overlap::p6", Must, Protocol, ANY_RULE, protocol_body),
+    ];
+    // The bodies never touch the server: any resolvable address will do.
+    let target = Target::Url {
+        url: format!("http://127.0.0.1:{}", free_port()),
+        path: "/socket.io".into(),
+    };
+    let options = RunOptions {
+        profiles: [Profile::Protocol, Profile::App].into_iter().collect(),
+        jobs: 4,
+        ..RunOptions::default()
+    };
+    let mut progress = Vec::new();
+    let suite = runner::run(&cases, &target, &options, |case| progress.push(case.name))
+        .expect("the target resolves");
+    let names: Vec<&str> = cases.iter().map(|c| c.name).collect();
+    assert_eq!(progress, names, "progress comes in case order");
+    assert!(suite.cases.iter().all(|c| c.verdict == Verdict::Passed));
+    assert_eq!(
+        PEAK_BESIDE_PROTOCOL.load(Ordering::SeqCst),
+        3,
+        "p1, p2 and p3 run at once; p4, p5 and p6 wait for the app cases"
+    );
+    assert_eq!(
+        PEAK_BESIDE_APP.load(Ordering::SeqCst),
+        1,
+        "nothing runs beside an app case"
     );
 }
