@@ -200,7 +200,7 @@ impl Preflight {
                     Some(packet) => format!(
                         "the server refuses CONNECT to /: it answered 4{packet}; {}",
                         match probe.auth() {
-                            Some(auth) => format!("with --auth {auth}"),
+                            Some(auth) => format!("even with --auth {auth}"),
                             None =>
                                 "if it needs credentials, pass them with --auth JSON".to_owned(),
                         }

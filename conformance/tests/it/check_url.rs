@@ -276,6 +276,15 @@ fn credentials_make_a_guarded_server_as_checkable_as_an_open_one() {
     );
     assert!(line.contains("--auth JSON"), "{line}");
 
+    let wrong = r#"{"token":"wrong"}"#;
+    let (code, stdout, _) = siosim(&["check", "--url", &url, "--header", &header, "--auth", wrong]);
+    assert_eq!(code, UNUSABLE, "{stdout}");
+    let line = preflight_failure(&stdout);
+    assert!(
+        line.ends_with(&format!("even with --auth {wrong}")),
+        "{line}"
+    );
+
     let open = LiveServer::router(socketio_app(false));
     let open_verdicts = verdicts(&open.url(), &[]);
     let guarded_verdicts = verdicts(&url, &["--header", &header, "--auth", TOKEN]);
