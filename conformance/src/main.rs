@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use siosim::exit_code::Exit;
 use siosim::scenarios;
 
 #[derive(Debug, Parser)]
@@ -21,8 +22,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the conformance suite: against the reference server in simulation
-    /// (no arguments), or against a live server (`--url`). Exits 0 iff no
-    /// MUST case FAILED.
+    /// (no arguments), or against a live server (`--url`). Exits 0 if
+    /// conformant, 1 if a MUST case FAILED, 2 on a usage error or when no
+    /// case ran, 3 if the server could not be checked.
     Check(siosim::check::CheckArgs),
     /// Serve the reference counter + chat + REST server on real TCP.
     Serve {
@@ -44,18 +46,25 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match run(cli, &matches) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("siosim: {error:#}");
-            ExitCode::from(2)
+            Exit::Usage.into()
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => siosim::check::check(args),
+        Command::Check(args) => {
+            let given = matches
+                .subcommand_matches("check")
+                .context("the check subcommand's arguments")?;
+            siosim::check::check(args, given).map(ExitCode::from)
+        }
         Command::Serve { config } => serve(config),
         Command::Run(args) => siosim::run::run(args),
         Command::Explore(args) => siosim::explore::explore(args),

@@ -41,6 +41,8 @@ struct Inner {
     timeout: Duration,
     /// In simulation: the server and the case's seed, for scenario runs.
     simulation: Option<(SimServer, u64)>,
+    /// `--auth`: the CONNECT payload of a case that brings none of its own.
+    auth: Option<Value>,
     sessions_opened: Cell<u32>,
 }
 
@@ -50,6 +52,7 @@ impl Probe {
         recorder: Recorder,
         timeout: Duration,
         simulation: Option<(SimServer, u64)>,
+        auth: Option<Value>,
     ) -> Self {
         Self(Rc::new(Inner {
             endpoint,
@@ -57,8 +60,32 @@ impl Probe {
             origin: Instant::now(),
             timeout,
             simulation,
+            auth,
             sessions_opened: Cell::new(0),
         }))
+    }
+
+    /// The server's credentials (`--auth`): the CONNECT payload used when a
+    /// case joins a namespace without one of its own.
+    pub fn auth(&self) -> Option<&Value> {
+        self.0.auth.as_ref()
+    }
+
+    /// `packet` as sent on the wire: a payload-less CONNECT (`40`,
+    /// `40/chat,`) gains [`Probe::auth`]; anything else, a CONNECT that
+    /// brings its own payload included, is left as the case wrote it.
+    pub fn with_auth(&self, packet: &str) -> String {
+        let Some(auth) = self.auth() else {
+            return packet.to_owned();
+        };
+        match packet.strip_prefix("40") {
+            Some("") => format!("40{auth}"),
+            Some(namespace) if namespace.starts_with('/') && !namespace.contains('{') => {
+                let namespace = namespace.trim_end_matches(',');
+                format!("40{namespace},{auth}")
+            }
+            _ => packet.to_owned(),
+        }
     }
 
     /// The longest any single wait may take. Waits that the protocol bounds
@@ -156,7 +183,7 @@ impl Probe {
         content_type: Option<&str>,
         body: impl Into<Bytes>,
     ) -> Result<HttpResponse, CaseError> {
-        let body = body.into();
+        let body = self.polling_body_with_auth(method, body.into());
         self.note(
             EventKind::Http,
             format!("{method} {target}{}", shown_body(&body)),
@@ -187,6 +214,19 @@ impl Probe {
             format!("-> {}{}", response.status, shown_body(&response.body)),
         );
         Ok(response)
+    }
+
+    /// A long-polling POST body with [`Probe::with_auth`] applied to each
+    /// of its packets; any other body as it is.
+    fn polling_body_with_auth(&self, method: &str, body: Bytes) -> Bytes {
+        if method != "POST" || self.auth().is_none() {
+            return body;
+        }
+        let Ok(text) = std::str::from_utf8(&body) else {
+            return body;
+        };
+        let packets: Vec<String> = text.split('\u{1e}').map(|p| self.with_auth(p)).collect();
+        Bytes::from(packets.join("\u{1e}"))
     }
 
     /// `GET` shorthand.
@@ -224,7 +264,7 @@ impl Probe {
         Ok((session, connected))
     }
 
-    /// Sends CONNECT for `namespace` and waits for the server's CONNECT;
+    /// Sends CONNECT for `namespace` (with `auth`, else [`Probe::auth`]) and waits for the server's CONNECT;
     /// a CONNECT_ERROR or silence breaks the case.
     pub async fn join(
         &self,
@@ -232,6 +272,7 @@ impl Probe {
         namespace: &str,
         auth: Option<Value>,
     ) -> Result<SioPacket, CaseError> {
+        let auth = auth.or_else(|| self.auth().cloned());
         session
             .send_sio(&SioPacket::connect(namespace, auth))
             .await?;

@@ -71,13 +71,15 @@ impl RawWebSocket {
                 .connect()
                 .await
                 .map_err(|e| CaseError::Broken(format!("connect failed: {e}")))?;
+            let request = connector
+                .websocket_request(&url)
+                .map_err(|e| CaseError::Broken(format!("WebSocket request: {e}")))?;
             let config = WebSocketConfig::default()
                 .read_buffer_size(4096)
                 .max_message_size(Some(MAX_FRAME_BYTES))
                 .max_frame_size(Some(MAX_FRAME_BYTES));
             Ok::<_, CaseError>(
-                tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
-                    .await,
+                tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await,
             )
         };
         let opened = tokio::time::timeout(probe.timeout(), open)
@@ -122,8 +124,11 @@ impl RawWebSocket {
         }
     }
 
+    /// Sends `text`; a payload-less CONNECT carries the server's
+    /// credentials ([`Probe::with_auth`]).
     pub async fn send_text(&mut self, text: &str) -> Result<(), CaseError> {
-        self.probe.note(EventKind::Send, truncated(text, 200));
+        let text = self.probe.with_auth(text);
+        self.probe.note(EventKind::Send, truncated(&text, 200));
         self.send(Message::text(text)).await
     }
 

@@ -5,11 +5,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 use siosim_harness::Trace;
 
 use crate::case::{Case, CaseError, Clause, Profile, Severity};
-use crate::target::{CaseRun, LiveServer, Target, TargetSummary, run_simulated};
+use crate::target::{CaseRun, Credentials, LiveServer, Target, TargetSummary, run_simulated};
 use crate::verdict::Verdict;
 
 /// Which cases run, and how.
@@ -22,8 +24,11 @@ pub struct RunOptions {
     pub patterns: Vec<String>,
     /// The bound on every single wait (simulated time in simulation).
     pub timeout: Duration,
-    /// Cases run at once in simulation (each on its own thread).
+    /// Cases run at once: each on its own thread in simulation, each on its
+    /// own sessions over TCP.
     pub jobs: usize,
+    /// What a live server asks of its clients (`--auth`, `--header`).
+    pub credentials: Credentials,
 }
 
 impl Default for RunOptions {
@@ -33,6 +38,7 @@ impl Default for RunOptions {
             patterns: Vec::new(),
             timeout: Duration::from_secs(10),
             jobs: 1,
+            credentials: Credentials::default(),
         }
     }
 }
@@ -121,20 +127,25 @@ pub struct SuiteReport {
     pub target: TargetSummary,
     pub profiles: Vec<Profile>,
     pub timeout_ms: u64,
+    /// The cases that ran, in order; after a lost server, only those that
+    /// finished before it went.
     pub cases: Vec<CaseReport>,
     /// When the run started, RFC 3339 UTC, from the real clock or
     /// `SOURCE_DATE_EPOCH`; for the reports only, never the simulation.
     pub started_at: Option<String>,
     /// The run's wall time.
     pub duration_ms: u64,
-    /// The server stopped answering in the middle of the run.
+    /// Set when the live server went away during the run: the cases from
+    /// then on did not run and count for nothing.
     pub server_lost: Option<ServerLost>,
 }
 
-/// Where and why a live server stopped answering.
+/// The live server stopped accepting connections during the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerLost {
+    /// The case whose failure revealed it: the server went during it.
     pub during_case: String,
+    /// What showed it, e.g. `connection refused`.
     pub reason: String,
 }
 
@@ -143,9 +154,9 @@ impl SuiteReport {
         Tally::of(&self.cases)
     }
 
-    /// The exit criterion: no MUST case FAILED.
+    /// The exit criterion: the server stayed and no MUST case FAILED.
     pub fn passed(&self) -> bool {
-        self.cases.iter().all(|c| c.verdict != Verdict::Failed)
+        self.server_lost.is_none() && self.cases.iter().all(|c| c.verdict != Verdict::Failed)
     }
 
     /// The case families in first-seen order, with their tallies.
@@ -181,13 +192,14 @@ pub fn run(
         .filter(|c| options.selects(c.name))
         .copied()
         .collect();
-    let reports = match target {
+    let (reports, server_lost) = match target {
         Target::Sim { seed, server } => {
-            run_in_order(&selected, options.jobs, &mut progress, |case| {
+            let reports = run_in_order(&selected, options.jobs, &mut progress, |case| {
                 judged(case, options, |case| {
                     run_simulated(*seed, server, case, options.timeout)
                 })
-            })
+            });
+            (reports, None)
         }
         Target::Url { url, path } => run_live(&selected, url, path, options, &mut progress)?,
     };
@@ -198,7 +210,7 @@ pub fn run(
         cases: reports,
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
-        server_lost: None,
+        server_lost,
     })
 }
 
@@ -206,7 +218,7 @@ pub fn run(
 /// can be rebuilt byte for byte. `None` when the variable is not a number or
 /// the date is outside 1970..=9999 (humantime's range; it would panic).
 /// Read on the caller's thread, which no simulation seeds: the real clock.
-fn started_at() -> Option<String> {
+pub(crate) fn started_at() -> Option<String> {
     use std::fmt::Write as _;
     use std::time::{SystemTime, UNIX_EPOCH};
     let now = match std::env::var("SOURCE_DATE_EPOCH") {
@@ -288,31 +300,135 @@ fn run_in_order(
         .collect()
 }
 
+/// Runs cases against a live server, up to `options.jobs` at once, each on
+/// its own sessions; app-profile cases run alone ([`LiveRun::exclusive`]).
+/// Progress is reported
+/// in the cases' order. A failure after which the server refuses
+/// connections ends the run: that case and every later one do not count.
 fn run_live(
     cases: &[Case],
     url: &str,
     path: &str,
     options: &RunOptions,
     progress: &mut impl FnMut(&CaseReport),
-) -> Result<Vec<CaseReport>, String> {
+) -> Result<(Vec<CaseReport>, Option<ServerLost>), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("starting a runtime: {e}"))?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
-        let server = LiveServer::resolve(url, path, options.timeout).await?;
-        let mut reports = Vec::with_capacity(cases.len());
-        for &case in cases {
-            let run = if options.profiles.contains(&case.profile) {
-                Some(server.run(case, options.timeout).await)
-            } else {
-                None
-            };
-            let report = judged(case, options, |_| run.expect("run when claimed"));
-            progress(&report);
-            reports.push(report);
-        }
-        Ok(reports)
+        let server = LiveServer::resolve(url, path, &options.credentials, options.timeout).await?;
+        Ok(LiveRun::new(cases, options).run(&server, progress).await)
     })
+}
+
+/// The state of one run against a live server.
+struct LiveRun<'a> {
+    cases: &'a [Case],
+    options: &'a RunOptions,
+    /// Reports by case index, as they finish.
+    done: Vec<Option<CaseReport>>,
+    /// How many of `done` progress has been given, in order.
+    reported: usize,
+    lost: Option<ServerLost>,
+}
+
+impl<'a> LiveRun<'a> {
+    fn new(cases: &'a [Case], options: &'a RunOptions) -> Self {
+        Self {
+            cases,
+            options,
+            done: vec![None; cases.len()],
+            reported: 0,
+            lost: None,
+        }
+    }
+
+    async fn run(
+        mut self,
+        server: &LiveServer,
+        progress: &mut impl FnMut(&CaseReport),
+    ) -> (Vec<CaseReport>, Option<ServerLost>) {
+        let jobs = self.options.jobs.max(1);
+        let mut running = FuturesUnordered::new();
+        let mut next = 0;
+        // The exclusive case running, if one is: nothing runs beside it.
+        let mut alone: Option<usize> = None;
+        while self.lost.is_none() && (next < self.cases.len() || !running.is_empty()) {
+            while next < self.cases.len() && running.len() < jobs && alone.is_none() {
+                if self.exclusive(next) {
+                    if !running.is_empty() {
+                        break;
+                    }
+                    alone = Some(next);
+                }
+                running.push(run_live_case(server, self.cases[next], self.options, next));
+                next += 1;
+            }
+            let Some((index, report)) = running.next().await else {
+                continue;
+            };
+            if alone == Some(index) {
+                alone = None;
+            }
+            self.finish(server, index, report, progress).await;
+        }
+        let reports = self
+            .done
+            .into_iter()
+            .take(self.reported)
+            .flatten()
+            .collect();
+        (reports, self.lost)
+    }
+
+    /// Whether case `index` must run alone: the seed app's broadcasts and
+    /// counter reach every session, so its cases would disturb each other.
+    fn exclusive(&self, index: usize) -> bool {
+        let profile = self.cases[index].profile;
+        profile == Profile::App && self.options.profiles.contains(&profile)
+    }
+
+    async fn finish(
+        &mut self,
+        server: &LiveServer,
+        index: usize,
+        report: CaseReport,
+        progress: &mut impl FnMut(&CaseReport),
+    ) {
+        // Any case a vanished server spoils ends short of PASSED.
+        let spoilable = !matches!(report.verdict, Verdict::Passed | Verdict::NotApplicable);
+        if spoilable && server.is_gone().await {
+            self.lost = Some(ServerLost {
+                during_case: report.name.to_owned(),
+                reason: format!("{} refuses connections", server.addr()),
+            });
+            return;
+        }
+        self.done[index] = Some(report);
+        while let Some(Some(report)) = self.done.get(self.reported) {
+            progress(report);
+            self.reported += 1;
+        }
+    }
+}
+
+/// Runs case `index` against a live server unless its profile is not
+/// claimed, and judges it.
+async fn run_live_case(
+    server: &LiveServer,
+    case: Case,
+    options: &RunOptions,
+    index: usize,
+) -> (usize, CaseReport) {
+    let run = if options.profiles.contains(&case.profile) {
+        Some(server.run(case, options.timeout).await)
+    } else {
+        None
+    };
+    (
+        index,
+        judged(case, options, |_| run.expect("run when claimed")),
+    )
 }

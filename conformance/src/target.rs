@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt as _;
 use serde::Serialize;
+use serde_json::Value;
 use siosim_harness::client::{Connector, Endpoint, SessionLimits};
 use siosim_harness::trace::Recorder;
 use siosim_harness::{AppFactory, ClientRun, Trace};
@@ -80,6 +81,15 @@ impl fmt::Display for TargetSummary {
             TargetSummary::Url { url, path } => write!(f, "{url} (path {path})"),
         }
     }
+}
+
+/// What a live server asks of its clients (`--auth`, `--header`).
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The CONNECT payload for every namespace a case joins without one.
+    pub auth: Option<Value>,
+    /// Extra headers on every HTTP request and WebSocket handshake.
+    pub headers: Vec<(String, String)>,
 }
 
 /// One case's run: its outcome, its trace, how long it took (simulated time
@@ -153,7 +163,7 @@ pub(crate) fn run_simulated(
         };
         let simulation = Some((scenario_server, case_seed));
         guarded((case.body)(Probe::new(
-            endpoint, recorder, timeout, simulation,
+            endpoint, recorder, timeout, simulation, None,
         )))
     });
     let outcome = report.output.unwrap_or_else(|| {
@@ -169,30 +179,42 @@ pub(crate) fn run_simulated(
     }
 }
 
+/// `HOST:PORT` of a live server's root URL `http://HOST[:PORT]`, or why
+/// the URL is not one.
+pub(crate) fn live_authority(url: &str) -> Result<String, String> {
+    let authority = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url:?}: only http:// URLs are supported"))?
+        .trim_end_matches('/');
+    if authority.is_empty() || authority.contains('/') {
+        return Err(format!(
+            "{url:?}: give the server's root as http://HOST:PORT and the Socket.IO path with --path"
+        ));
+    }
+    Ok(if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    })
+}
+
 /// A live server's address, resolved once.
 #[derive(Debug, Clone)]
 pub(crate) struct LiveServer {
     addr: SocketAddr,
     path: String,
+    credentials: Credentials,
 }
 
 impl LiveServer {
     /// Parses `http://host:port` and resolves the host, within `timeout`.
-    pub async fn resolve(url: &str, path: &str, timeout: Duration) -> Result<Self, String> {
-        let authority = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("{url:?}: only http:// URLs are supported"))?
-            .trim_end_matches('/');
-        if authority.is_empty() || authority.contains('/') {
-            return Err(format!(
-                "{url:?}: give the server's root as http://HOST:PORT and the Socket.IO path with --path"
-            ));
-        }
-        let authority = if authority.contains(':') {
-            authority.to_owned()
-        } else {
-            format!("{authority}:80")
-        };
+    pub async fn resolve(
+        url: &str,
+        path: &str,
+        credentials: &Credentials,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let authority = live_authority(url)?;
         let lookup = tokio::net::lookup_host(authority.clone());
         let addr = tokio::time::timeout(timeout, lookup)
             .await
@@ -206,22 +228,61 @@ impl LiveServer {
         Ok(Self {
             addr,
             path: path.to_owned(),
+            credentials: credentials.clone(),
         })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Socket.IO path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The same server with Socket.IO at `path`.
+    pub fn with_path(&self, path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// How a case or the preflight reaches the server.
+    pub fn endpoint(&self, timeout: Duration) -> Endpoint {
+        Endpoint {
+            connector: Connector::Tcp {
+                addr: self.addr,
+                connect_timeout: timeout,
+                headers: self.credentials.headers.clone().into(),
+            },
+            path: self.path.clone(),
+            limits: limits(timeout),
+        }
+    }
+
+    /// A probe on the server, as a case body gets it.
+    pub fn probe(&self, recorder: Recorder, timeout: Duration) -> Probe {
+        let auth = self.credentials.auth.clone();
+        Probe::new(self.endpoint(timeout), recorder, timeout, None, auth)
+    }
+
+    /// Whether the server is gone: a TCP connect to it is refused (a
+    /// server that still accepts but misbehaves is a verdict, not this).
+    pub async fn is_gone(&self) -> bool {
+        let connect = tokio::net::TcpStream::connect(self.addr);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), connect).await,
+            Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionRefused
+        )
     }
 
     /// Runs one case against the server, on the caller's LocalSet.
     pub async fn run(&self, case: Case, timeout: Duration) -> CaseRun {
         let recorder = Recorder::new();
-        let endpoint = Endpoint {
-            connector: Connector::Tcp {
-                addr: self.addr,
-                connect_timeout: timeout,
-            },
-            path: self.path.clone(),
-            limits: limits(timeout),
-        };
         let started = tokio::time::Instant::now();
-        let probe = Probe::new(endpoint, recorder.clone(), timeout, None);
+        let probe = self.probe(recorder.clone(), timeout);
         let deadline = case_deadline(timeout);
         let outcome = match tokio::time::timeout(deadline, guarded((case.body)(probe))).await {
             Ok(outcome) => outcome,

@@ -11,7 +11,7 @@ use crate::target::TargetSummary;
 use crate::verdict::Verdict;
 
 /// Bumped on any change a reader could notice.
-pub const SCHEMA: &str = "siosim-check/1";
+pub const SCHEMA: &str = "siosim-check/2";
 
 #[derive(Serialize)]
 struct Document<'a> {

@@ -168,6 +168,7 @@ fn run(target: &Target, patterns: &[&str], profiles: &[Profile]) -> SuiteReport 
         patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
         timeout: Duration::from_secs(10),
         jobs: 2,
+        ..RunOptions::default()
     };
     runner::run(&cases::all(), target, &options, |_| {}).expect("a simulated target always runs")
 }

@@ -112,7 +112,7 @@ fn check_refuses_bad_arguments_with_exit_2() {
 }
 
 #[test]
-fn check_against_a_dead_url_fails_every_case_that_needs_it() {
+fn check_against_a_dead_url_is_one_preflight_line_not_a_failed_case_each() {
     // Bind then drop: a port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -128,7 +128,14 @@ fn check_against_a_dead_url_fails_every_case_that_needs_it() {
         "--timeout-ms",
         "500",
     ]);
-    assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stdout.contains("FAILED"), "{stdout}");
-    assert!(stdout.contains("connect failed"), "{stdout}");
+    assert_eq!(
+        code,
+        i32::from(siosim::exit_code::Exit::ServerUnusable.code()),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.starts_with("preflight FAILED: nothing listening at"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("FAILED  "), "no case ran: {stdout}");
 }

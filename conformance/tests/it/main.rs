@@ -5,6 +5,7 @@ mod cases_engineio;
 mod cases_faults;
 mod cases_socketio;
 mod check_framework;
+mod check_url;
 mod cli;
 mod explore;
 mod hostile;

@@ -913,7 +913,7 @@ fn junit_shows_non_strict_by_name_and_property_and_the_lost_server_as_an_error()
 fn the_json_report_has_the_date_the_duration_and_the_lost_server() {
     let suite = made_suite();
     let document: Value = serde_json::from_str(&json::render(&suite)).expect("valid JSON");
-    assert_eq!(document["schema"], "siosim-check/1");
+    assert_eq!(document["schema"], "siosim-check/2");
     assert_eq!(document["started_at"], "2026-12-06T15:35:41Z");
     assert_eq!(document["duration_ms"], 83_500);
     assert_eq!(

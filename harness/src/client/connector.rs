@@ -7,6 +7,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,9 +19,12 @@ pub enum Connector {
     /// A host of the turmoil simulation, by name.
     Sim { host: String, port: u16 },
     /// A real server over tokio TCP; each connect is bounded by `connect_timeout`.
+    /// `headers` go on every HTTP request and WebSocket handshake (a
+    /// server's credentials, say).
     Tcp {
         addr: SocketAddr,
         connect_timeout: Duration,
+        headers: Arc<[(String, String)]>,
     },
 }
 
@@ -35,6 +39,7 @@ impl Connector {
             Connector::Tcp {
                 addr,
                 connect_timeout,
+                ..
             } => {
                 let stream =
                     tokio::time::timeout(*connect_timeout, tokio::net::TcpStream::connect(addr))
@@ -57,6 +62,31 @@ impl Connector {
             Connector::Sim { host, port } => format!("{host}:{port}"),
             Connector::Tcp { addr, .. } => addr.to_string(),
         }
+    }
+
+    /// The extra headers of every HTTP request and WebSocket handshake.
+    pub fn headers(&self) -> &[(String, String)] {
+        match self {
+            Connector::Sim { .. } => &[],
+            Connector::Tcp { headers, .. } => headers,
+        }
+    }
+
+    /// A WebSocket handshake request for `url` with [`Connector::headers`].
+    pub fn websocket_request(
+        &self,
+        url: &str,
+    ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        for (name, value) in self.headers() {
+            let name = hyper::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("header {name:?}: {e}"))?;
+            let value = hyper::header::HeaderValue::from_str(value)
+                .map_err(|e| format!("header {name}: {e}"))?;
+            request.headers_mut().append(name, value);
+        }
+        Ok(request)
     }
 }
 

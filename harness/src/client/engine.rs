@@ -593,9 +593,14 @@ async fn open_websocket(
         .read_buffer_size(4096)
         .max_message_size(Some(endpoint.limits.max_message_bytes))
         .max_frame_size(Some(endpoint.limits.max_message_bytes));
-    let (ws, _response) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
-        .await
-        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    let request = endpoint
+        .connector
+        .websocket_request(&url)
+        .map_err(ClientError::WebSocket)?;
+    let (ws, _response) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+            .await
+            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
     Ok(ws)
 }
 

@@ -29,6 +29,7 @@ impl HttpResponse {
 pub struct HttpConnection {
     sender: SendRequest<Full<Bytes>>,
     authority: String,
+    headers: Vec<(String, String)>,
     driver: tokio::task::JoinHandle<()>,
 }
 
@@ -49,6 +50,7 @@ impl HttpConnection {
         Ok(Self {
             sender,
             authority: connector.authority(),
+            headers: connector.headers().to_vec(),
             driver,
         })
     }
@@ -68,6 +70,9 @@ impl HttpConnection {
             .header(hyper::header::HOST, &self.authority);
         if let Some(content_type) = content_type {
             builder = builder.header(hyper::header::CONTENT_TYPE, content_type);
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
         }
         let request = builder
             .body(Full::new(body))

@@ -25,6 +25,7 @@ fn the_scripted_client_speaks_to_a_real_server_over_every_transport() {
             connector: Connector::Tcp {
                 addr,
                 connect_timeout: Duration::from_secs(5),
+                headers: Vec::new().into(),
             },
             path: "/socket.io".into(),
             limits: SessionLimits::default(),
