@@ -18,10 +18,13 @@
 //! assert!(report.passed(), "{report}");
 //! ```
 
+mod app_panic;
 pub mod client;
 mod client_run;
 pub mod codec;
+mod driver;
 pub mod entropy;
+mod fault_runner;
 mod host_log;
 pub mod invariants;
 mod listener;
@@ -34,11 +37,12 @@ pub mod swarm;
 pub mod trace;
 
 pub use client_run::{CLIENT_HOST, ClientRun, ClientRunReport, app_factory};
+pub use driver::{SERVER_HOST, SERVER_PORT};
 pub use invariants::Violation;
 pub use listener::SimListener;
 pub use report::Report;
 pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};
 pub use seeds::{DEFAULT_SEEDS, Seeds};
 pub use sim_stream::SimStream;
-pub use simulation::{AppFactory, SERVER_HOST, SERVER_PORT, Simulation};
+pub use simulation::{AppFactory, Simulation};
 pub use trace::{EventKind, Trace, TraceEvent};

@@ -1,5 +1,6 @@
 //! The one integration-test binary of the harness.
 
+mod app_panic;
 mod app_wall_clock;
 mod codec_crosscheck;
 mod echo_app;
