@@ -5,6 +5,7 @@ mod app_wall_clock;
 mod codec_crosscheck;
 mod echo_app;
 mod invariants;
+mod logs;
 mod process_history;
 mod real_network;
 mod simulation;
