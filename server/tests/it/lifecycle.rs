@@ -32,31 +32,29 @@ async fn until_logged(what: &str, logged: impl Fn() -> bool) {
 #[tokio::test]
 #[traced_test]
 async fn connect_and_disconnect_are_logged_over_websocket() {
-    let (connected, disconnected) = connect_and_disconnect(Transport::Websocket).await;
-    until_logged(&connected, || logs_contain(&connected)).await;
-    until_logged(&disconnected, || logs_contain(&disconnected)).await;
+    connect_and_disconnect_are_logged(Transport::Websocket, logs_contain).await;
 }
 
 #[tokio::test]
 #[traced_test]
 async fn connect_and_disconnect_are_logged_over_polling() {
-    let (connected, disconnected) = connect_and_disconnect(Transport::Polling).await;
-    until_logged(&connected, || logs_contain(&connected)).await;
-    until_logged(&disconnected, || logs_contain(&disconnected)).await;
+    connect_and_disconnect_are_logged(Transport::Polling, logs_contain).await;
 }
 
-/// Connects and disconnects one client; the log lines it must leave.
-async fn connect_and_disconnect(transport: Transport) -> (String, String) {
+/// `logs_contain` is the one `#[traced_test]` defines in the calling test.
+async fn connect_and_disconnect_are_logged(transport: Transport, logs_contain: fn(&str) -> bool) {
     let server = Server::start().await;
     let mut d = Driver::spawn().await;
     let sid = d.connect("a", &server, transport).await;
     // The connect line is logged before the greeting is sent.
     d.expect_event("a", "get count", json!([0])).await;
+    let connected = format!("siosim_server::lifecycle: connect sid={sid}");
+    assert!(logs_contain(&connected), "no log line with {connected}");
+
     d.disconnect("a").await;
-    (
-        format!("connect sid={sid}"),
-        format!("disconnect sid={sid} reason=ClientNSDisconnect"),
-    )
+    let disconnected =
+        format!("siosim_server::lifecycle: disconnect sid={sid} reason=ClientNSDisconnect");
+    until_logged(&disconnected, || logs_contain(&disconnected)).await;
 }
 
 async fn shutdown_disconnects_everyone(transport: Transport) {
