@@ -34,7 +34,7 @@
 //!     axum::Router::new().layer(layer)
 //! }
 //!
-//! #[test]
+//! // #[test] (commented out here: this doc example calls it from `main`)
 //! fn echo_survives_a_held_link() {
 //!     let scenario = Scenario::new("echo")
 //!         .client(
