@@ -2,6 +2,7 @@
 
 mod app_panic;
 mod app_wall_clock;
+mod client_run;
 mod codec_crosscheck;
 mod echo_app;
 mod invariants;
