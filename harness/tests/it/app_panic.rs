@@ -9,7 +9,11 @@ use socketioxide::extract::{AckSender, Data, SocketRef};
 /// `echo` acks; `boom` panics in its handler; `caught` panics inside the
 /// handler's own `catch_unwind`, so the task lives on: how every panic looks
 /// to the run without `--cfg tokio_unstable`, where tokio swallows it.
-pub fn panicking_app() -> axum::Router {
+#[expect(
+    clippy::unnecessary_literal_unwrap,
+    reason = "the deliberate bug under test"
+)]
+fn panicking_app() -> axum::Router {
     let (layer, io) = SocketIo::new_layer();
     io.ns("/", async |socket: SocketRef| {
         socket.on("echo", async |Data::<Value>(data), ack: AckSender| {
@@ -25,7 +29,7 @@ pub fn panicking_app() -> axum::Router {
     axum::Router::new().layer(layer)
 }
 
-pub fn scenario(event: &str) -> Scenario {
+fn scenario(event: &str) -> Scenario {
     Scenario::new(format!("panic on {event}")).client(
         ClientScript::new("alice")
             .connect(Transport::Websocket)
