@@ -70,9 +70,9 @@
 //!   panics fail the run either way.
 //! - The app's randomness and wall clock are seeded by the harness:
 //!   `getrandom`, `getentropy` and `CLOCK_REALTIME` are interposed for the
-//!   whole executable, per thread ([`entropy`]), so std's `HashMap` keys,
-//!   `rand::rng()` and `SystemTime::now()` replay. The monotonic clock inside
-//!   a host is tokio's paused clock.
+//!   whole executable, per thread ([`entropy`]), so std's hash map keys,
+//!   `rand`'s thread-local generator and the system time replay. The
+//!   monotonic clock inside a host is tokio's paused clock.
 //! - The app must not talk to the outside world (real sockets, files that
 //!   change, other threads' timing): everything it does must happen inside
 //!   the simulated host.
