@@ -202,14 +202,17 @@ pub(crate) fn rebuild_app_at(elapsed: Duration) {
 
 /// Says once per process, on stderr, what is lost without
 /// `--cfg tokio_unstable`: a dependent crate does not inherit siosim's own
-/// `.cargo/config.toml`.
+/// `.cargo/config.toml`. Written to stderr itself, not with `eprintln!`,
+/// which libtest would capture and show only for a failing test.
 fn report_missing_build_setting_once() {
     if cfg!(tokio_unstable) {
         return;
     }
     static SAID: std::sync::Once = std::sync::Once::new();
     SAID.call_once(|| {
-        eprintln!(
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "siosim: built without `--cfg tokio_unstable`, so turmoil cannot seed each host's \
              tokio RNG (tokio::select! branch order) from the seed; replays stay byte-identical \
              in the cases measured, but to rule it out add to .cargo/config.toml: \
