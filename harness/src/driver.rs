@@ -108,10 +108,14 @@ impl Driver {
     /// message). The hosts' runtimes are gone when this returns.
     pub(crate) fn run(mut self, what: &str) -> Ended {
         let mut failures = Vec::new();
-        if let Some(failure) = self.step_until_done(what) {
-            self.recorder
-                .record(self.sim.elapsed(), "sim", EventKind::Fail, failure.clone());
-            failures.push(failure);
+        if let Some(early) = self.step_until_done(what) {
+            self.recorder.record(
+                early.at,
+                early.actor,
+                EventKind::Fail,
+                early.failure.clone(),
+            );
+            failures.push(early.failure);
         }
         failures.extend(self.faults.finish(self.sim.elapsed()));
         let elapsed = self.sim.elapsed();
@@ -128,31 +132,43 @@ impl Driver {
     }
 
     /// The failure that ended the run early, if one did.
-    fn step_until_done(&mut self, what: &str) -> Option<String> {
+    fn step_until_done(&mut self, what: &str) -> Option<EndedEarly> {
         loop {
             self.faults.apply_due(&mut self.sim);
             let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| self.sim.step()));
             if let Some(panic) = self.panics.first() {
-                let at = panic.at.unwrap_or_else(|| self.sim.elapsed());
-                self.recorder
-                    .record(at, "server", EventKind::Fail, panic.description.clone());
-                return Some(panic.description);
+                return Some(EndedEarly {
+                    at: panic.at.unwrap_or_else(|| self.sim.elapsed()),
+                    actor: "server",
+                    failure: panic.description,
+                });
             }
-            match stepped {
+            let failure = match stepped {
                 Ok(Ok(true)) => return None,
-                Ok(Ok(false)) => {}
-                Ok(Err(error)) => return Some(format!("a host failed: {error}")),
-                // Not the app's: a harness bug, with its own seed message.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            if self.sim.elapsed() >= self.duration {
-                return Some(format!(
+                Ok(Ok(false)) if self.sim.elapsed() < self.duration => continue,
+                Ok(Ok(false)) => format!(
                     "{what} did not finish within {} ms of simulated time",
                     self.duration.as_millis()
-                ));
-            }
+                ),
+                Ok(Err(error)) => format!("a host failed: {error}"),
+                // Not the app's: a harness bug, with its own seed message.
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            return Some(EndedEarly {
+                at: self.sim.elapsed(),
+                actor: "sim",
+                failure,
+            });
         }
     }
+}
+
+/// Why a run stopped before its clients finished.
+struct EndedEarly {
+    at: Duration,
+    /// `server` for the app's panic, `sim` otherwise.
+    actor: &'static str,
+    failure: String,
 }
 
 /// A turmoil world seeded by `spec.seed` with the app serving on
