@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use siosim_harness::{ClientScript, Scenario, Simulation, Transport};
 
-/// A server that does not answer the expected ack: every run fails.
-fn silent_app() -> axum::Router {
+/// A server with no namespace: it refuses every connect, so every run fails.
+fn refusing_app() -> axum::Router {
     let (layer, _io) = socketioxide::SocketIo::new_layer();
     axum::Router::new().layer(layer)
 }
@@ -21,7 +21,7 @@ fn a_failing_assert_passes_points_at_the_line_that_called_it() {
             .emit_with_ack("echo", vec![json!(1)])
             .expect_ack(None, 500),
     );
-    let simulation = Simulation::new(scenario, silent_app);
+    let simulation = Simulation::new(scenario, refusing_app);
     // Installs the harness's own hook before this test wraps it.
     assert!(!simulation.run(1).passed());
 
@@ -36,8 +36,8 @@ fn a_failing_assert_passes_points_at_the_line_that_called_it() {
         inner(info);
     }));
     let line = line!() + 1;
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| simulation.assert_passes()));
+    let assert_passes = || simulation.assert_passes();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(assert_passes));
     let _ = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| harness_hook(info)));
 
