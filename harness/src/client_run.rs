@@ -1,18 +1,21 @@
 //! Runs one async client body (code, not a script) against a server app in
 //! simulation: the building block for checks that need more than the
-//! scripted steps, such as the conformance suite's cases.
+//! scripted steps, such as the conformance suite's cases. The body runs on
+//! the host [`CLIENT_HOST`]; a fault schedule names it that way
+//! (`Fault::Hold { client: CLIENT_HOST.into() }`).
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Connector, Endpoint, SessionLimits};
-use crate::host_log;
-use crate::scenario::NetworkOptions;
-use crate::simulation::{AppFactory, SERVER_HOST, SERVER_PORT, seed_entropy, world};
-use crate::trace::{EventKind, Recorder, Trace};
+use crate::driver::{Driver, SERVER_HOST, SERVER_PORT, WorldSpec};
+use crate::scenario::{Fault, NetworkOptions, ScheduledFault};
+use crate::simulation::AppFactory;
+use crate::trace::{Recorder, Trace};
 
 /// The simulated host the body runs on.
 pub const CLIENT_HOST: &str = "client";
@@ -24,6 +27,8 @@ pub struct ClientRun {
     socketio_path: String,
     network: NetworkOptions,
     duration: Duration,
+    faults: Vec<ScheduledFault>,
+    log_level: tracing::Level,
 }
 
 impl std::fmt::Debug for ClientRun {
@@ -31,6 +36,7 @@ impl std::fmt::Debug for ClientRun {
         f.debug_struct("ClientRun")
             .field("socketio_path", &self.socketio_path)
             .field("duration", &self.duration)
+            .field("faults", &self.faults)
             .finish()
     }
 }
@@ -38,10 +44,11 @@ impl std::fmt::Debug for ClientRun {
 /// What a [`ClientRun`] gave back.
 #[derive(Debug)]
 pub struct ClientRunReport<T> {
-    /// The body's result; `None` if the run ended first (a host failed or the
-    /// simulated time ran out; `failures` says which).
+    /// The body's result; `None` if the run ended first (a host failed, the
+    /// server panicked or the simulated time ran out; `failures` says which).
     pub output: Option<T>,
     pub trace: Trace,
+    /// Why the run ended early, and every fault that never fired.
     pub failures: Vec<String>,
     pub simulated: Duration,
 }
@@ -54,7 +61,23 @@ impl ClientRun {
             socketio_path: "/socket.io".into(),
             network: NetworkOptions::default(),
             duration: Duration::from_secs(300),
+            faults: Vec::new(),
+            log_level: tracing::Level::INFO,
         }
+    }
+
+    /// Adds `fault` to the schedule, at `at_ms` of simulated time. A fault
+    /// on a link names the client [`CLIENT_HOST`]. As in a scenario, a fault
+    /// that strikes nothing fails the run.
+    pub fn fault(mut self, at_ms: u64, fault: Fault) -> Self {
+        self.faults.push(ScheduledFault { at_ms, fault });
+        self
+    }
+
+    /// The least severe server log level the trace keeps (default `INFO`).
+    pub fn log_level(mut self, level: tracing::Level) -> Self {
+        self.log_level = level;
+        self
     }
 
     /// Where the server mounts Socket.IO (default `/socket.io`).
@@ -99,10 +122,16 @@ impl ClientRun {
         Fut: Future<Output = T> + 'static,
         T: 'static,
     {
-        seed_entropy(seed);
-        let recorder = Recorder::new();
-        let capture = host_log::capture(recorder.clone(), SERVER_HOST);
-        let mut sim = world(seed, &self.network, self.duration, 64, self.app.clone());
+        let mut driver = Driver::new(WorldSpec {
+            seed,
+            network: &self.network,
+            duration: self.duration,
+            tcp_capacity: 64,
+            app: self.app.clone(),
+            faults: &self.faults,
+            host_of_client: BTreeMap::new(),
+            log_level: self.log_level,
+        });
         let endpoint = Endpoint {
             connector: Connector::Sim {
                 host: SERVER_HOST.into(),
@@ -112,43 +141,19 @@ impl ClientRun {
             limits: SessionLimits::default(),
         };
         let output: Rc<RefCell<Option<T>>> = Rc::default();
-        let (slot, body_recorder) = (output.clone(), recorder.clone());
-        sim.client(CLIENT_HOST, async move {
+        let (slot, body_recorder) = (output.clone(), driver.recorder().clone());
+        driver.sim().client(CLIENT_HOST, async move {
             let result = body(endpoint, body_recorder).await;
             *slot.borrow_mut() = Some(result);
             Ok(())
         });
-        let mut failures = Vec::new();
-        loop {
-            match sim.step() {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(error) => {
-                    failures.push(format!("a host failed: {error}"));
-                    break;
-                }
-            }
-            if sim.elapsed() >= self.duration {
-                failures.push(format!(
-                    "the client did not finish within {} ms of simulated time",
-                    self.duration.as_millis()
-                ));
-                break;
-            }
-        }
-        for failure in &failures {
-            recorder.record(sim.elapsed(), "sim", EventKind::Fail, failure.clone());
-        }
-        let simulated = sim.elapsed();
-        // The hosts' runtimes and everything they hold go before the log capture.
-        drop(sim);
-        drop(capture);
+        let ended = driver.run("the client");
         let output = output.take();
         ClientRunReport {
             output,
-            trace: recorder.finish(),
-            failures,
-            simulated,
+            trace: ended.recorder.finish(),
+            failures: ended.failures,
+            simulated: ended.elapsed,
         }
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! Only `CLOCK_REALTIME` is simulated (the epoch plus turmoil's elapsed time, so
 //! `SystemTime::now()` and hyper's `Date` header follow the simulation; also
-//! while the harness builds the server app, see [`with_wall_clock_at`]). The
+//! while the harness builds the server app, see `with_wall_clock_at`). The
 //! monotonic clocks stay real: tokio's paused clock already simulates them for
 //! everything that runs inside a host.
 #![allow(unsafe_code)]

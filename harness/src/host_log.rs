@@ -22,6 +22,8 @@ thread_local! {
     static ACTIVE: RefCell<Option<Capture>> = const { RefCell::new(None) };
     static SEGMENTS_DROPPED: Cell<u64> = const { Cell::new(0) };
     static SEGMENTS_HELD: Cell<u64> = const { Cell::new(0) };
+    /// The host whose code runs now (turmoil's `node` span is entered).
+    static CURRENT_HOST: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 struct Capture {
@@ -41,7 +43,8 @@ impl Drop for CaptureGuard {
     }
 }
 
-pub(crate) fn capture(recorder: Recorder, server_host: &str) -> CaptureGuard {
+/// Keeps the server's log events at `level` and above (and turmoil's own).
+pub(crate) fn capture(recorder: Recorder, server_host: &str, level: Level) -> CaptureGuard {
     use tracing_subscriber::layer::SubscriberExt;
     ACTIVE.with(|active| {
         *active.borrow_mut() = Some(Capture {
@@ -51,10 +54,19 @@ pub(crate) fn capture(recorder: Recorder, server_host: &str) -> CaptureGuard {
     });
     SEGMENTS_DROPPED.with(|c| c.set(0));
     SEGMENTS_HELD.with(|c| c.set(0));
-    let subscriber = tracing_subscriber::registry().with(HostLogLayer);
+    let subscriber = tracing_subscriber::registry().with(HostLogLayer { level });
     CaptureGuard {
         _subscriber: tracing::subscriber::set_default(subscriber),
     }
+}
+
+/// The simulated host running on this thread right now, if any. Never
+/// panics (the panic hook asks).
+pub(crate) fn current_host() -> Option<String> {
+    CURRENT_HOST
+        .try_with(|host| host.try_borrow().ok().and_then(|h| h.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Segments turmoil dropped and held on this thread since the capture began.
@@ -67,7 +79,9 @@ pub(crate) fn segments_dropped_and_held() -> (u64, u64) {
 
 const TURMOIL: &str = "turmoil";
 
-struct HostLogLayer;
+struct HostLogLayer {
+    level: Level,
+}
 
 /// The host name a `node` span carries.
 struct NodeName(String);
@@ -79,17 +93,34 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
             return metadata.name() == "node" && metadata.target().starts_with(TURMOIL);
         }
         // `Drop`/`Hold` are turmoil's trace-level events.
-        metadata.target() == TURMOIL || *metadata.level() <= Level::INFO
+        metadata.target() == TURMOIL || *metadata.level() <= self.level
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if attrs.metadata().name() != "node" {
             return;
         }
-        let mut visitor = Fields::default();
+        let mut visitor = NodeNameField::default();
         attrs.record(&mut visitor);
-        if let (Some(span), Some(name)) = (ctx.span(id), visitor.name) {
+        if let (Some(span), Some(name)) = (ctx.span(id), visitor.0) {
             span.extensions_mut().insert(NodeName(name));
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id)
+            && let Some(name) = span.extensions().get::<NodeName>()
+        {
+            CURRENT_HOST.with(|host| *host.borrow_mut() = Some(name.0.clone()));
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        if ctx
+            .span(id)
+            .is_some_and(|span| span.extensions().get::<NodeName>().is_some())
+        {
+            CURRENT_HOST.with(|host| host.borrow_mut().take());
         }
     }
 
@@ -136,19 +167,18 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
     }
 }
 
+/// A log event's message and every other field, as ` key=value` pairs.
 #[derive(Default)]
 struct Fields {
     keep_rest: bool,
     message: String,
     rest: String,
-    name: Option<String>,
 }
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
             "message" => self.message = value.to_owned(),
-            "name" => self.name = Some(value.to_owned()),
             other if self.keep_rest => {
                 let _ = write!(self.rest, " {other}={value}");
             }
@@ -159,11 +189,28 @@ impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         match field.name() {
             "message" => self.message = format!("{value:?}"),
-            "name" => self.name = Some(format!("{value:?}").trim_matches('"').to_owned()),
             other if self.keep_rest => {
                 let _ = write!(self.rest, " {other}={value:?}");
             }
             _ => {}
+        }
+    }
+}
+
+/// The `name` field of turmoil's `node` span.
+#[derive(Default)]
+struct NodeNameField(Option<String>);
+
+impl Visit for NodeNameField {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "name" {
+            self.0 = Some(value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "name" {
+            self.0 = Some(format!("{value:?}").trim_matches('"').to_owned());
         }
     }
 }

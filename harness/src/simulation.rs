@@ -1,53 +1,29 @@
 //! Runs a scenario against a server app inside turmoil, on a fresh OS thread
 //! whose every entropy source is derived from one seed.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::client::{ClientOutcome, Connector, Endpoint, SessionLimits, run_script};
-use crate::entropy;
-use crate::host_log;
+use crate::driver::{Driver, SERVER_HOST, SERVER_PORT, WorldSpec};
 use crate::invariants::{self, Invariant};
-use crate::listener::SimListener;
 use crate::report::Report;
-use crate::scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario};
-use crate::sim_stream::{self, CloseParkedOnDrop};
-use crate::trace::{EventKind, Recorder};
+use crate::scenario::{ClientScript, Scenario};
 use crate::verdict::Verdict;
-
-/// The simulated host the server under test runs on.
-pub const SERVER_HOST: &str = "server";
-/// The port it listens on.
-pub const SERVER_PORT: u16 = 3000;
-/// The simulated wall clock starts here (2026-01-01T00:00:00Z), whatever the
-/// real date: nothing in a run may depend on when it ran.
-const EPOCH_SINCE_UNIX: Duration = Duration::from_secs(1_767_225_600);
-/// Mixed into the seed for `getrandom`, so that its stream differs from
-/// turmoil's own RNG stream.
-const ENTROPY_SALT: u64 = 0x5105_1e55_d1ce_5eed;
-/// Simulated time turmoil may run past the scenario's duration, so that our
-/// own deadline (with its clear message) always strikes first.
-const DURATION_GRACE: Duration = Duration::from_secs(1);
-
-thread_local! {
-    /// The simulated time at which this thread's server app is (re)built: the
-    /// wall clock the app's constructor sees.
-    static APP_BUILT_AT: Cell<Duration> = const { Cell::new(Duration::ZERO) };
-}
 
 /// Builds a fresh server app; called again when the server host restarts.
 pub type AppFactory = Arc<dyn Fn() -> axum::Router + Send + Sync>;
 
-/// A scenario bound to the server it runs against, and the invariants
-/// every run of it is judged by.
+/// A scenario bound to the server it runs against.
 #[derive(Clone)]
 pub struct Simulation {
     scenario: Scenario,
     app: AppFactory,
     socketio_path: String,
+    log_level: tracing::Level,
     invariants: Vec<Arc<dyn Invariant>>,
     unfired_faults_pass: bool,
 }
@@ -57,6 +33,7 @@ impl std::fmt::Debug for Simulation {
         f.debug_struct("Simulation")
             .field("scenario", &self.scenario.name)
             .field("socketio_path", &self.socketio_path)
+            .field("log_level", &self.log_level)
             .field(
                 "invariants",
                 &self.invariants.iter().map(|i| i.name()).collect::<Vec<_>>(),
@@ -73,6 +50,7 @@ impl Simulation {
             scenario,
             app: Arc::new(app),
             socketio_path: "/socket.io".into(),
+            log_level: tracing::Level::INFO,
             invariants: Vec::new(),
             unfired_faults_pass: false,
         }
@@ -107,6 +85,12 @@ impl Simulation {
         self
     }
 
+    /// The least severe server log level the trace keeps (default `INFO`).
+    pub fn log_level(mut self, level: tracing::Level) -> Self {
+        self.log_level = level;
+        self
+    }
+
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
@@ -136,7 +120,9 @@ impl Simulation {
     pub fn check(&self, seed: u64) -> Verdict {
         let mut report = self.run(seed);
         if self.unfired_faults_pass {
-            report.failures.retain(|f| !is_unfired_fault(f));
+            report
+                .failures
+                .retain(|f| !crate::fault_runner::is_unfired_fault(f));
         }
         let invariants: Vec<&dyn Invariant> = self.invariants.iter().map(|i| &**i).collect();
         let violations = invariants::judge(&report, &self.scenario, &invariants);
@@ -144,21 +130,20 @@ impl Simulation {
     }
 
     fn run_on_this_thread(&self, seed: u64) -> Report {
-        seed_entropy(seed);
-        let recorder = Recorder::new();
-        let capture = host_log::capture(recorder.clone(), SERVER_HOST);
         let scenario = &self.scenario;
-        let duration = Duration::from_millis(scenario.duration_ms);
-        let mut sim = world(
+        let placement = place_clients(scenario);
+        let mut driver = Driver::new(WorldSpec {
             seed,
-            &scenario.network,
-            duration,
+            network: &scenario.network,
+            duration: Duration::from_millis(scenario.duration_ms),
             // Each TCP socket's queue and the listener's backlog: every client
             // may open its connections in the same tick.
-            (scenario.clients.len() * 4).max(64),
-            self.app.clone(),
-        );
-
+            tcp_capacity: (scenario.clients.len() * 4).max(64),
+            app: self.app.clone(),
+            faults: &scenario.faults,
+            host_of_client: placement.host_of_client,
+            log_level: self.log_level,
+        });
         let endpoint = Endpoint {
             connector: Connector::Sim {
                 host: SERVER_HOST.into(),
@@ -168,15 +153,13 @@ impl Simulation {
             limits: SessionLimits::default(),
         };
         let outcomes: Rc<RefCell<Vec<ClientOutcome>>> = Rc::default();
-        let placement = place_clients(scenario);
-        for (host, scripts) in &placement.hosts {
-            let (endpoint, recorder, outcomes, scripts) = (
+        for (host, scripts) in placement.hosts {
+            let (endpoint, recorder, outcomes) = (
                 endpoint.clone(),
-                recorder.clone(),
+                driver.recorder().clone(),
                 outcomes.clone(),
-                scripts.clone(),
             );
-            sim.client(host.as_str(), async move {
+            driver.sim().client(host.as_str(), async move {
                 let tasks: Vec<_> = scripts
                     .into_iter()
                     .map(|script| {
@@ -194,36 +177,8 @@ impl Simulation {
                 Ok(())
             });
         }
-
-        let mut faults = FaultRunner::new(scenario, &placement, recorder.clone());
-        let mut failures = Vec::new();
-        loop {
-            faults.apply_due(&mut sim);
-            match sim.step() {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(error) => {
-                    let failure = format!("a host failed: {error}");
-                    recorder.record(sim.elapsed(), "sim", EventKind::Fail, failure.clone());
-                    failures.push(failure);
-                    break;
-                }
-            }
-            if sim.elapsed() >= duration {
-                let failure = format!(
-                    "the scenario did not finish within {} ms of simulated time",
-                    duration.as_millis()
-                );
-                recorder.record(sim.elapsed(), "sim", EventKind::Fail, failure.clone());
-                failures.push(failure);
-                break;
-            }
-        }
-        failures.extend(faults.finish(sim.elapsed()));
-        let elapsed = sim.elapsed();
-        // The hosts' runtimes and everything they hold go before the log capture.
-        drop(sim);
-        drop(capture);
+        let ended = driver.run("the scenario");
+        let mut failures = ended.failures;
         let mut outcomes = outcomes.take();
         outcomes.sort_by(|a, b| a.client.cmp(&b.client));
         failures.extend(
@@ -234,65 +189,11 @@ impl Simulation {
         Report::new(
             scenario.name.clone(),
             seed,
-            recorder.finish(),
+            ended.recorder.finish(),
             failures,
-            elapsed,
+            ended.elapsed,
         )
     }
-}
-
-/// A turmoil world seeded by `seed` with `app` serving on [`SERVER_HOST`];
-/// the caller adds the clients. The thread's entropy must already be seeded.
-pub(crate) fn world(
-    seed: u64,
-    network: &NetworkOptions,
-    duration: Duration,
-    tcp_capacity: usize,
-    app: AppFactory,
-) -> turmoil::Sim<'static> {
-    let mut builder = turmoil::Builder::new();
-    builder
-        .rng_seed(seed)
-        .epoch(UNIX_EPOCH + EPOCH_SINCE_UNIX)
-        .simulation_duration(duration + DURATION_GRACE)
-        .tick_duration(Duration::from_millis(1))
-        .min_message_latency(Duration::from_millis(network.latency_ms_min))
-        .max_message_latency(Duration::from_millis(
-            network.latency_ms_max.max(network.latency_ms_min),
-        ))
-        .fail_rate(network.fail_rate)
-        .repair_rate(network.repair_rate)
-        .tcp_capacity(tcp_capacity);
-    if network.random_host_order {
-        builder.enable_random_order();
-    }
-    let mut sim = builder.build();
-    APP_BUILT_AT.set(Duration::ZERO);
-    sim.host(SERVER_HOST, move || {
-        let router = entropy::with_wall_clock_at(APP_BUILT_AT.get(), || app());
-        // Dropped with the software, after the runtime's own tasks: closes
-        // the connections a crash or bounce dropped, in accept order.
-        let close_parked = CloseParkedOnDrop;
-        async move {
-            let _close_parked = close_parked;
-            axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
-            Ok(())
-        }
-    });
-    sim
-}
-
-/// The prefix of a failure for a fault that struck nothing.
-const UNFIRED_FAULT: &str = "fault never fired: ";
-
-/// Whether a run failure only says that a fault struck nothing.
-pub(crate) fn is_unfired_fault(failure: &str) -> bool {
-    failure.starts_with(UNFIRED_FAULT)
-}
-
-/// Seeds this thread's entropy for a run of `seed`.
-pub(crate) fn seed_entropy(seed: u64) {
-    entropy::seed_this_thread(seed ^ ENTROPY_SALT, EPOCH_SINCE_UNIX);
 }
 
 /// Which simulated host each client runs on.
@@ -325,192 +226,35 @@ fn place_clients(scenario: &Scenario) -> Placement {
     }
 }
 
-/// Applies the fault schedule as simulated time passes, and keeps the
-/// evidence that each fault actually struck something.
-struct FaultRunner {
-    due: Vec<(Duration, Fault)>,
-    host_of_client: BTreeMap<String, String>,
-    recorder: Recorder,
-    /// Faults in force, with the drop/hold counters when they began.
-    active: BTreeMap<String, (u64, u64)>,
-    /// Faults that ended having struck nothing.
-    unfired: Vec<String>,
-}
-
-impl FaultRunner {
-    fn new(scenario: &Scenario, placement: &Placement, recorder: Recorder) -> Self {
-        let mut due: Vec<_> = scenario
-            .faults
-            .iter()
-            .map(|f| (Duration::from_millis(f.at_ms), f.fault.clone()))
-            .collect();
-        // Stable: faults at the same instant apply in the order written.
-        due.sort_by_key(|(at, _)| *at);
-        due.reverse();
-        Self {
-            due,
-            host_of_client: placement.host_of_client.clone(),
-            recorder,
-            active: BTreeMap::new(),
-            unfired: Vec::new(),
-        }
-    }
-
-    fn apply_due(&mut self, sim: &mut turmoil::Sim<'_>) {
-        while self.due.last().is_some_and(|(at, _)| *at <= sim.elapsed()) {
-            let (_, fault) = self.due.pop().expect("checked above");
-            let note = self.apply(sim, &fault);
-            self.recorder
-                .record(sim.elapsed(), "sim", EventKind::Fault, note);
-        }
-    }
-
-    fn host(&self, client: &str) -> String {
-        self.host_of_client
-            .get(client)
-            .cloned()
-            .unwrap_or_else(|| client.to_owned())
-    }
-
-    fn apply(&mut self, sim: &mut turmoil::Sim<'_>, fault: &Fault) -> String {
-        match fault {
-            Fault::Latency { max_ms } => {
-                sim.set_max_message_latency(Duration::from_millis(*max_ms));
-                format!("latency: at most {max_ms} ms")
-            }
-            Fault::Hold { client } => {
-                sim.hold(self.host(client).as_str(), SERVER_HOST);
-                self.begin(format!("hold {client}"));
-                format!("hold {client} <-> server")
-            }
-            Fault::Release { client } => {
-                sim.release(self.host(client).as_str(), SERVER_HOST);
-                let (_, held) = self.end(&format!("hold {client}"), true);
-                format!("release {client} <-> server ({held} segments were held)")
-            }
-            Fault::Partition { client, direction } => {
-                let host = self.host(client);
-                match direction {
-                    Direction::Both => sim.partition(host.as_str(), SERVER_HOST),
-                    Direction::ToServer => sim.partition_oneway(host.as_str(), SERVER_HOST),
-                    Direction::FromServer => sim.partition_oneway(SERVER_HOST, host.as_str()),
-                }
-                self.begin(format!("partition {client}"));
-                format!("partition {client} {} server", arrow(*direction))
-            }
-            Fault::Repair { client, direction } => {
-                let host = self.host(client);
-                match direction {
-                    Direction::Both => sim.repair(host.as_str(), SERVER_HOST),
-                    Direction::ToServer => sim.repair_oneway(host.as_str(), SERVER_HOST),
-                    Direction::FromServer => sim.repair_oneway(SERVER_HOST, host.as_str()),
-                }
-                let (dropped, _) = self.end(&format!("partition {client}"), false);
-                format!(
-                    "repair {client} {} server ({dropped} segments were lost)",
-                    arrow(*direction)
-                )
-            }
-            Fault::FailRate { rate } => {
-                sim.set_fail_rate(*rate);
-                if *rate > 0.0 {
-                    self.begin("fail rate".into());
-                    format!("fail rate {rate}")
-                } else {
-                    let (dropped, _) = self.end("fail rate", false);
-                    format!("fail rate 0 ({dropped} segments were lost)")
-                }
-            }
-            Fault::Crash => {
-                sim_stream::park_closes_during(|| sim.crash(SERVER_HOST));
-                "crash server".into()
-            }
-            Fault::Bounce => {
-                APP_BUILT_AT.set(sim.elapsed());
-                sim_stream::park_closes_during(|| sim.bounce(SERVER_HOST));
-                "bounce server (restarts with fresh state)".into()
-            }
-        }
-    }
-
-    fn begin(&mut self, key: String) {
-        self.active
-            .insert(key, host_log::segments_dropped_and_held());
-    }
-
-    /// Ends the fault `key`: the segments it dropped and held. One that
-    /// struck nothing (no hold for a hold, no loss otherwise) is remembered.
-    fn end(&mut self, key: &str, is_hold: bool) -> (u64, u64) {
-        let (dropped_now, held_now) = host_log::segments_dropped_and_held();
-        let (dropped, held) = self.active.remove(key).unwrap_or((dropped_now, held_now));
-        let evidence = (dropped_now - dropped, held_now - held);
-        if (is_hold && evidence.1 == 0) || (!is_hold && evidence.0 == 0) {
-            self.unfired.push(key.to_owned());
-        }
-        evidence
-    }
-
-    /// Closes the faults still in force and reports those that never struck:
-    /// a fault that touched nothing is a false green.
-    fn finish(mut self, now: Duration) -> Vec<String> {
-        let (dropped_now, held_now) = host_log::segments_dropped_and_held();
-        let mut unfired = std::mem::take(&mut self.unfired);
-        for (key, (dropped, held)) in std::mem::take(&mut self.active) {
-            let note = format!(
-                "{key} still in force at the end ({} segments lost, {} held)",
-                dropped_now - dropped,
-                held_now - held
-            );
-            self.recorder.record(now, "sim", EventKind::Fault, note);
-            if dropped_now == dropped && held_now == held {
-                unfired.push(key);
-            }
-        }
-        unfired
-            .into_iter()
-            .map(|fault| {
-                let failure = format!("{UNFIRED_FAULT}{fault}");
-                self.recorder
-                    .record(now, "sim", EventKind::Fail, failure.clone());
-                failure
-            })
-            .collect()
-    }
-}
-
-fn arrow(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Both => "<-x->",
-        Direction::ToServer => "-x->",
-        Direction::FromServer => "<-x-",
-    }
-}
-
 impl Simulation {
     /// Runs every seed of [`Seeds::from_env`](crate::Seeds::from_env), judges
     /// each (see [`check`](Self::check)) and panics at the first failing one,
     /// with its trace, its violations and the command that replays it.
     /// Returns the reports, for snapshots.
+    #[track_caller]
     pub fn assert_passes(&self) -> Vec<Report> {
-        let seeds = crate::Seeds::from_env().unwrap_or_else(|e| panic!("{e}"));
-        seeds
-            .0
-            .into_iter()
-            .map(|seed| {
-                let verdict = self.check(seed);
-                assert!(
-                    verdict.passed(),
-                    "{verdict}seed {seed} failed: {:?}\nreproduce: {}",
-                    verdict.report.failures,
-                    crate::Seeds::replay_command(seed)
-                );
-                verdict.report
-            })
-            .collect()
+        let seeds = match crate::Seeds::from_env() {
+            Ok(seeds) => seeds,
+            Err(error) => panic!("{error}"),
+        };
+        // A loop, not a closure: `#[track_caller]` does not reach into closures.
+        let mut reports = Vec::with_capacity(seeds.0.len());
+        for seed in seeds.0 {
+            let verdict = self.check(seed);
+            assert!(
+                verdict.passed(),
+                "{verdict}seed {seed} failed: {:?}\nreproduce: {}",
+                verdict.report.failures,
+                crate::Seeds::replay_command(seed)
+            );
+            reports.push(verdict.report);
+        }
+        reports
     }
 
     /// Runs `seed` twice on two fresh threads and panics unless both traces are
     /// byte-identical: the determinism self-check.
+    #[track_caller]
     pub fn assert_deterministic(&self, seed: u64) -> Report {
         let first = self.run(seed);
         let second = self.run(seed);

@@ -1,10 +1,13 @@
 //! The one integration-test binary of the harness.
 
+mod app_panic;
 mod app_wall_clock;
 mod bug_finder;
+mod client_run;
 mod codec_crosscheck;
 mod echo_app;
 mod invariants;
+mod logs;
 mod process_history;
 mod real_network;
 mod simulation;

@@ -1,102 +1,60 @@
 //! Connect/disconnect logging and graceful shutdown.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
 use siosim_server::{GREETING, PLAIN_WS_PATH};
-use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
+use tracing_test::traced_test;
 
 use crate::support::{DEADLINE, Driver, Server, Transport, both_transports, is};
 
-both_transports!(
-    connect_and_disconnect_are_logged,
-    shutdown_disconnects_everyone
-);
+both_transports!(shutdown_disconnects_everyone);
 
-/// The server's `tracing` output, captured as text.
-#[derive(Clone, Default)]
-struct Captured {
-    text: Arc<Mutex<String>>,
-    written: Arc<Notify>,
+/// tracing-test's `logs_contain` sees the lines logged inside the test's
+/// span: `#[tokio::test]` runs the server's tasks on the test's own thread
+/// while that span is entered, so the server's lines are in scope.
+/// tracing-test cannot notify a waiter, so this polls its buffer every
+/// millisecond, bounded by `DEADLINE`.
+async fn until_logged(what: &str, logged: impl Fn() -> bool) {
+    let poll = async {
+        while !logged() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(DEADLINE, poll)
+        .await
+        .unwrap_or_else(|_| panic!("no log line with {what} within {DEADLINE:?}"));
 }
 
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.text
-            .lock()
-            .expect("log lock")
-            .push_str(&String::from_utf8_lossy(buf));
-        self.written.notify_waiters();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+#[tokio::test]
+#[traced_test]
+async fn connect_and_disconnect_are_logged_over_websocket() {
+    connect_and_disconnect_are_logged(Transport::Websocket, logs_contain).await;
 }
 
-impl Captured {
-    /// Waits until a captured line contains every one of `parts`.
-    async fn wait_for_line(&self, parts: &[&str]) -> String {
-        let search = async {
-            loop {
-                let written = self.written.notified();
-                tokio::pin!(written);
-                written.as_mut().enable();
-                if let Some(line) = self
-                    .text
-                    .lock()
-                    .expect("log lock")
-                    .lines()
-                    .find(|line| parts.iter().all(|part| line.contains(part)))
-                {
-                    return line.to_owned();
-                }
-                written.await;
-            }
-        };
-        tokio::time::timeout(DEADLINE, search)
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "no log line with {parts:?} in:\n{}",
-                    self.text.lock().expect("log lock")
-                )
-            })
-    }
+#[tokio::test]
+#[traced_test]
+async fn connect_and_disconnect_are_logged_over_polling() {
+    connect_and_disconnect_are_logged(Transport::Polling, logs_contain).await;
 }
 
-/// `#[tokio::test]` runs everything on this one thread, so a thread-local
-/// subscriber sees every log line of the in-process server.
-async fn connect_and_disconnect_are_logged(transport: Transport) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("siosim_server=info")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+/// `logs_contain` is the one `#[traced_test]` defines in the calling test.
+async fn connect_and_disconnect_are_logged(transport: Transport, logs_contain: fn(&str) -> bool) {
     let server = Server::start().await;
     let mut d = Driver::spawn().await;
     let sid = d.connect("a", &server, transport).await;
-    let line = captured
-        .wait_for_line(&["connect", &format!("sid={sid}")])
-        .await;
-    assert!(!line.contains("disconnect"), "{line}");
+    // The connect line is logged before the greeting is sent.
+    d.expect_event("a", "get count", json!([0])).await;
+    let connected = format!("siosim_server::lifecycle: connect sid={sid}");
+    assert!(logs_contain(&connected), "no log line with {connected}");
 
     d.disconnect("a").await;
-    captured
-        .wait_for_line(&[
-            "disconnect",
-            &format!("sid={sid}"),
-            "reason=ClientNSDisconnect",
-        ])
-        .await;
+    let disconnected =
+        format!("siosim_server::lifecycle: disconnect sid={sid} reason=ClientNSDisconnect");
+    until_logged(&disconnected, || logs_contain(&disconnected)).await;
 }
 
 async fn shutdown_disconnects_everyone(transport: Transport) {

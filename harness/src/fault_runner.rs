@@ -1,0 +1,185 @@
+//! The fault schedule, applied to turmoil's `Sim` as simulated time passes,
+//! with the evidence that each fault struck something.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::driver::{self, SERVER_HOST};
+use crate::host_log;
+use crate::scenario::{Direction, Fault, ScheduledFault};
+use crate::sim_stream;
+use crate::trace::{EventKind, Recorder};
+
+/// The prefix of a failure for a fault that struck nothing.
+const UNFIRED_FAULT: &str = "fault never fired: ";
+
+/// Whether a run failure only says that a fault struck nothing.
+pub(crate) fn is_unfired_fault(failure: &str) -> bool {
+    failure.starts_with(UNFIRED_FAULT)
+}
+
+/// Applies the fault schedule as simulated time passes, and keeps the
+/// evidence that each fault actually struck something.
+pub(crate) struct FaultRunner {
+    due: Vec<(Duration, Fault)>,
+    host_of_client: BTreeMap<String, String>,
+    recorder: Recorder,
+    /// Faults in force, with the drop/hold counters when they began.
+    active: BTreeMap<String, (u64, u64)>,
+    /// Faults that ended having struck nothing.
+    unfired: Vec<String>,
+}
+
+impl FaultRunner {
+    /// `host_of_client` maps a fault's client to the host it runs on; a
+    /// client missing from it is taken to be a host of that name.
+    pub(crate) fn new(
+        faults: &[ScheduledFault],
+        host_of_client: BTreeMap<String, String>,
+        recorder: Recorder,
+    ) -> Self {
+        let mut due: Vec<_> = faults
+            .iter()
+            .map(|f| (Duration::from_millis(f.at_ms), f.fault.clone()))
+            .collect();
+        // Stable: faults at the same instant apply in the order written.
+        due.sort_by_key(|(at, _)| *at);
+        due.reverse();
+        Self {
+            due,
+            host_of_client,
+            recorder,
+            active: BTreeMap::new(),
+            unfired: Vec::new(),
+        }
+    }
+
+    pub(crate) fn apply_due(&mut self, sim: &mut turmoil::Sim<'_>) {
+        while self.due.last().is_some_and(|(at, _)| *at <= sim.elapsed()) {
+            let (_, fault) = self.due.pop().expect("checked above");
+            let note = self.apply(sim, &fault);
+            self.recorder
+                .record(sim.elapsed(), "sim", EventKind::Fault, note);
+        }
+    }
+
+    fn host(&self, client: &str) -> String {
+        self.host_of_client
+            .get(client)
+            .cloned()
+            .unwrap_or_else(|| client.to_owned())
+    }
+
+    fn apply(&mut self, sim: &mut turmoil::Sim<'_>, fault: &Fault) -> String {
+        match fault {
+            Fault::Latency { max_ms } => {
+                sim.set_max_message_latency(Duration::from_millis(*max_ms));
+                format!("latency: at most {max_ms} ms")
+            }
+            Fault::Hold { client } => {
+                sim.hold(self.host(client).as_str(), SERVER_HOST);
+                self.begin(format!("hold {client}"));
+                format!("hold {client} <-> server")
+            }
+            Fault::Release { client } => {
+                sim.release(self.host(client).as_str(), SERVER_HOST);
+                let (_, held) = self.end(&format!("hold {client}"), true);
+                format!("release {client} <-> server ({held} segments were held)")
+            }
+            Fault::Partition { client, direction } => {
+                let host = self.host(client);
+                match direction {
+                    Direction::Both => sim.partition(host.as_str(), SERVER_HOST),
+                    Direction::ToServer => sim.partition_oneway(host.as_str(), SERVER_HOST),
+                    Direction::FromServer => sim.partition_oneway(SERVER_HOST, host.as_str()),
+                }
+                self.begin(format!("partition {client}"));
+                format!("partition {client} {} server", arrow(*direction))
+            }
+            Fault::Repair { client, direction } => {
+                let host = self.host(client);
+                match direction {
+                    Direction::Both => sim.repair(host.as_str(), SERVER_HOST),
+                    Direction::ToServer => sim.repair_oneway(host.as_str(), SERVER_HOST),
+                    Direction::FromServer => sim.repair_oneway(SERVER_HOST, host.as_str()),
+                }
+                let (dropped, _) = self.end(&format!("partition {client}"), false);
+                format!(
+                    "repair {client} {} server ({dropped} segments were lost)",
+                    arrow(*direction)
+                )
+            }
+            Fault::FailRate { rate } => {
+                sim.set_fail_rate(*rate);
+                if *rate > 0.0 {
+                    self.begin("fail rate".into());
+                    format!("fail rate {rate}")
+                } else {
+                    let (dropped, _) = self.end("fail rate", false);
+                    format!("fail rate 0 ({dropped} segments were lost)")
+                }
+            }
+            Fault::Crash => {
+                sim_stream::park_closes_during(|| sim.crash(SERVER_HOST));
+                "crash server".into()
+            }
+            Fault::Bounce => {
+                driver::rebuild_app_at(sim.elapsed());
+                sim_stream::park_closes_during(|| sim.bounce(SERVER_HOST));
+                "bounce server (restarts with fresh state)".into()
+            }
+        }
+    }
+
+    fn begin(&mut self, key: String) {
+        self.active
+            .insert(key, host_log::segments_dropped_and_held());
+    }
+
+    /// Ends the fault `key`: the segments it dropped and held. One that
+    /// struck nothing (no hold for a hold, no loss otherwise) is remembered.
+    fn end(&mut self, key: &str, is_hold: bool) -> (u64, u64) {
+        let (dropped_now, held_now) = host_log::segments_dropped_and_held();
+        let (dropped, held) = self.active.remove(key).unwrap_or((dropped_now, held_now));
+        let evidence = (dropped_now - dropped, held_now - held);
+        if (is_hold && evidence.1 == 0) || (!is_hold && evidence.0 == 0) {
+            self.unfired.push(key.to_owned());
+        }
+        evidence
+    }
+
+    /// Closes the faults still in force and reports those that never struck:
+    /// a fault that touched nothing is a false green.
+    pub(crate) fn finish(mut self, now: Duration) -> Vec<String> {
+        let (dropped_now, held_now) = host_log::segments_dropped_and_held();
+        let mut unfired = std::mem::take(&mut self.unfired);
+        for (key, (dropped, held)) in std::mem::take(&mut self.active) {
+            let note = format!(
+                "{key} still in force at the end ({} segments lost, {} held)",
+                dropped_now - dropped,
+                held_now - held
+            );
+            self.recorder.record(now, "sim", EventKind::Fault, note);
+            if dropped_now == dropped && held_now == held {
+                unfired.push(key);
+            }
+        }
+        unfired
+            .into_iter()
+            .map(|fault| {
+                let failure = format!("{UNFIRED_FAULT}{fault}");
+                self.recorder
+                    .record(now, "sim", EventKind::Fail, failure.clone());
+                failure
+            })
+            .collect()
+    }
+}
+
+fn arrow(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Both => "<-x->",
+        Direction::ToServer => "-x->",
+        Direction::FromServer => "<-x-",
+    }
+}
