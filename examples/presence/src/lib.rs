@@ -78,7 +78,9 @@ impl Members {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Sid, String)>> {
         // A panic elsewhere cannot leave the list half-written: every change is one call.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

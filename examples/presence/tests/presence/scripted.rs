@@ -14,7 +14,11 @@ fn three_members() -> Scenario {
         .expect_ack(Some(vec![json!(["alice"])]), SOON)
         .expect_event("joined", Some(vec![json!("bob")]), SOON)
         .expect_event("typing", Some(vec![json!("bob")]), SOON)
-        .expect_event("said", Some(vec![json!({"name": "bob", "text": "hi all"})]), SOON)
+        .expect_event(
+            "said",
+            Some(vec![json!({"name": "bob", "text": "hi all"})]),
+            SOON,
+        )
         .expect_event("joined", Some(vec![json!("carol")]), SOON)
         .expect_event("left", Some(vec![json!("carol")]), SOON)
         .disconnect();
@@ -25,7 +29,11 @@ fn three_members() -> Scenario {
         .expect_ack(Some(vec![json!(["alice", "bob"])]), SOON)
         .emit("typing", vec![])
         .emit("say", vec![json!("hi all")])
-        .expect_event("said", Some(vec![json!({"name": "bob", "text": "hi all"})]), SOON)
+        .expect_event(
+            "said",
+            Some(vec![json!({"name": "bob", "text": "hi all"})]),
+            SOON,
+        )
         .expect_event("joined", Some(vec![json!("carol")]), SOON)
         .expect_event("left", Some(vec![json!("carol")]), SOON)
         // The sender is not told about its own typing.
