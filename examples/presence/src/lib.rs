@@ -11,6 +11,7 @@
 //! each carry one bug of the kind people really write, for the tests to find.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::json;
 use socketioxide::SocketIo;
@@ -20,17 +21,22 @@ use socketioxide::socket::Sid;
 /// Everyone who has joined sits in this room.
 const ROOM: &str = "present";
 
+/// How long a write takes to reach the member store (a database round trip
+/// in production; simulated time under test).
+const STORE_WRITE_LATENCY: Duration = Duration::from_millis(2);
+
 /// The correct app.
 pub fn app() -> axum::Router {
     build(Bugs::default())
 }
 
-/// Records a join in a spawned task ("it may become a database write").
-/// A `join` handled before that task runs misses the earlier member: its ack
-/// lacks them, and they joined the room before it did, so no `joined` tells it.
+/// Does not wait for the member store's write ("the handler need not block on
+/// the database"). A `join` handled while an earlier member's write is under
+/// way misses that member: its ack lacks them, and they announced themselves
+/// before it entered the room, so no `joined` tells it either.
 pub fn racy_app() -> axum::Router {
     build(Bugs {
-        record_join_in_background: true,
+        skip_waiting_for_the_store: true,
         ..Bugs::default()
     })
 }
@@ -46,7 +52,7 @@ pub fn app_unwrapping_typing() -> axum::Router {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Bugs {
-    record_join_in_background: bool,
+    skip_waiting_for_the_store: bool,
     unwrap_typing_name: bool,
 }
 
@@ -55,7 +61,8 @@ struct Bugs {
 struct Members(Arc<Mutex<Vec<(Sid, String)>>>);
 
 impl Members {
-    fn add(&self, sid: Sid, name: String) {
+    async fn add(self, sid: Sid, name: String) {
+        tokio::time::sleep(STORE_WRITE_LATENCY).await;
         self.lock().push((sid, name));
     }
 
@@ -103,14 +110,17 @@ fn on_join(socket: &SocketRef, members: Members, bugs: Bugs) {
             if members.name_of(socket.id).is_some() {
                 return; // joined already; the first name stays
             }
-            let mut names = members.names();
-            names.push(name.clone());
-            if bugs.record_join_in_background {
-                let (members, sid, name) = (members.clone(), socket.id, name.clone());
-                tokio::spawn(async move { members.add(sid, name) });
+            let write = members.clone().add(socket.id, name.clone());
+            let names = if bugs.skip_waiting_for_the_store {
+                tokio::spawn(write);
+                // The write is still under way: count ourselves in by hand.
+                let mut names = members.names();
+                names.push(name.clone());
+                names
             } else {
-                members.add(socket.id, name.clone());
-            }
+                write.await;
+                members.names()
+            };
             tracing::info!(member = %name, "join");
             socket.join(ROOM);
             let _ = ack.send(&names);
