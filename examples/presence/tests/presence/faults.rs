@@ -1,17 +1,19 @@
 //! What the app still guarantees when the network misbehaves.
 
 use presence_example::app;
-use serde_json::json;
-use siosim_harness::{ClientScript, Direction, Fault, Scenario, Simulation, Transport};
+use serde_json::{Value, json};
+use siosim_harness::{ClientScript, Direction, Fault, Scenario, Simulation, Step, Transport};
 
-fn join(name: &str, transport: Transport, members: serde_json::Value) -> ClientScript {
+/// A client that connects after `after_ms` and joins as `name`, acked with `members`.
+fn member(name: &str, after_ms: u64, transport: Transport, members: &[&str]) -> ClientScript {
     ClientScript::new(name)
+        .wait_ms(after_ms)
         .connect(transport)
         .emit_with_ack("join", vec![json!(name)])
-        .expect_ack(Some(vec![members]), 2_000)
+        .expect_ack(Some(vec![json!(members)]), 2_000)
 }
 
-fn said(name: &str, text: &str) -> Option<Vec<serde_json::Value>> {
+fn said(name: &str, text: &str) -> Option<Vec<Value>> {
     Some(vec![json!({ "name": name, "text": text })])
 }
 
@@ -19,7 +21,7 @@ fn said(name: &str, text: &str) -> Option<Vec<serde_json::Value>> {
 /// gets every message, in the order she said them.
 #[test]
 fn a_held_member_gets_every_message_in_order() {
-    let alice = join("alice", Transport::Websocket, json!(["alice"]))
+    let alice = member("alice", 0, Transport::Websocket, &["alice"])
         .expect_event("joined", Some(vec![json!("bob")]), 2_000)
         .wait_ms(500)
         .emit("say", vec![json!("one")])
@@ -27,11 +29,7 @@ fn a_held_member_gets_every_message_in_order() {
         .expect_event("said", said("alice", "two"), 2_000)
         .wait_ms(2_000)
         .disconnect();
-    let bob = ClientScript::new("bob")
-        .wait_ms(100)
-        .connect(Transport::Polling)
-        .emit_with_ack("join", vec![json!("bob")])
-        .expect_ack(Some(vec![json!(["alice", "bob"])]), 2_000)
+    let bob = member("bob", 100, Transport::Polling, &["alice", "bob"])
         .expect_event("said", said("alice", "one"), 5_000)
         .expect_event("said", said("alice", "two"), 2_000)
         .disconnect();
@@ -57,25 +55,19 @@ fn a_held_member_gets_every_message_in_order() {
 /// Alice is told that he left.
 #[test]
 fn a_vanished_member_is_announced_as_left() {
-    let alice = join("alice", Transport::Upgrade, json!(["alice"]))
+    let alice = member("alice", 0, Transport::Upgrade, &["alice"])
         .expect_event("joined", Some(vec![json!("bob")]), 2_000)
         .expect_event("left", Some(vec![json!("bob")]), 60_000)
         .disconnect();
-    let bob = ClientScript::new("bob")
-        .wait_ms(100)
-        .connect(Transport::Websocket)
-        .emit_with_ack("join", vec![json!("bob")])
-        .expect_ack(Some(vec![json!(["alice", "bob"])]), 2_000)
-        .step(siosim_harness::Step::ExpectDisconnect { within_ms: 60_000 });
+    let bob = member("bob", 100, Transport::Websocket, &["alice", "bob"])
+        .step(Step::ExpectDisconnect { within_ms: 60_000 });
+    let partition = Fault::Partition {
+        client: "bob".into(),
+        direction: Direction::Both,
+    };
     let scenario = Scenario::new("vanished member")
         .client(alice)
         .client(bob)
-        .fault(
-            500,
-            Fault::Partition {
-                client: "bob".into(),
-                direction: Direction::Both,
-            },
-        );
+        .fault(500, partition);
     Simulation::new(scenario, app).assert_passes();
 }
