@@ -1,20 +1,18 @@
-//! `siosim explore`: many seeds of one scenario against one server, in
-//! parallel (each seed on a fresh OS thread, see `Simulation::run`), each run
-//! judged by every invariant checker. The first failing seed comes back with
-//! its violation and the `siosim run` line that replays it.
+//! `siosim explore`: many seeds of one scenario against one server, searched
+//! by the harness's [`Explorer`] (in parallel, each seed on a fresh OS
+//! thread, each run judged by every invariant checker). The first failing
+//! seed comes back with its violation and the `siosim run` line that
+//! replays it. Also the regressions file: seeds that once failed.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::Serialize;
-use siosim_harness::AppFactory;
+use siosim_harness::{AppFactory, Exploration, Explorer, Verdict};
 
-use crate::run::{self, Judged, REFERENCE};
+use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
 
 /// `siosim explore`'s arguments.
@@ -110,7 +108,7 @@ impl SeedRange {
     }
 }
 
-/// A campaign to run.
+/// A campaign to run: a scenario (or `swarm`) against one server.
 #[derive(Clone)]
 pub struct Campaign {
     pub scenario: String,
@@ -134,118 +132,47 @@ impl std::fmt::Debug for Campaign {
     }
 }
 
-/// A failing seed.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    pub seed: u64,
-    pub judged: Judged,
-    pub replay: String,
-}
+impl Campaign {
+    /// The harness's explorer for this campaign. The scenario name must be
+    /// known (see [`run::named_scenario`]).
+    pub fn explorer(&self) -> anyhow::Result<Explorer> {
+        let (scenario, transport) = (self.scenario.clone(), self.transport);
+        let (app, socketio_path) = (self.app.clone(), self.socketio_path.clone());
+        // Fail fast on a bad name, before any thread starts: it does not
+        // depend on the seed, so every seed's lookup below succeeds.
+        run::named_scenario(&scenario, 0, transport)?;
+        Ok(Explorer::new(move |seed| {
+            let scenario = run::named_scenario(&scenario, seed, transport)
+                .expect("the scenario name was checked before the search");
+            run::simulation(scenario, &app, &socketio_path)
+        })
+        .seeds(self.seeds.iter().copied())
+        .jobs(self.jobs)
+        .keep_going(self.keep_going))
+    }
 
-impl Failure {
-    /// What explore prints for it: the swarm's options, the verdict, the replay line.
-    pub fn describe(&self, scenario: &str) -> String {
+    /// Runs the search; `progress` is called about four times a second.
+    pub fn run(
+        &self,
+        progress: impl FnMut(siosim_harness::Progress),
+    ) -> anyhow::Result<Exploration> {
+        Ok(self.explorer()?.run_with_progress(progress))
+    }
+
+    /// The `siosim run` line that replays `seed`.
+    pub fn replay(&self, seed: u64) -> String {
+        run::replay_line(&self.scenario, seed, self.transport, &self.server)
+    }
+
+    /// What explore prints for a failing seed: the swarm's options, the
+    /// verdict, the replay line.
+    pub fn describe(&self, failure: &Verdict) -> String {
         format!(
             "{}{}replay: {}\n",
-            run::preamble(scenario, self.seed),
-            self.judged.verdict(),
-            self.replay
+            run::preamble(&self.scenario, failure.seed()),
+            failure.verdict(),
+            self.replay(failure.seed())
         )
-    }
-}
-
-/// What a campaign found.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub seeds_run: usize,
-    pub elapsed: Duration,
-    /// By seed, ascending.
-    pub failures: Vec<Failure>,
-}
-
-impl Outcome {
-    pub fn seeds_per_second(&self) -> f64 {
-        self.seeds_run as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-}
-
-impl Campaign {
-    /// Runs the seeds on `jobs` workers. Without `keep_going` it stops
-    /// taking seeds at the first failure and reports the lowest failing seed
-    /// among those that ran. `progress` is called about four times a second.
-    pub fn run(&self, mut progress: impl FnMut(usize, usize, Duration)) -> Outcome {
-        let started = Instant::now();
-        let next = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (results, finished) = mpsc::channel::<(u64, Judged)>();
-        let workers: Vec<_> = (0..self.jobs.max(1))
-            .map(|_| {
-                let (campaign, next, stop, results) =
-                    (self.clone(), next.clone(), stop.clone(), results.clone());
-                std::thread::spawn(move || campaign.work(&next, &stop, &results))
-            })
-            .collect();
-        drop(results);
-        let mut seeds_run = 0;
-        let mut failures = Vec::new();
-        let mut last_progress = Instant::now();
-        loop {
-            match finished.recv_timeout(Duration::from_millis(250)) {
-                Ok((seed, judged)) => {
-                    seeds_run += 1;
-                    if !judged.passed() {
-                        if !self.keep_going {
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                        failures.push(self.failure(seed, judged));
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-            if last_progress.elapsed() >= Duration::from_millis(250) {
-                progress(seeds_run, failures.len(), started.elapsed());
-                last_progress = Instant::now();
-            }
-        }
-        for worker in workers {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        progress(seeds_run, failures.len(), started.elapsed());
-        failures.sort_by_key(|f| f.seed);
-        if !self.keep_going {
-            failures.truncate(1);
-        }
-        Outcome {
-            seeds_run,
-            elapsed: started.elapsed(),
-            failures,
-        }
-    }
-
-    fn work(&self, next: &AtomicUsize, stop: &AtomicBool, results: &mpsc::Sender<(u64, Judged)>) {
-        while !stop.load(Ordering::SeqCst) {
-            let Some(&seed) = self.seeds.get(next.fetch_add(1, Ordering::SeqCst)) else {
-                return;
-            };
-            let judged = match run::named_scenario(&self.scenario, seed, self.transport) {
-                Ok(scenario) => run::judge(scenario, &self.app, &self.socketio_path, seed),
-                Err(_) => return,
-            };
-            if results.send((seed, judged)).is_err() {
-                return;
-            }
-        }
-    }
-
-    fn failure(&self, seed: u64, judged: Judged) -> Failure {
-        Failure {
-            seed,
-            judged,
-            replay: run::replay_line(&self.scenario, seed, self.transport, &self.server),
-        }
     }
 }
 
@@ -272,8 +199,6 @@ struct FailureJson {
 
 /// `siosim explore`: exits 1 if any seed failed.
 pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
-    // Fail fast on a bad scenario name, before any thread starts.
-    run::named_scenario(&args.scenario, args.seeds.start, args.transport)?;
     let campaign = Campaign {
         scenario: args.scenario.clone(),
         server: args.server_variant.clone(),
@@ -288,18 +213,19 @@ pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     };
     let total = campaign.seeds.len();
     let quiet = args.quiet;
-    let outcome = campaign.run(|done, failed, elapsed| {
+    let outcome = campaign.run(|progress| {
         if !quiet {
-            let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
+            let (done, failed) = (progress.seeds_run, progress.failing);
+            let rate = done as f64 / progress.elapsed.as_secs_f64().max(1e-9);
             eprint!("\rexplore {done}/{total} seeds  {rate:.1} seeds/s  {failed} failing  ");
             let _ = std::io::stderr().flush();
         }
-    });
+    })?;
     if !quiet {
         eprintln!();
     }
     for failure in &outcome.failures {
-        print!("{}", failure.describe(&campaign.scenario));
+        print!("{}", campaign.describe(failure));
     }
     println!(
         "explored {} seeds of {} against {} in {:.1} s ({:.1} seeds/s): {} failing",
@@ -319,7 +245,11 @@ pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
             seeds_run: outcome.seeds_run,
             seconds: outcome.elapsed.as_secs_f64(),
             seeds_per_second: outcome.seeds_per_second(),
-            failures: outcome.failures.iter().flat_map(failure_json).collect(),
+            failures: outcome
+                .failures
+                .iter()
+                .flat_map(|f| failure_json(f, &campaign.replay(f.seed())))
+                .collect(),
         };
         let text = serde_json::to_string_pretty(&json)?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
@@ -331,16 +261,15 @@ pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn failure_json(failure: &Failure) -> Vec<FailureJson> {
+fn failure_json(failure: &Verdict, replay: &str) -> Vec<FailureJson> {
     failure
-        .judged
         .violations
         .iter()
         .map(|v| FailureJson {
-            seed: failure.seed,
+            seed: failure.seed(),
             invariant: v.invariant.to_owned(),
             summary: v.summary.clone(),
-            replay: failure.replay.clone(),
+            replay: replay.to_owned(),
         })
         .collect()
 }
@@ -413,13 +342,13 @@ impl Regression {
                 run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server),
             ),
         };
-        let judged = run::judge(scenario, &app, "/socket.io", self.seed);
-        let broken: Vec<&str> = judged.violations.iter().map(|v| v.invariant).collect();
+        let verdict = run::judge(scenario, &app, "/socket.io", self.seed);
+        let broken: Vec<&str> = verdict.violations.iter().map(|v| v.invariant).collect();
         Ok(match self.expected.as_str() {
             PASS if broken.is_empty() => Ok(()),
             PASS => Err(format!(
                 "{replay}: must pass, broke {broken:?}\n{}",
-                judged.verdict()
+                verdict.verdict()
             )),
             expected if broken.contains(&expected) => Ok(()),
             expected => Err(format!("{replay}: must break {expected}, broke {broken:?}")),

@@ -10,6 +10,7 @@ pub mod expectations;
 pub mod explore;
 mod probe;
 mod raw_websocket;
+pub mod reference;
 pub mod report;
 pub mod run;
 pub mod runner;

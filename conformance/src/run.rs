@@ -1,16 +1,18 @@
 //! One seeded run, judged: the scenario (a built-in, the seed-derived
 //! `swarm`, or a file) against a server variant, then every invariant
-//! checker over its trace. `siosim run`, `siosim explore` and the shrinker
-//! all go through here, so a seed's verdict is the same bytes everywhere.
+//! checker over its trace. A thin layer over the harness's
+//! [`Simulation::check`]: `siosim run`, `siosim explore` and `siosim shrink`
+//! all build their simulation here, so a seed's verdict is the same bytes
+//! everywhere.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use siosim_harness::invariants::{self, Violation};
-use siosim_harness::swarm::{self, SwarmOptions};
-use siosim_harness::{AppFactory, Report, Scenario, Simulation};
+use siosim_harness::swarm;
+use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
 
+use crate::reference;
 use crate::scenarios::{self, TransportMix};
 
 /// The correct server, `siosim_server::app`.
@@ -46,7 +48,7 @@ pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<
 /// built-in played over `mix`.
 pub fn named_scenario(name: &str, seed: u64, mix: TransportMix) -> anyhow::Result<Scenario> {
     if name == swarm::SWARM {
-        return Ok(swarm::scenario(seed));
+        return Ok(reference::swarm().scenario(seed));
     }
     let built_in = scenarios::find(name)
         .with_context(|| format!("no built-in scenario {name:?}; try `siosim list`"))?;
@@ -56,65 +58,30 @@ pub fn named_scenario(name: &str, seed: u64, mix: TransportMix) -> anyhow::Resul
 /// What `run` prints before the trace: the swarm's drawn options.
 pub fn preamble(name: &str, seed: u64) -> String {
     if name == swarm::SWARM {
-        SwarmOptions::from_seed(seed).describe()
+        reference::swarm().options(seed).describe()
     } else {
         String::new()
     }
 }
 
-/// A finished run and the invariants it broke.
-#[derive(Debug, Clone)]
-pub struct Judged {
-    pub report: Report,
-    pub violations: Vec<Violation>,
-}
-
-impl Judged {
-    pub fn passed(&self) -> bool {
-        self.violations.is_empty()
-    }
-
-    /// The verdict block: the run's own failures (`FAIL` lines, as a
-    /// report prints them), then every invariant violation with its
-    /// witnesses; or `PASS`.
-    pub fn verdict(&self) -> String {
-        if self.passed() {
-            return "PASS\n".to_owned();
-        }
-        let failures = self.report.failures.iter().map(|f| format!("FAIL {f}\n"));
-        let violations = self
-            .violations
-            .iter()
-            .filter(|v| v.invariant != invariants::EXPECTATIONS)
-            .map(Violation::to_string);
-        failures.chain(violations).collect()
-    }
-
-    /// The whole printout of a run: header, trace, verdict.
-    pub fn render(&self) -> String {
-        let report = &self.report;
-        format!(
-            "scenario {} seed {} ({} ms simulated)\n{}{}",
-            report.scenario,
-            report.seed,
-            report.simulated.as_millis(),
-            report.trace,
-            self.verdict()
-        )
+/// `scenario` against `app`, judged by the reference app's invariants; a
+/// swarm scenario's faults may strike nothing (that seed tested less).
+pub fn simulation(scenario: Scenario, app: &AppFactory, socketio_path: &str) -> Simulation {
+    let app = app.clone();
+    let is_swarm = scenario.name == swarm::SWARM;
+    let simulation =
+        Simulation::new(scenario, move || app()).socketio_path(socketio_path.to_owned());
+    let simulation = reference::judged(simulation);
+    if is_swarm {
+        simulation.unfired_faults_pass()
+    } else {
+        simulation
     }
 }
 
 /// Runs `scenario` once against `app` with `seed`, and checks it.
-pub fn judge(scenario: Scenario, app: &AppFactory, socketio_path: &str, seed: u64) -> Judged {
-    let app = app.clone();
-    let simulation =
-        Simulation::new(scenario.clone(), move || app()).socketio_path(socketio_path.to_owned());
-    let mut report = simulation.run(seed);
-    if scenario.name == swarm::SWARM {
-        report.failures.retain(|f| !swarm::is_benign_failure(f));
-    }
-    let violations = invariants::check_report(&report, &scenario);
-    Judged { report, violations }
+pub fn judge(scenario: Scenario, app: &AppFactory, socketio_path: &str, seed: u64) -> Verdict {
+    simulation(scenario, app, socketio_path).check(seed)
 }
 
 /// The command that replays a seed of a named scenario.
@@ -180,13 +147,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         ),
         (None, None) => anyhow::bail!("name a scenario or pass --scenario-file"),
     };
-    let judged = judge(scenario, &app, &args.server.socketio_path, seed);
-    print!("{preamble}{}", judged.render());
+    let verdict = judge(scenario, &app, &args.server.socketio_path, seed);
+    print!("{preamble}{verdict}");
     if let Some(file) = &args.json {
-        std::fs::write(file, judged.report.trace.to_json())
+        std::fs::write(file, verdict.report.trace.to_json())
             .with_context(|| format!("writing {}", file.display()))?;
     }
-    if judged.passed() {
+    if verdict.passed() {
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("replay: {replay}");

@@ -2,6 +2,7 @@
 //! clients in simulation. `siosim run <name>` prints one's trace; the
 //! snapshot tests lock each down over every transport.
 
+use crate::reference::ROOM_ANSWER_MS;
 use serde_json::json;
 use siosim_harness::{ClientScript, Direction, Fault, Scenario, Step, Transport};
 
@@ -126,9 +127,7 @@ pub fn chat(mix: TransportMix) -> Scenario {
     let lobby_post = json!({"room": "lobby", "msg": "hi lobby"});
     let alice = ClientScript::new("alice")
         .connect(mix.for_client(0))
-        .step(Step::Join {
-            room: "lobby".into(),
-        })
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .wait_ms(1_000)
         .emit("chat message", vec![hello.clone()])
         .expect_event("chat message", Some(vec![hello.clone()]), PROMPT_MS)
@@ -141,9 +140,7 @@ pub fn chat(mix: TransportMix) -> Scenario {
     let bob = ClientScript::new("bob")
         .wait_ms(200)
         .connect(mix.for_client(1))
-        .step(Step::Join {
-            room: "lobby".into(),
-        })
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .expect_event("chat message", Some(vec![hello.clone()]), 4_000)
         .emit("chat broadcast", vec![psst.clone()])
         // The sender of a broadcast is the one socket it skips.

@@ -160,6 +160,12 @@ impl ClientScript {
         self.step(Step::ExpectAck { args, within_ms })
     }
 
+    /// Emits `event` asking for an ack, then waits up to `within_ms` for
+    /// the ack, whatever it carries (a request such as joining a room).
+    pub fn request(self, event: &str, args: Vec<Value>, within_ms: u64) -> Self {
+        self.emit_with_ack(event, args).expect_ack(None, within_ms)
+    }
+
     pub fn expect_no_event(self, event: &str, for_ms: u64) -> Self {
         self.step(Step::ExpectNoEvent {
             event: event.into(),
@@ -243,14 +249,6 @@ pub enum Step {
     },
     Wait {
         ms: u64,
-    },
-    /// Emits `join` with an ack and waits for it.
-    Join {
-        room: String,
-    },
-    /// Emits `leave` with an ack and waits for it.
-    Leave {
-        room: String,
     },
     /// Sends a raw Engine.IO text packet, as is (for protocol tests).
     SendRaw {

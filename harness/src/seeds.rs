@@ -6,6 +6,9 @@ pub const DEFAULT_SEEDS: &[u64] = &[1, 2, 3, 7, 42];
 /// The environment variable that replays one seed.
 pub const SEED_VARIABLE: &str = "SIOSIM_SEED";
 
+/// The environment variable that sets how many seeds a search runs.
+pub const SEED_COUNT_VARIABLE: &str = "SIOSIM_SEEDS";
+
 /// The seeds for this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seeds(pub Vec<u64>);
@@ -25,13 +28,37 @@ impl Seeds {
         }
     }
 
+    /// The seeds a search runs: `SIOSIM_SEED=S` selects only `S` (the
+    /// replay); `SIOSIM_SEEDS=N` selects `N` seeds from the first of
+    /// `default`; otherwise `default`. A malformed value is an error.
+    pub fn for_exploration(default: impl IntoIterator<Item = u64>) -> Result<Vec<u64>, String> {
+        if std::env::var_os(SEED_VARIABLE).is_some() {
+            return Self::from_env().map(|seeds| seeds.0);
+        }
+        let default: Vec<u64> = default.into_iter().collect();
+        match std::env::var(SEED_COUNT_VARIABLE) {
+            Ok(value) => {
+                let count: u64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{SEED_COUNT_VARIABLE}={value:?} is not a count"))?;
+                let first = default.first().copied().unwrap_or(0);
+                Ok((first..first.saturating_add(count)).collect())
+            }
+            Err(std::env::VarError::NotPresent) => Ok(default),
+            Err(error) => Err(format!("{SEED_COUNT_VARIABLE}: {error}")),
+        }
+    }
+
     /// The command that replays `seed` in the test currently running.
     pub fn replay_command(seed: u64) -> String {
+        Self::replay_command_in(std::thread::current().name(), seed)
+    }
+
+    /// The command that replays `seed` in the test whose thread is named `test`.
+    pub fn replay_command_in(test: Option<&str>, seed: u64) -> String {
         let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
-        let test = std::thread::current()
-            .name()
-            .map(str::to_owned)
-            .unwrap_or_default();
+        let test = test.unwrap_or_default();
         // Test threads are named after the test's path; simulation threads are not tests.
         if test.is_empty() || test == "main" || test.starts_with("siosim-seed-") {
             format!("{SEED_VARIABLE}={seed} cargo test -p {package}")

@@ -10,11 +10,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::client::{ClientOutcome, Connector, Endpoint, SessionLimits, run_script};
 use crate::entropy;
 use crate::host_log;
+use crate::invariants::{self, Invariant};
 use crate::listener::SimListener;
 use crate::report::Report;
 use crate::scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario};
 use crate::sim_stream::{self, CloseParkedOnDrop};
 use crate::trace::{EventKind, Recorder};
+use crate::verdict::Verdict;
 
 /// The simulated host the server under test runs on.
 pub const SERVER_HOST: &str = "server";
@@ -39,12 +41,15 @@ thread_local! {
 /// Builds a fresh server app; called again when the server host restarts.
 pub type AppFactory = Arc<dyn Fn() -> axum::Router + Send + Sync>;
 
-/// A scenario bound to the server it runs against.
+/// A scenario bound to the server it runs against, and the invariants
+/// every run of it is judged by.
 #[derive(Clone)]
 pub struct Simulation {
     scenario: Scenario,
     app: AppFactory,
     socketio_path: String,
+    invariants: Vec<Arc<dyn Invariant>>,
+    unfired_faults_pass: bool,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -52,6 +57,10 @@ impl std::fmt::Debug for Simulation {
         f.debug_struct("Simulation")
             .field("scenario", &self.scenario.name)
             .field("socketio_path", &self.socketio_path)
+            .field(
+                "invariants",
+                &self.invariants.iter().map(|i| i.name()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -64,7 +73,32 @@ impl Simulation {
             scenario,
             app: Arc::new(app),
             socketio_path: "/socket.io".into(),
+            invariants: Vec::new(),
+            unfired_faults_pass: false,
         }
+    }
+
+    /// The same server and checks, shared (not rebuilt), with another scenario.
+    pub fn with_scenario(&self, scenario: Scenario) -> Self {
+        Self {
+            scenario,
+            ..self.clone()
+        }
+    }
+
+    /// Adds an invariant that [`check`](Self::check), [`assert_passes`](Self::assert_passes),
+    /// [`explore`](Self::explore) and [`shrink`](Self::shrink) judge every run by.
+    pub fn invariant(mut self, invariant: impl Invariant + 'static) -> Self {
+        self.invariants.push(Arc::new(invariant));
+        self
+    }
+
+    /// A fault that struck nothing (`fault never fired`) is no failure: for
+    /// generated scenarios (a [`Swarm`](crate::swarm::Swarm)'s), where a
+    /// fault may hit an idle link and that seed simply tested less.
+    pub fn unfired_faults_pass(mut self) -> Self {
+        self.unfired_faults_pass = true;
+        self
     }
 
     /// Where the server mounts Socket.IO (default `/socket.io`).
@@ -95,6 +129,18 @@ impl Simulation {
                 std::panic::resume_unwind(panic)
             }
         }
+    }
+
+    /// Runs `seed` (as [`run`](Self::run)) and judges it by every invariant
+    /// added, the wire protocol and the scenario's own expectations.
+    pub fn check(&self, seed: u64) -> Verdict {
+        let mut report = self.run(seed);
+        if self.unfired_faults_pass {
+            report.failures.retain(|f| !is_unfired_fault(f));
+        }
+        let invariants: Vec<&dyn Invariant> = self.invariants.iter().map(|i| &**i).collect();
+        let violations = invariants::judge(&report, &self.scenario, &invariants);
+        Verdict { report, violations }
     }
 
     fn run_on_this_thread(&self, seed: u64) -> Report {
@@ -234,6 +280,14 @@ pub(crate) fn world(
         }
     });
     sim
+}
+
+/// The prefix of a failure for a fault that struck nothing.
+const UNFIRED_FAULT: &str = "fault never fired: ";
+
+/// Whether a run failure only says that a fault struck nothing.
+pub(crate) fn is_unfired_fault(failure: &str) -> bool {
+    failure.starts_with(UNFIRED_FAULT)
 }
 
 /// Seeds this thread's entropy for a run of `seed`.
@@ -415,7 +469,7 @@ impl FaultRunner {
         unfired
             .into_iter()
             .map(|fault| {
-                let failure = format!("fault never fired: {fault}");
+                let failure = format!("{UNFIRED_FAULT}{fault}");
                 self.recorder
                     .record(now, "sim", EventKind::Fail, failure.clone());
                 failure
@@ -433,23 +487,24 @@ fn arrow(direction: Direction) -> &'static str {
 }
 
 impl Simulation {
-    /// Runs every seed of [`Seeds::from_env`](crate::Seeds::from_env) and
-    /// panics at the first failing one, with its trace and the command that
-    /// replays it. Returns the reports, for snapshots.
+    /// Runs every seed of [`Seeds::from_env`](crate::Seeds::from_env), judges
+    /// each (see [`check`](Self::check)) and panics at the first failing one,
+    /// with its trace, its violations and the command that replays it.
+    /// Returns the reports, for snapshots.
     pub fn assert_passes(&self) -> Vec<Report> {
         let seeds = crate::Seeds::from_env().unwrap_or_else(|e| panic!("{e}"));
         seeds
             .0
             .into_iter()
             .map(|seed| {
-                let report = self.run(seed);
+                let verdict = self.check(seed);
                 assert!(
-                    report.passed(),
-                    "{report}\nseed {seed} failed: {:?}\nreproduce: {}",
-                    report.failures,
+                    verdict.passed(),
+                    "{verdict}seed {seed} failed: {:?}\nreproduce: {}",
+                    verdict.report.failures,
                     crate::Seeds::replay_command(seed)
                 );
-                report
+                verdict.report
             })
             .collect()
     }

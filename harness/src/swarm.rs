@@ -1,16 +1,32 @@
 //! Swarm testing: a seed becomes a whole scenario, so that every seed tries
-//! a different mix of clients, transports, latencies and faults (after
-//! TigerBeetle's `options_swarm`).
+//! a different mix of clients, transports, latencies, faults and events
+//! (after TigerBeetle's `options_swarm`). A [`Swarm`] is built from the
+//! app's event vocabulary: families of events ([`EventFamily`], each with a
+//! payload generator) and the requests a client makes on the healed network
+//! (its finale).
 //!
 //! A swarm run has two phases:
-//! - **safety** (`safety_ms`): every client connects, then fires counter,
-//!   chat and room events (never waiting on an answer, so faults cannot stall
-//!   it) while partitions, holds and latency spikes strike; all of them end
-//!   by `safety_ms`;
-//! - **liveness**: every client reconnects on the healed network, increments,
-//!   chats and posts to a room, then stays [`LIVENESS_SETTLE_MS`] so that the
-//!   checkers can demand convergence and acks. Some leave the namespace
-//!   first while keeping the connection, as the official client can.
+//! - **safety** (`safety_ms`): every client connects, then fires events
+//!   drawn from the families by the seed's mix (never waiting on an answer,
+//!   so faults cannot stall it) while partitions, holds and latency spikes
+//!   strike; all of them end by `safety_ms`;
+//! - **liveness**: every client reconnects on the healed network, plays its
+//!   finale, then stays [`LIVENESS_SETTLE_MS`] so that the checkers can
+//!   demand convergence and acks. Some leave the namespace first while
+//!   keeping the connection, as the official client can.
+//!
+//! ```
+//! use serde_json::json;
+//! use siosim_harness::swarm::{EventFamily, Swarm};
+//!
+//! let swarm = Swarm::new()
+//!     .family(EventFamily::new("typing", |_rng, _text| ("typing".into(), vec![])))
+//!     .family(EventFamily::new("chat", |_rng, text| ("chat".into(), vec![json!(text)])))
+//!     .finale(|_rng, name| vec![("chat".into(), vec![json!(format!("{name}:final"))])]);
+//! let scenario = swarm.scenario(7);
+//! assert_eq!(scenario, swarm.scenario(7));
+//! assert!(scenario.clients.len() >= 2);
+//! ```
 //!
 //! The run is shorter than one heartbeat (25 s), so no session times out:
 //! a wedged session simply stays wedged until its client reconnects.
@@ -24,9 +40,10 @@
 //! same scenario forever, across dependency upgrades, for the regressions
 //! file to mean anything.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::Value;
 
 use crate::scenario::{ClientScript, Direction, Fault, Scenario, Step, Transport};
 
@@ -44,7 +61,111 @@ const MAX_GAP_MS: u64 = 300;
 /// Shortest fault.
 const MIN_FAULT_MS: u64 = 600;
 const NAMES: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank"];
-const ROOMS: &[&str] = &["lobby", "den"];
+/// The chance, in percent, that a safety-phase event asks for an ack.
+const ACK_PERCENT: u64 = 70;
+/// The chance, in percent, that a client leaves the namespace before settling.
+const LEAVE_NAMESPACE_PERCENT: u64 = 30;
+/// The most a family's weight in the event mix can be.
+const MAX_WEIGHT: u64 = 4;
+
+/// An event name and its arguments.
+pub type Emit = (String, Vec<Value>);
+
+/// Draws one event of a family: from the seed's generator and a text
+/// unique in the run (`alice:7`), its name and arguments.
+pub type DrawEvent = Arc<dyn Fn(&mut SwarmRng, &str) -> Emit + Send + Sync>;
+
+/// Draws a client's finale on the healed network: from the seed's generator
+/// and the client's name, the events it emits (each with an ack) in order.
+pub type DrawFinale = Arc<dyn Fn(&mut SwarmRng, &str) -> Vec<Emit> + Send + Sync>;
+
+/// A family of events the seed weighs against the others in the mix.
+#[derive(Clone)]
+pub struct EventFamily {
+    pub name: String,
+    draw: DrawEvent,
+    /// Whether its events may ask for an ack (70% of them do).
+    acked: bool,
+}
+
+impl fmt::Debug for EventFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventFamily")
+            .field("name", &self.name)
+            .field("acked", &self.acked)
+            .finish()
+    }
+}
+
+impl EventFamily {
+    /// A family named `name` (shown in the options line) whose events `draw`
+    /// makes; give each message a unique payload (the text it is passed) so
+    /// that the delivery checkers can trace every copy to its send.
+    pub fn new(
+        name: impl Into<String>,
+        draw: impl Fn(&mut SwarmRng, &str) -> Emit + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            draw: Arc::new(draw),
+            acked: true,
+        }
+    }
+
+    /// Its events never ask for an ack (the draw is made all the same, so
+    /// that the rest of the scenario does not move).
+    pub fn without_acks(mut self) -> Self {
+        self.acked = false;
+        self
+    }
+}
+
+/// An app's swarm: its event vocabulary, from which every seed draws a scenario.
+#[derive(Clone, Default)]
+pub struct Swarm {
+    families: Vec<EventFamily>,
+    finale: Option<DrawFinale>,
+}
+
+impl fmt::Debug for Swarm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Swarm")
+            .field("families", &self.families)
+            .field("finale", &self.finale.is_some())
+            .finish()
+    }
+}
+
+impl Swarm {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a family of events to the mix.
+    pub fn family(mut self, family: EventFamily) -> Self {
+        self.families.push(family);
+        self
+    }
+
+    /// What each client emits, with acks, once the network has healed.
+    pub fn finale(
+        mut self,
+        draw: impl Fn(&mut SwarmRng, &str) -> Vec<Emit> + Send + Sync + 'static,
+    ) -> Self {
+        self.finale = Some(Arc::new(draw));
+        self
+    }
+
+    /// Every option drawn from `seed`.
+    pub fn options(&self, seed: u64) -> SwarmOptions {
+        SwarmOptions::from_seed(seed, &self.families)
+    }
+
+    /// The scenario for `seed`: the same seed names the same scenario forever.
+    pub fn scenario(&self, seed: u64) -> Scenario {
+        self.options(seed).scenario(self)
+    }
+}
 
 /// A deterministic 64-bit generator (SplitMix64): tiny, fast, and the same
 /// sequence for a seed on every platform and forever.
@@ -91,14 +212,14 @@ pub struct SwarmOptions {
     pub random_host_order: bool,
     pub clients_per_host: usize,
     pub safety_ms: u64,
-    /// Relative weights of counter, chat and room events.
-    pub mix: [u64; 3],
+    /// Each family's name and relative weight in the event mix.
+    pub mix: Vec<(String, u64)>,
     pub faults: Vec<(u64, Fault)>,
 }
 
 impl SwarmOptions {
-    /// Every option drawn from `seed`.
-    pub fn from_seed(seed: u64) -> Self {
+    /// Every option drawn from `seed`, for `families`.
+    fn from_seed(seed: u64, families: &[EventFamily]) -> Self {
         let mut rng = SwarmRng::new(seed);
         let client_count = rng.between(2, NAMES.len() as u64) as usize;
         let uniform = rng.chance(40).then(|| *rng.pick(&Transport::ALL));
@@ -114,8 +235,18 @@ impl SwarmOptions {
         let random_host_order = rng.chance(50);
         let clients_per_host = rng.between(2, 4) as usize;
         let safety_ms = rng.between(2_000, 5_000);
-        let mix = [rng.between(0, 4), rng.between(0, 4), rng.between(0, 4)];
-        let mix = if mix == [0, 0, 0] { [1, 1, 1] } else { mix };
+        let mut weights: Vec<u64> = families
+            .iter()
+            .map(|_| rng.between(0, MAX_WEIGHT))
+            .collect();
+        if weights.iter().all(|&w| w == 0) {
+            weights.iter_mut().for_each(|w| *w = 1);
+        }
+        let mix = families
+            .iter()
+            .map(|f| f.name.clone())
+            .zip(weights)
+            .collect();
         let mut options = SwarmOptions {
             seed,
             transports,
@@ -132,7 +263,7 @@ impl SwarmOptions {
 
     /// The scenario these options describe. Its clients' events are drawn
     /// from the same seed, after the options.
-    pub fn scenario(&self) -> Scenario {
+    fn scenario(&self, swarm: &Swarm) -> Scenario {
         let mut rng = SwarmRng::new(self.seed.rotate_left(17));
         let mut scenario = Scenario::new(SWARM)
             .latency_ms(self.latency_ms.0, self.latency_ms.1)
@@ -140,7 +271,7 @@ impl SwarmOptions {
         scenario.network.random_host_order = self.random_host_order;
         scenario.network.clients_per_host = self.clients_per_host;
         for (name, transport) in &self.transports {
-            scenario = scenario.client(self.client(&mut rng, name, *transport));
+            scenario = scenario.client(self.client(swarm, &mut rng, name, *transport));
         }
         for (at_ms, fault) in &self.faults {
             scenario = scenario.fault(*at_ms, fault.clone());
@@ -148,7 +279,13 @@ impl SwarmOptions {
         scenario
     }
 
-    fn client(&self, rng: &mut SwarmRng, name: &str, transport: Transport) -> ClientScript {
+    fn client(
+        &self,
+        swarm: &Swarm,
+        rng: &mut SwarmRng,
+        name: &str,
+        transport: Transport,
+    ) -> ClientScript {
         // At least one tick in: with random host order a client could
         // otherwise dial before the server host has bound its listener.
         let mut script = ClientScript::new(name)
@@ -161,21 +298,19 @@ impl SwarmOptions {
             script = script.wait_ms(gap);
             elapsed += gap;
             sent += 1;
-            script = script.step(self.safety_event(rng, name, sent));
+            if let Some(event) = self.safety_event(swarm, rng, name, sent) {
+                script = script.step(event);
+            }
         }
         // Liveness: a fresh session on the healed network.
-        let room = *rng.pick(ROOMS);
-        let script = script
+        let finale = swarm.finale.as_ref().map(|draw| draw(rng, name));
+        let mut script = script
             .wait_ms(self.safety_ms.saturating_sub(elapsed) + LIVENESS_START_MS)
-            .connect(transport)
-            .emit_with_ack("increase count", vec![])
-            .emit_with_ack("chat message", vec![json!(format!("{name}:final"))])
-            .emit_with_ack("join", vec![json!(room)])
-            .emit_with_ack(
-                "room message",
-                vec![json!({"room": room, "msg": format!("{name}:final")})],
-            );
-        if rng.chance(30) {
+            .connect(transport);
+        for (event, args) in finale.into_iter().flatten() {
+            script = script.emit_with_ack(&event, args);
+        }
+        if rng.chance(LEAVE_NAMESPACE_PERCENT) {
             // Leaves the namespace but keeps the connection (the official
             // client's `socket.disconnect()` on a shared Manager) while the
             // others still post to the rooms: nothing may follow it.
@@ -188,34 +323,37 @@ impl SwarmOptions {
         script.wait_ms(LIVENESS_SETTLE_MS).disconnect()
     }
 
-    /// One fire-and-forget event; message texts are unique (`alice:7`).
-    fn safety_event(&self, rng: &mut SwarmRng, name: &str, sent: u64) -> Step {
-        let text = json!(format!("{name}:{sent}"));
-        let ack = rng.chance(70);
-        let total: u64 = self.mix.iter().sum();
-        let roll = rng.between(0, total - 1);
-        let (event, args) = if roll < self.mix[0] {
-            ("increase count", vec![])
-        } else if roll < self.mix[0] + self.mix[1] {
-            let event = if rng.chance(70) {
-                "chat message"
-            } else {
-                "chat broadcast"
-            };
-            (event, vec![text])
-        } else {
-            let room = json!(rng.pick(ROOMS));
-            match rng.between(0, 3) {
-                0 => ("join", vec![room]),
-                1 => ("leave", vec![room]),
-                _ => ("room message", vec![json!({"room": room, "msg": text})]),
-            }
-        };
-        Step::Emit {
-            event: event.into(),
-            args,
-            ack,
+    /// One fire-and-forget event of a family the mix picks; message texts
+    /// are unique (`alice:7`). None if the swarm has no families.
+    fn safety_event(
+        &self,
+        swarm: &Swarm,
+        rng: &mut SwarmRng,
+        name: &str,
+        sent: u64,
+    ) -> Option<Step> {
+        let text = format!("{name}:{sent}");
+        let ack = rng.chance(ACK_PERCENT);
+        let total: u64 = self.mix.iter().map(|(_, weight)| weight).sum();
+        if total == 0 {
+            return None;
         }
+        let mut roll = rng.between(0, total - 1);
+        let (family, _) = swarm
+            .families
+            .iter()
+            .zip(&self.mix)
+            .find(|(_, (_, weight))| {
+                let here = roll < *weight;
+                roll = roll.saturating_sub(*weight);
+                here
+            })?;
+        let (event, args) = (family.draw)(rng, &text);
+        Some(Step::Emit {
+            event,
+            args,
+            ack: ack && family.acked,
+        })
     }
 
     /// The options as one block of `# ` lines, printed when a run starts.
@@ -224,17 +362,18 @@ impl SwarmOptions {
         for (name, transport) in &self.transports {
             let _ = write!(text, " {name}={}", transport.name());
         }
+        let names: Vec<&str> = self.mix.iter().map(|(name, _)| name.as_str()).collect();
+        let weights: Vec<String> = self.mix.iter().map(|(_, w)| w.to_string()).collect();
         let _ = writeln!(
             text,
-            "\n# latency {}..{} ms, {} clients per host, random host order {}, safety phase {} ms, event mix counter:chat:rooms {}:{}:{}",
+            "\n# latency {}..{} ms, {} clients per host, random host order {}, safety phase {} ms, event mix {} {}",
             self.latency_ms.0,
             self.latency_ms.1,
             self.clients_per_host,
             if self.random_host_order { "on" } else { "off" },
             self.safety_ms,
-            self.mix[0],
-            self.mix[1],
-            self.mix[2],
+            names.join(":"),
+            weights.join(":"),
         );
         if self.faults.is_empty() {
             text.push_str("# faults: none\n");
@@ -313,35 +452,51 @@ fn describe_fault(fault: &Fault) -> String {
     }
 }
 
-/// The swarm scenario for `seed`.
-pub fn scenario(seed: u64) -> Scenario {
-    SwarmOptions::from_seed(seed).scenario()
-}
-
-/// Whether a run failure is expected of a swarm seed rather than a
-/// violation: only a fault that struck nothing.
-pub fn is_benign_failure(failure: &str) -> bool {
-    failure.starts_with("fault never fired: ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn swarm() -> Swarm {
+        Swarm::new()
+            .family(EventFamily::new("ping", |_, _| ("ping".into(), vec![])))
+            .family(EventFamily::new("say", |rng, text| {
+                let event = if rng.chance(50) { "say" } else { "shout" };
+                (event.into(), vec![json!(text)])
+            }))
+            .finale(|_, name| vec![("say".into(), vec![json!(format!("{name}:final"))])])
+    }
 
     #[test]
     fn a_seed_names_one_scenario_forever() {
-        assert_eq!(scenario(7), scenario(7));
-        assert_ne!(scenario(7), scenario(8));
+        let swarm = swarm();
+        assert_eq!(swarm.scenario(7), swarm.scenario(7));
+        assert_ne!(swarm.scenario(7), swarm.scenario(8));
         // Pinned: changing the generator silently changes every recorded seed.
-        let options = SwarmOptions::from_seed(7);
+        let options = swarm.options(7);
         assert_eq!(SwarmRng::new(0).next_u64(), 0xf056_e024_d404_bea3);
         assert!(options.describe().starts_with("# swarm seed 7\n# clients:"));
+        assert!(options.describe().contains("event mix ping:say "));
+    }
+
+    #[test]
+    fn a_swarm_without_families_still_connects_and_plays_its_finale() {
+        let scenario = Swarm::new().scenario(3);
+        let steps = &scenario.clients[0].steps;
+        assert!(steps.iter().all(|s| !matches!(s, Step::Emit { .. })));
+        assert_eq!(
+            steps
+                .iter()
+                .filter(|s| matches!(s, Step::Connect { .. }))
+                .count(),
+            2
+        );
     }
 
     #[test]
     fn every_fault_ends_by_the_safety_phase_and_strikes_one_client_once() {
         for seed in 0..500 {
-            let options = SwarmOptions::from_seed(seed);
+            let options = swarm().options(seed);
             let mut targeted = std::collections::BTreeSet::new();
             for (at_ms, fault) in &options.faults {
                 assert!(

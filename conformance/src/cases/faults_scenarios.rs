@@ -5,6 +5,7 @@
 //! never too late), and waits for a heartbeat to expire are its own ping
 //! interval plus ping timeout, read from a handshake ([`Timing::of`]).
 
+use crate::reference::ROOM_ANSWER_MS;
 use serde_json::{Value, json};
 use siosim_harness::{ClientScript, Direction, Fault, Scenario, Step, Transport};
 
@@ -275,11 +276,10 @@ pub(super) fn rooms_under_latency(timing: &Timing) -> Scenario {
     const POSTS: u64 = 10;
     let prompt = timing.prompt_ms;
     let post = |room: &str, msg: &str| vec![json!({"room": room, "msg": msg})];
-    let join = |room: &str| Step::Join { room: room.into() };
     let last = format!("alice {}", POSTS + 1);
     let mut alice = client("alice")
         .connect(Transport::Websocket)
-        .step(join("lobby"))
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .wait_ms(EVERYONE_CONNECTED_MS);
     for n in 1..=POSTS {
         alice = alice
@@ -298,12 +298,12 @@ pub(super) fn rooms_under_latency(timing: &Timing) -> Scenario {
         .disconnect();
     let bob = client("bob")
         .connect(Transport::Polling)
-        .step(join("lobby"))
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .expect_event(ROOM_MESSAGE, Some(post("lobby", &last)), prompt)
         .disconnect();
     let carol = client("carol")
         .connect(Transport::Upgrade)
-        .step(join("attic"))
+        .request("join", vec![json!("attic")], ROOM_ANSWER_MS)
         .wait_ms(EVERYONE_CONNECTED_MS)
         .emit(ROOM_MESSAGE, post("attic", "carol 1"))
         .emit(ROOM_MESSAGE, post("lobby", "carol sneaks in"))
@@ -313,11 +313,9 @@ pub(super) fn rooms_under_latency(timing: &Timing) -> Scenario {
         .disconnect();
     let dave = client("dave")
         .connect(Transport::Websocket)
-        .step(join("lobby"))
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .expect_event(ROOM_MESSAGE, Some(post("lobby", "alice 3")), prompt)
-        .step(Step::Leave {
-            room: "lobby".into(),
-        })
+        .request("leave", vec![json!("lobby")], ROOM_ANSWER_MS)
         .wait_ms(3_000)
         .disconnect();
     let scenario = faulty_network("faults-rooms-under-latency", timing)

@@ -10,6 +10,7 @@
 //! (spawned-chat) of them.
 
 use serde_json::{Value, json};
+use siosim::reference::ROOM_ANSWER_MS;
 use siosim_harness::{ClientScript, Report, Scenario, Simulation, Step, Transport};
 use siosim_server::{Config, variants};
 
@@ -69,17 +70,13 @@ fn welcome_after_join() -> Scenario {
         .connect(Transport::Websocket)
         // Once bob is in the lobby.
         .wait_ms(500)
-        .step(Step::Join {
-            room: "lobby".into(),
-        })
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .emit("chat broadcast", vec![json!("alice is in")])
         .expect_event("room message", Some(vec![welcome.clone()]), PROMPT_MS)
         .disconnect();
     let bob = ClientScript::new("bob")
         .connect(Transport::Websocket)
-        .step(Step::Join {
-            room: "lobby".into(),
-        })
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .expect_event("chat broadcast", Some(vec![json!("alice is in")]), 4_000)
         .emit_with_ack("room message", vec![welcome.clone()])
         .expect_ack(Some(vec![json!({"ok": true})]), PROMPT_MS)
@@ -105,9 +102,7 @@ fn post_after_leaving() -> Scenario {
     let post = json!({"room": "lobby", "msg": "see you"});
     let alice = ClientScript::new("alice")
         .connect(Transport::Websocket)
-        .step(Step::Join {
-            room: "lobby".into(),
-        })
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         // Once bob is in the lobby.
         .wait_ms(500)
         .emit("chat message", vec![goodbye.clone()])
@@ -117,9 +112,7 @@ fn post_after_leaving() -> Scenario {
         .step(Step::Drop);
     let bob = ClientScript::new("bob")
         .connect(Transport::Websocket)
-        .step(Step::Join {
-            room: "lobby".into(),
-        })
+        .request("join", vec![json!("lobby")], ROOM_ANSWER_MS)
         .expect_event("chat message", Some(vec![goodbye]), 4_000)
         .wait_ms(AFTER_GOODBYE_MS)
         .emit_with_ack("room message", vec![post.clone()])

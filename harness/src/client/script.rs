@@ -13,7 +13,7 @@ use crate::codec::{SioPacket, SioPacketKind};
 use crate::scenario::{ClientScript, Step, Transport};
 use crate::trace::{EventKind, Recorder};
 
-/// How long `join`/`leave` and the namespace CONNECT may take to be answered.
+/// How long the namespace CONNECT, a close and an HTTP request may take to be answered.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest HTTP body a REST step reads.
 const HTTP_BODY_LIMIT: usize = 1 << 20;
@@ -89,8 +89,6 @@ impl Client {
                 tokio::time::sleep(Duration::from_millis(*ms)).await;
                 Ok(())
             }
-            Step::Join { room } => self.room_request("join", room).await,
-            Step::Leave { room } => self.room_request("leave", room).await,
             Step::SendRaw { text } => {
                 let packet = crate::codec::EioPacket::decode_text(text)
                     .map_err(|v| format!("SendRaw text is not a packet: {v}"))?;
@@ -266,12 +264,6 @@ impl Client {
                 Ok(())
             }
         }
-    }
-
-    async fn room_request(&mut self, request: &str, room: &str) -> Result<(), String> {
-        self.emit(request, vec![Value::from(room)], true).await?;
-        self.expect_ack(None, ANSWER_TIMEOUT.as_millis() as u64)
-            .await
     }
 
     async fn http(

@@ -1,37 +1,61 @@
-//! The chat: `chat message` (io.emit, sender included) and `chat broadcast`
-//! (everyone else). Only messages sent exactly once in the run are judged,
-//! so that each received copy names its sender.
+//! Ordering of relayed events (configured by a [`Relays`]): events sent to
+//! [`Audience::Everyone`] (`io.emit`, sender included) and to
+//! [`Audience::OthersOnly`] (`socket.broadcast.emit`). Only messages sent
+//! exactly once in the run are judged, so that each received copy names its
+//! sender.
 //!
-//! - [`FIFO_PER_SENDER`]: a socket receives one sender's chat in the order
-//!   it was sent.
-//! - [`TOTAL_ORDER`]: any two sockets receive the `chat message`s they both
-//!   got in the same order.
-//! - [`ECHO_BEFORE_ACK`]: a relay that includes the sender (`chat message`,
-//!   `room message`) reaches it before the event's ack: the server queues
-//!   everything an event makes it send before the ack.
-//! - [`BROADCAST_SKIPS_SENDER`]: a socket never receives its own `chat broadcast`.
+//! - [`FIFO_PER_SENDER`]: a socket receives one sender's relays to everyone
+//!   and to the others in the order they were sent.
+//! - [`TOTAL_ORDER`]: any two sockets receive the relays to everyone they
+//!   both got in the same order.
+//! - [`ECHO_BEFORE_ACK`]: a relay that includes the sender (to everyone, or
+//!   to a room) reaches it before the event's accepting ack: the server
+//!   queues everything an event makes it send before the ack.
+//! - [`BROADCAST_SKIPS_SENDER`]: a socket never receives its own relay to
+//!   the others.
 
 use std::collections::BTreeMap;
 
-use super::Violation;
 use super::history::{History, RelayKey, SessionLog, Way};
+use super::relays::{Audience, Relays};
+use super::{Invariant, Violation};
 
 pub const FIFO_PER_SENDER: &str = "chat.fifo-per-sender";
 pub const TOTAL_ORDER: &str = "chat.total-order";
 pub const ECHO_BEFORE_ACK: &str = "chat.echo-before-ack";
 pub const BROADCAST_SKIPS_SENDER: &str = "chat.broadcast-skips-sender";
 
-const CHAT_MESSAGE: &str = "chat message";
-const CHAT_BROADCAST: &str = "chat broadcast";
-const ROOM_MESSAGE: &str = "room message";
+/// The ordering checks, for the events `relays` names.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    relays: Relays,
+}
 
-pub fn check(history: &History<'_>) -> Vec<Violation> {
-    let mut violations = Vec::new();
-    violations.extend(fifo_per_sender(history));
-    violations.extend(total_order(history));
-    violations.extend(echo_before_ack(history));
-    violations.extend(broadcast_skips_sender(history));
-    violations
+impl Chat {
+    pub fn new(relays: Relays) -> Self {
+        Self { relays }
+    }
+}
+
+impl Invariant for Chat {
+    fn name(&self) -> &str {
+        "chat"
+    }
+
+    fn check(&self, history: &History<'_>) -> Vec<Violation> {
+        let relays = &self.relays;
+        let to_all_or_others =
+            relays.named(|to| matches!(to, Audience::Everyone | Audience::OthersOnly));
+        let to_all = relays.named(|to| to == Audience::Everyone);
+        let echoed = relays.named(|to| matches!(to, Audience::Everyone | Audience::Room));
+        let to_others = relays.named(|to| to == Audience::OthersOnly);
+        let mut violations = Vec::new();
+        violations.extend(fifo_per_sender(history, &to_all_or_others));
+        violations.extend(total_order(history, &to_all));
+        violations.extend(echo_before_ack(history, &echoed, relays.accepted));
+        violations.extend(broadcast_skips_sender(history, &to_others));
+        violations
+    }
 }
 
 /// A received chat copy whose one send is known: (receive, send, sender alias).
@@ -64,10 +88,10 @@ fn copies<'h>(history: &'h History<'_>, session: &SessionLog, events: &[&str]) -
         .collect()
 }
 
-fn fifo_per_sender(history: &History<'_>) -> Option<Violation> {
+fn fifo_per_sender(history: &History<'_>, events: &[&str]) -> Option<Violation> {
     for session in history.sessions.values() {
         let mut last_from: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for copy in copies(history, session, &[CHAT_MESSAGE, CHAT_BROADCAST]) {
+        for copy in copies(history, session, events) {
             if let Some(&(sent, received)) = last_from.get(copy.sender)
                 && copy.sent < sent
             {
@@ -86,11 +110,11 @@ fn fifo_per_sender(history: &History<'_>) -> Option<Violation> {
     None
 }
 
-fn total_order(history: &History<'_>) -> Option<Violation> {
+fn total_order(history: &History<'_>, events: &[&str]) -> Option<Violation> {
     let orders: Vec<(&str, Vec<Copy<'_>>)> = history
         .sessions
         .values()
-        .map(|s| (s.alias.as_str(), copies(history, s, &[CHAT_MESSAGE])))
+        .map(|s| (s.alias.as_str(), copies(history, s, events)))
         .filter(|(_, copies)| copies.len() >= 2)
         .collect();
     for (i, (first, first_copies)) in orders.iter().enumerate() {
@@ -128,16 +152,18 @@ fn total_order(history: &History<'_>) -> Option<Violation> {
     None
 }
 
-fn echo_before_ack(history: &History<'_>) -> Option<Violation> {
+fn echo_before_ack(
+    history: &History<'_>,
+    events: &[&str],
+    accepted: fn(&[serde_json::Value]) -> bool,
+) -> Option<Violation> {
     for session in history.sessions.values() {
         for (index, send) in session.packets.iter().enumerate() {
             let (Way::Sent, Some(id), Some(key)) = (send.way, send.sio.ack_id, send.event_key())
             else {
                 continue;
             };
-            if !matches!(key.0.as_str(), CHAT_MESSAGE | ROOM_MESSAGE)
-                || history.unique_sender(&key).is_none()
-            {
+            if !events.contains(&key.0.as_str()) || history.unique_sender(&key).is_none() {
                 continue;
             }
             let later = &session.packets[index + 1..];
@@ -147,7 +173,7 @@ fn echo_before_ack(history: &History<'_>) -> Option<Violation> {
             else {
                 continue;
             };
-            if !is_ok(&ack.sio.args()) {
+            if !accepted(&ack.sio.args()) {
                 continue;
             }
             let echoed = later.iter().any(|p| {
@@ -170,14 +196,9 @@ fn echo_before_ack(history: &History<'_>) -> Option<Violation> {
     None
 }
 
-/// `[{"ok": true}]`, the ack of a relayed event.
-fn is_ok(args: &[serde_json::Value]) -> bool {
-    matches!(args, [serde_json::Value::Object(o)] if o.get("ok") == Some(&serde_json::Value::Bool(true)))
-}
-
-fn broadcast_skips_sender(history: &History<'_>) -> Option<Violation> {
+fn broadcast_skips_sender(history: &History<'_>, events: &[&str]) -> Option<Violation> {
     history.sessions.values().find_map(|session| {
-        let copy = copies(history, session, &[CHAT_BROADCAST])
+        let copy = copies(history, session, events)
             .into_iter()
             .find(|copy| copy.sender == session.alias)?;
         Some(Violation::new(

@@ -1,4 +1,6 @@
-//! The shared counter: `get count` values and `increase count` acks.
+//! A shared counter: an event that pushes the current value to sockets
+//! (the reference app's `get count`) and an event that increments it and
+//! acks the new value (`increase count`); you name both in [`Counter::new`].
 //!
 //! - [`MONOTONIC`]: each socket sees strictly increasing counts (its greeting,
 //!   then one new value per increment).
@@ -11,51 +13,70 @@
 
 use std::collections::BTreeMap;
 
-use super::Violation;
 use super::history::{History, SessionLog, Way};
+use super::{Invariant, Violation};
 
 pub const MONOTONIC: &str = "counter.monotonic";
 pub const NO_LOST_INCREMENT: &str = "counter.no-lost-increment";
 pub const CONVERGES: &str = "counter.converges";
 
-const GET_COUNT: &str = "get count";
-const INCREASE_COUNT: &str = "increase count";
-
 /// How long after the final count first appears every healthy socket must
 /// have it: a few round trips on a healed network, polling included.
 pub const CONVERGENCE_WINDOW_US: u64 = 2_000_000;
 
-pub fn check(history: &History<'_>) -> Vec<Violation> {
-    let mut violations = Vec::new();
-    violations.extend(
-        history
-            .sessions
-            .values()
-            .find_map(|session| monotonic(history, session)),
-    );
-    let epochs = history.restarts_us.len() + 1;
-    for epoch in 0..epochs {
-        let lifetime = Lifetime::of(history, epoch);
-        violations.extend(lifetime.no_lost_increment(history));
-        if epoch + 1 == epochs {
-            violations.extend(lifetime.converges(history));
+/// The counter checks, for an app's value and increment events.
+#[derive(Debug, Clone)]
+pub struct Counter {
+    /// The event that pushes the current count (first argument, an integer).
+    value: String,
+    /// The event that increments it, acked with the new count.
+    increment: String,
+}
+
+impl Counter {
+    pub fn new(value: impl Into<String>, increment: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            increment: increment.into(),
         }
     }
-    violations
+
+    /// The count values a session received: (value, trace index).
+    fn counts_received(&self, session: &SessionLog) -> Vec<(u64, usize)> {
+        session
+            .events(Way::Received, &self.value)
+            .filter_map(|p| Some((p.first_u64()?, p.event)))
+            .collect()
+    }
 }
 
-/// The `get count` values a session received: (value, trace index).
-fn counts_received(session: &SessionLog) -> Vec<(u64, usize)> {
-    session
-        .packets
-        .iter()
-        .filter(|p| p.way == Way::Received && p.is_event(GET_COUNT))
-        .filter_map(|p| Some((p.first_u64()?, p.event)))
-        .collect()
+impl Invariant for Counter {
+    fn name(&self) -> &str {
+        "counter"
+    }
+
+    fn check(&self, history: &History<'_>) -> Vec<Violation> {
+        let mut violations = Vec::new();
+        violations.extend(
+            history
+                .sessions
+                .values()
+                .find_map(|session| monotonic(self, history, session)),
+        );
+        let epochs = history.restarts_us.len() + 1;
+        for epoch in 0..epochs {
+            let lifetime = Lifetime::of(self, history, epoch);
+            violations.extend(lifetime.no_lost_increment(history));
+            if epoch + 1 == epochs {
+                violations.extend(lifetime.converges(self, history));
+            }
+        }
+        violations
+    }
 }
 
-fn monotonic(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
-    let counts = counts_received(session);
+fn monotonic(counter: &Counter, history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+    let counts = counter.counts_received(session);
     let (before, after) = counts
         .windows(2)
         .map(|pair| (pair[0], pair[1]))
@@ -63,8 +84,8 @@ fn monotonic(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
     Some(Violation::new(
         MONOTONIC,
         format!(
-            "{} received \"get count\" {} after {}",
-            session.alias, after.0, before.0
+            "{} received {:?} {} after {}",
+            session.alias, counter.value, after.0, before.0
         ),
         history.witnesses(&[before.1, after.1]),
     ))
@@ -81,7 +102,7 @@ struct Lifetime {
 }
 
 impl Lifetime {
-    fn of(history: &History<'_>, epoch: usize) -> Self {
+    fn of(counter: &Counter, history: &History<'_>, epoch: usize) -> Self {
         let mut lifetime = Lifetime {
             increments_sent: Vec::new(),
             acks: Vec::new(),
@@ -89,7 +110,7 @@ impl Lifetime {
         };
         for session in history.sessions.values() {
             if history.epoch_of(session) == epoch {
-                lifetime.take(session);
+                lifetime.take(counter, session);
             }
         }
         lifetime.increments_sent.sort_unstable();
@@ -97,11 +118,11 @@ impl Lifetime {
         lifetime
     }
 
-    fn take(&mut self, session: &SessionLog) {
+    fn take(&mut self, counter: &Counter, session: &SessionLog) {
         let mut awaiting: BTreeMap<u64, usize> = BTreeMap::new();
         for packet in &session.packets {
             let seen = match packet.way {
-                Way::Sent if packet.is_event(INCREASE_COUNT) => {
+                Way::Sent if packet.is_event(&counter.increment) => {
                     self.increments_sent.push(packet.event);
                     if let Some(id) = packet.sio.ack_id {
                         awaiting.insert(id, packet.event);
@@ -118,7 +139,7 @@ impl Lifetime {
                         _ => None,
                     }
                 }
-                Way::Received if packet.is_event(GET_COUNT) => packet.first_u64(),
+                Way::Received if packet.is_event(&counter.value) => packet.first_u64(),
                 _ => None,
             };
             if let Some(value) = seen {
@@ -175,7 +196,7 @@ impl Lifetime {
 
     /// Every healthy session still open [`CONVERGENCE_WINDOW_US`] after the
     /// final count first appeared must have received it.
-    fn converges(&self, history: &History<'_>) -> Vec<Violation> {
+    fn converges(&self, counter: &Counter, history: &History<'_>) -> Vec<Violation> {
         let Some((final_count, first_seen)) = self.final_count else {
             return Vec::new();
         };
@@ -189,7 +210,7 @@ impl Lifetime {
             .filter(|s| history.epoch_of(s) == last_epoch && history.is_healthy(s))
             .filter(|s| history.end_of(s) >= deadline)
             .filter_map(|session| {
-                let counts = counts_received(session);
+                let counts = counter.counts_received(session);
                 let last = counts.last().copied();
                 if last.is_some_and(|(value, _)| value == final_count) {
                     return None;

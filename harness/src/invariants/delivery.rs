@@ -1,10 +1,11 @@
-//! Delivery: what reaches a socket, how often, and only while it should.
+//! Delivery: what reaches a socket, how often, and only while it should,
+//! for the relayed events and room requests a [`Relays`] names.
 //!
 //! - [`AT_MOST_ONCE`]: a socket receives a relayed message no more times
 //!   than it was sent (never, if nobody sent it).
 //! - [`NOTHING_AFTER_DISCONNECT`]: a socket receives no relayed message sent
 //!   after the server logged its disconnect.
-//! - [`NO_ROOM_LEAK`]: a socket receives `room message`s of a room only
+//! - [`NO_ROOM_LEAK`]: a socket receives a room relay of a room only
 //!   after it asked to join, and never after its leave was acked.
 //! - [`JOIN_ACK_MEANS_MEMBER`]: once a join is acked, posting to the room is
 //!   not refused for want of membership (until the socket asks to leave).
@@ -15,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::Violation;
-use super::history::{History, RELAYED_EVENTS, SessionLog, Way};
+use super::history::{History, SessionLog, Way};
+use super::relays::{Audience, Relays, Rooms};
+use super::{Invariant, Violation};
 use crate::codec::SioPacketKind;
 
 pub const AT_MOST_ONCE: &str = "delivery.at-most-once";
@@ -28,31 +30,53 @@ pub const ACK_EXACTLY_ONCE: &str = "delivery.ack-exactly-once";
 /// How long a healthy session may wait for an ack.
 pub const ACK_WINDOW_US: u64 = 3_000_000;
 
-const ROOM_MESSAGE: &str = "room message";
-
-pub fn check(history: &History<'_>) -> Vec<Violation> {
-    let mut violations = Vec::new();
-    violations.extend(at_most_once(history));
-    violations.extend(nothing_after_disconnect(history));
-    violations.extend(history.sessions.values().find_map(|s| rooms(history, s)));
-    violations.extend(history.sessions.values().find_map(|s| acks(history, s)));
-    violations
+/// The delivery checks, for the events `relays` names.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    relays: Relays,
 }
 
-fn at_most_once(history: &History<'_>) -> Option<Violation> {
+impl Delivery {
+    pub fn new(relays: Relays) -> Self {
+        Self { relays }
+    }
+}
+
+impl Invariant for Delivery {
+    fn name(&self) -> &str {
+        "delivery"
+    }
+
+    fn check(&self, history: &History<'_>) -> Vec<Violation> {
+        let relays = &self.relays;
+        let mut violations = Vec::new();
+        violations.extend(at_most_once(history, relays));
+        violations.extend(nothing_after_disconnect(history, relays));
+        if let Some(rooms) = &relays.rooms {
+            let room_relays = relays.named(|to| to == Audience::Room);
+            violations.extend(
+                history
+                    .sessions
+                    .values()
+                    .find_map(|s| room_membership(history, s, rooms, &room_relays, relays)),
+            );
+        }
+        violations.extend(history.sessions.values().find_map(|s| acks(history, s)));
+        violations
+    }
+}
+
+fn at_most_once(history: &History<'_>, relays: &Relays) -> Option<Violation> {
     for session in history.sessions.values() {
         let mut received: BTreeMap<_, Vec<usize>> = BTreeMap::new();
         for packet in session.packets.iter().filter(|p| p.way == Way::Received) {
-            if let Some(key) = packet
-                .event_key()
-                .filter(|(name, _)| RELAYED_EVENTS.contains(&name.as_str()))
-            {
+            if let Some(key) = packet.event_key().filter(|(name, _)| relays.relays(name)) {
                 received.entry(key).or_default().push(packet.event);
             }
         }
         for (key, copies) in received {
             let sends: Vec<usize> = history
-                .relay_sends
+                .sends
                 .get(&key)
                 .map(|s| s.iter().map(|&(_, at)| at).collect())
                 .unwrap_or_default();
@@ -76,14 +100,18 @@ fn at_most_once(history: &History<'_>) -> Option<Violation> {
     None
 }
 
-fn nothing_after_disconnect(history: &History<'_>) -> Option<Violation> {
+fn nothing_after_disconnect(history: &History<'_>, relays: &Relays) -> Option<Violation> {
     for disconnect in &history.server_disconnects {
         let Some(session) = history.sessions.get(&disconnect.alias) else {
             continue;
         };
         let logged_at = history.at_us(disconnect.event);
         for packet in session.packets.iter().filter(|p| p.way == Way::Received) {
-            let Some((_, sent)) = packet.event_key().and_then(|k| history.unique_sender(&k)) else {
+            let Some((_, sent)) = packet
+                .event_key()
+                .filter(|(name, _)| relays.relays(name))
+                .and_then(|k| history.unique_sender(&k))
+            else {
                 continue;
             };
             if history.at_us(*sent) > logged_at {
@@ -118,7 +146,13 @@ fn room_arg(args: &[Value]) -> Option<String> {
     }
 }
 
-fn rooms(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+fn room_membership(
+    history: &History<'_>,
+    session: &SessionLog,
+    requests: &Rooms,
+    room_relays: &[&str],
+    relays: &Relays,
+) -> Option<Violation> {
     let mut rooms: BTreeMap<String, Membership> = BTreeMap::new();
     // Ack id -> (what was asked, room, the send's index).
     let mut asked: BTreeMap<u64, (String, String, usize)> = BTreeMap::new();
@@ -137,10 +171,10 @@ fn rooms(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
                     continue;
                 };
                 let state = rooms.entry(room.clone()).or_default();
-                match name {
-                    "join" => state.may_be_member = true,
-                    "leave" => state.surely_member = false,
-                    _ => {}
+                if name == requests.join {
+                    state.may_be_member = true;
+                } else if name == requests.leave {
+                    state.surely_member = false;
                 }
                 if let Some(id) = packet.sio.ack_id {
                     asked.insert(id, (name.to_owned(), room, packet.event));
@@ -151,40 +185,39 @@ fn rooms(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
                 else {
                     continue;
                 };
-                let refused_membership = args
-                    .first()
-                    .and_then(|a| a.get("error"))
-                    .and_then(Value::as_str)
-                    .is_some_and(|why| why.contains("not a member"));
+                let refused_membership = requests.refusal.as_deref().is_some_and(|refusal| {
+                    args.first()
+                        .and_then(|a| a.get("error"))
+                        .and_then(Value::as_str)
+                        .is_some_and(|why| why.contains(refusal))
+                });
                 let state = rooms.entry(room.clone()).or_default();
-                let ok = args.first().and_then(|a| a.get("ok")) == Some(&Value::Bool(true));
-                match name.as_str() {
-                    "join"
-                        if ok
-                            && !session_sent_since(session, "leave", &room, sent, packet.event) =>
-                    {
+                let ok = (relays.accepted)(&args);
+                let since =
+                    |other: &str| session_sent_since(session, other, &room, sent, packet.event);
+                if name == requests.join {
+                    if ok && !since(&requests.leave) {
                         state.surely_member = true;
                     }
-                    "leave"
-                        if ok
-                            && !session_sent_since(session, "join", &room, sent, packet.event) =>
-                    {
+                } else if name == requests.leave {
+                    if ok && !since(&requests.join) {
                         state.may_be_member = false;
                     }
-                    ROOM_MESSAGE if refused_membership && state.surely_member => {
-                        return Some(Violation::new(
-                            JOIN_ACK_MEANS_MEMBER,
-                            format!(
-                                "{} was refused as a non-member of {room:?} after its join was acked",
-                                session.alias
-                            ),
-                            history.witnesses(&[sent, packet.event]),
-                        ));
-                    }
-                    _ => {}
+                } else if room_relays.contains(&name.as_str())
+                    && refused_membership
+                    && state.surely_member
+                {
+                    return Some(Violation::new(
+                        JOIN_ACK_MEANS_MEMBER,
+                        format!(
+                            "{} was refused as a non-member of {room:?} after its join was acked",
+                            session.alias
+                        ),
+                        history.witnesses(&[sent, packet.event]),
+                    ));
                 }
             }
-            Way::Received if packet.is_event(ROOM_MESSAGE) => {
+            Way::Received if room_relays.iter().any(|name| packet.is_event(name)) => {
                 let Some(room) = room_arg(&args) else {
                     continue;
                 };

@@ -14,13 +14,27 @@
 //!     let the session go;
 //!   - no other reason (nothing in a run closes the server or namespace).
 
-use super::Violation;
 use super::history::{History, ServerDisconnect, SessionLog, Way};
+use super::{Invariant, Violation};
 use crate::codec::SioPacketKind;
 
 pub const REASON_MATCHES_FAULT: &str = "disconnect.reason-matches-fault";
 
-pub fn check(history: &History<'_>) -> Option<Violation> {
+/// The disconnect-reason check.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DisconnectReasons;
+
+impl Invariant for DisconnectReasons {
+    fn name(&self) -> &str {
+        "disconnect"
+    }
+
+    fn check(&self, history: &History<'_>) -> Vec<Violation> {
+        check(history).into_iter().collect()
+    }
+}
+
+fn check(history: &History<'_>) -> Option<Violation> {
     history.server_disconnects.iter().find_map(|disconnect| {
         let session = history.sessions.get(&disconnect.alias)?;
         let cause = Cause::of(history, session, disconnect);

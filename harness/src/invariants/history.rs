@@ -1,6 +1,7 @@
 //! A trace, parsed once into what the checkers ask about: sessions and the
 //! Socket.IO packets each sent and received, server restarts, the heal time,
-//! and the server's disconnect log lines.
+//! and the server's disconnect log lines. The built-in checkers and your own
+//! [`Invariant`](super::Invariant)s read the same [`History`].
 
 use std::collections::BTreeMap;
 
@@ -10,14 +11,12 @@ use crate::codec::{SioDecoded, SioPacket, SioPacketKind};
 use crate::scenario::{Fault, Scenario};
 use crate::trace::{EventKind, Trace, TraceEvent};
 
-/// Events the server relays from one client to others with their payload
-/// unchanged: a received copy can be traced back to its send.
-pub const RELAYED_EVENTS: &[&str] = &["chat message", "chat broadcast", "room message"];
-
 /// Which way a packet went, seen from the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Way {
+    /// From the client to the server.
     Sent,
+    /// From the server to the client.
     Received,
 }
 
@@ -40,6 +39,16 @@ impl Packet {
     /// The first argument as an integer (`get count`, counter acks).
     pub fn first_u64(&self) -> Option<u64> {
         self.sio.args().first()?.as_u64()
+    }
+
+    /// The event's name, for an EVENT packet.
+    pub fn name(&self) -> Option<&str> {
+        self.sio.event_name()
+    }
+
+    /// The event's (or ack's) arguments.
+    pub fn args(&self) -> Vec<Value> {
+        self.sio.args()
     }
 
     pub fn is_event(&self, name: &str) -> bool {
@@ -71,6 +80,30 @@ pub struct SessionLog {
     pub stopped_pings: Option<usize>,
 }
 
+impl SessionLog {
+    /// Its packets that went `way`, in trace order.
+    pub fn packets(&self, way: Way) -> impl Iterator<Item = &Packet> {
+        self.packets.iter().filter(move |p| p.way == way)
+    }
+
+    /// Its EVENT packets named `name` that went `way`, in trace order.
+    pub fn events<'s>(&'s self, way: Way, name: &'s str) -> impl Iterator<Item = &'s Packet> {
+        self.packets(way).filter(move |p| p.is_event(name))
+    }
+
+    /// The acks it received, in trace order.
+    pub fn acks(&self) -> impl Iterator<Item = &Packet> {
+        self.packets(Way::Received).filter(|p| p.is_ack())
+    }
+
+    /// The ack it received for the event packet `sent`, if any.
+    pub fn ack_of(&self, sent: &Packet) -> Option<&Packet> {
+        let id = sent.sio.ack_id?;
+        self.acks()
+            .find(|ack| ack.event > sent.event && ack.sio.ack_id == Some(id))
+    }
+}
+
 /// A server log line `disconnect sid=<alias> reason=<Reason>`.
 #[derive(Debug, Clone)]
 pub struct ServerDisconnect {
@@ -94,8 +127,8 @@ pub struct History<'a> {
     /// The time of the last event.
     pub end_us: u64,
     pub server_disconnects: Vec<ServerDisconnect>,
-    /// Every send of a relayed event: key -> (alias, trace index), in order.
-    pub relay_sends: BTreeMap<RelayKey, Vec<(String, usize)>>,
+    /// Every event a client sent: key -> (alias, trace index), in order.
+    pub sends: BTreeMap<RelayKey, Vec<(String, usize)>>,
 }
 
 impl<'a> History<'a> {
@@ -108,7 +141,7 @@ impl<'a> History<'a> {
             healed_us: 0,
             end_us: trace.events.last().map_or(0, |e| e.at_us),
             server_disconnects: Vec::new(),
-            relay_sends: BTreeMap::new(),
+            sends: BTreeMap::new(),
         };
         for (index, event) in trace.events.iter().enumerate() {
             history.take(index, event);
@@ -214,16 +247,48 @@ impl<'a> History<'a> {
             way,
             sio,
         };
-        let relay_key = packet
-            .event_key()
-            .filter(|(name, _)| way == Way::Sent && RELAYED_EVENTS.contains(&name.as_str()));
+        let sent_key = packet.event_key().filter(|_| way == Way::Sent);
         session.packets.push(packet);
-        if let Some(key) = relay_key {
-            self.relay_sends
-                .entry(key)
-                .or_default()
-                .push((alias, index));
+        if let Some(key) = sent_key {
+            self.sends.entry(key).or_default().push((alias, index));
         }
+    }
+
+    /// Every session, in alias order.
+    pub fn sessions(&self) -> impl Iterator<Item = &SessionLog> {
+        self.sessions.values()
+    }
+
+    /// The session `alias` (`alice#1`), if it exists.
+    pub fn session(&self, alias: &str) -> Option<&SessionLog> {
+        self.sessions.get(alias)
+    }
+
+    /// Every packet of every session that satisfies `keep`, with its
+    /// session, in trace order.
+    pub fn packets_where(
+        &self,
+        mut keep: impl FnMut(&SessionLog, &Packet) -> bool,
+    ) -> Vec<(&SessionLog, &Packet)> {
+        let mut found: Vec<_> = self
+            .sessions
+            .values()
+            .flat_map(|s| s.packets.iter().map(move |p| (s, p)))
+            .filter(|(s, p)| keep(s, p))
+            .collect();
+        found.sort_by_key(|(_, p)| p.event);
+        found
+    }
+
+    /// Every EVENT packet named `name` that went `way`, with its session,
+    /// in trace order.
+    pub fn events(&self, way: Way, name: &str) -> Vec<(&SessionLog, &Packet)> {
+        self.packets_where(|_, p| p.way == way && p.is_event(name))
+    }
+
+    /// The server's disconnect log lines, with their reasons, in trace order.
+    pub fn disconnects(&self) -> &[ServerDisconnect] {
+        &self.server_disconnects
     }
 
     /// The trace event at `index`.
@@ -277,10 +342,10 @@ impl<'a> History<'a> {
         self.healed_us != u64::MAX && self.at_us(session.opened) >= self.healed_us
     }
 
-    /// A relayed message sent exactly once in the whole run: its copies
-    /// can be traced back to one sender. Returns the sender and the send.
+    /// A message sent exactly once in the whole run: its copies can be
+    /// traced back to one sender. Returns the sender and the send.
     pub fn unique_sender(&self, key: &RelayKey) -> Option<&(String, usize)> {
-        match self.relay_sends.get(key).map(Vec::as_slice) {
+        match self.sends.get(key).map(Vec::as_slice) {
             Some([only]) => Some(only),
             _ => None,
         }

@@ -1,19 +1,41 @@
-//! Invariant checkers: they read a finished trace (a history) and the
+//! Invariants: checks that read a finished trace (a [`History`]) and the
 //! scenario that produced it, apart from the system under test, and name
-//! every broken promise of the seed-app contract with the trace lines that
-//! witness it.
+//! every broken promise with the trace lines that witness it.
 //!
-//! One file per family: [`counter`], [`chat`], [`delivery`], [`disconnect`].
+//! Write your own with [`from_fn`] (or implement [`Invariant`]) over the
+//! same [`History`] the built-in checkers read, and add it to a
+//! [`Simulation`](crate::Simulation) with `.invariant(...)`. The built-in
+//! families take your app's events as configuration: [`counter::Counter`],
+//! [`chat::Chat`] and [`delivery::Delivery`] (both configured by a
+//! [`Relays`]), and [`disconnect::DisconnectReasons`]. Every run is also
+//! judged for [`PROTOCOL`] and [`EXPECTATIONS`].
+//!
 //! They only judge what the trace can prove: a message lost to a partition is
 //! no violation, a message delivered twice is. Liveness ("converges", "every
 //! ack arrives") is judged only on sessions opened after the last fault (the
 //! healed phase) that stayed open long enough.
 //!
 //! ```
-//! use siosim_harness::{Scenario, invariants};
+//! use siosim_harness::invariants::{self, Invariant, Violation, Way};
+//! use siosim_harness::Scenario;
 //! # let trace = siosim_harness::Trace { version: 1, events: vec![] };
-//! let violations = invariants::check(&trace, &Scenario::new("empty"));
-//! assert!(violations.is_empty());
+//!
+//! // Nobody ever receives an "error" event.
+//! let no_errors = invariants::from_fn("app.no-error-event", |history| {
+//!     history
+//!         .events(Way::Received, "error")
+//!         .into_iter()
+//!         .map(|(session, packet)| {
+//!             Violation::new(
+//!                 "app.no-error-event",
+//!                 format!("{} received an error", session.alias),
+//!                 history.witnesses(&[packet.event]),
+//!             )
+//!         })
+//!         .collect()
+//! });
+//! let scenario = Scenario::new("empty");
+//! assert!(no_errors.check(&invariants::History::new(&trace, &scenario)).is_empty());
 //! ```
 
 pub mod chat;
@@ -21,14 +43,59 @@ pub mod counter;
 pub mod delivery;
 pub mod disconnect;
 mod history;
+mod relays;
 
 use std::fmt;
 
 use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::trace::{EventKind, Trace, TraceEvent};
+use crate::trace::{EventKind, TraceEvent};
 
-pub use history::History;
+pub use history::{History, Packet, RelayKey, ServerDisconnect, SessionLog, Way};
+pub use relays::{Audience, Relay, Relays, Rooms};
+
+/// A property every run must keep, judged on its finished trace.
+pub trait Invariant: Send + Sync {
+    /// Its name (a family of checks may report violations under finer names).
+    fn name(&self) -> &str;
+    /// Every violation in `history`, in a deterministic order.
+    fn check(&self, history: &History<'_>) -> Vec<Violation>;
+}
+
+/// An [`Invariant`] from a closure; see the module's example.
+pub fn from_fn<F>(name: &'static str, check: F) -> FnInvariant<F>
+where
+    F: Fn(&History<'_>) -> Vec<Violation> + Send + Sync,
+{
+    FnInvariant { name, check }
+}
+
+/// The [`Invariant`] [`from_fn`] builds.
+pub struct FnInvariant<F> {
+    name: &'static str,
+    check: F,
+}
+
+impl<F> fmt::Debug for FnInvariant<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnInvariant")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl<F> Invariant for FnInvariant<F>
+where
+    F: Fn(&History<'_>) -> Vec<Violation> + Send + Sync,
+{
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn check(&self, history: &History<'_>) -> Vec<Violation> {
+        (self.check)(history)
+    }
+}
 
 /// A broken invariant, with the events that prove it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +112,9 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(
+    /// A violation of `invariant` (its name, e.g. `app.members-agree`),
+    /// witnessed by `witnesses` (see [`History::witnesses`]).
+    pub fn new(
         invariant: &'static str,
         summary: impl Into<String>,
         witnesses: Vec<TraceEvent>,
@@ -78,7 +147,8 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Every invariant's name, the order in which they are checked.
+/// Every built-in invariant's name, in the order the reference app's
+/// configuration checks them.
 pub const INVARIANTS: &[&str] = &[
     counter::MONOTONIC,
     counter::NO_LOST_INCREMENT,
@@ -104,30 +174,28 @@ pub const PROTOCOL: &str = "protocol.wire";
 /// fault never fired, or the run did not finish in time.
 pub const EXPECTATIONS: &str = "run.expectations";
 
-/// Checks every invariant on `trace`, which `scenario` produced. The result
-/// is deterministic: checker order, then trace order.
-pub fn check(trace: &Trace, scenario: &Scenario) -> Vec<Violation> {
+/// Judges a finished run: every invariant of `invariants` on its trace, in
+/// order, then [`PROTOCOL`] (the first `BAD` line), then one [`EXPECTATIONS`]
+/// violation per failure of the run itself (witnessed by the trace's `FAIL`
+/// lines). Each violation carries the run's seed.
+pub fn judge(
+    report: &Report,
+    scenario: &Scenario,
+    invariants: &[&dyn Invariant],
+) -> Vec<Violation> {
+    let trace = &report.trace;
     let history = History::new(trace, scenario);
-    let mut violations = Vec::new();
-    violations.extend(counter::check(&history));
-    violations.extend(chat::check(&history));
-    violations.extend(delivery::check(&history));
-    violations.extend(disconnect::check(&history));
+    let mut violations: Vec<Violation> = invariants
+        .iter()
+        .flat_map(|invariant| invariant.check(&history))
+        .collect();
     violations.extend(
         trace
             .of_kind(EventKind::Violation)
             .take(1)
             .map(|bad| Violation::new(PROTOCOL, bad.text.clone(), vec![bad.clone()])),
     );
-    violations
-}
-
-/// [`check`] on a finished run, plus one [`EXPECTATIONS`] violation per
-/// failure of the run itself (witnessed by the trace's `FAIL` lines); each
-/// violation carries the run's seed.
-pub fn check_report(report: &Report, scenario: &Scenario) -> Vec<Violation> {
-    let mut violations = check(&report.trace, scenario);
-    let fail_lines: Vec<TraceEvent> = report.trace.of_kind(EventKind::Fail).cloned().collect();
+    let fail_lines: Vec<TraceEvent> = trace.of_kind(EventKind::Fail).cloned().collect();
     violations.extend(
         report
             .failures

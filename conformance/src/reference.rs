@@ -1,0 +1,84 @@
+//! The reference app's vocabulary, as the harness's generic parts need it:
+//! which events it relays and to whom, its room requests, its counter, and
+//! its swarm. The harness knows no app; this is where siosim tells it about
+//! its own.
+
+use serde_json::{Value, json};
+use siosim_harness::Simulation;
+use siosim_harness::invariants::{
+    Audience, Relays, Rooms, chat::Chat, counter::Counter, delivery::Delivery,
+    disconnect::DisconnectReasons,
+};
+use siosim_harness::swarm::{EventFamily, Swarm};
+
+/// How long a room request (`join`, `leave`) may take to be acked.
+pub const ROOM_ANSWER_MS: u64 = 10_000;
+
+/// The rooms swarm clients use.
+const ROOMS: &[&str] = &["lobby", "den"];
+
+/// `io.emit`, `socket.broadcast.emit` and room relays, and the room requests.
+pub fn relays() -> Relays {
+    Relays::new()
+        .relay("chat message", Audience::Everyone)
+        .relay("chat broadcast", Audience::OthersOnly)
+        .relay("room message", Audience::Room)
+        .rooms(Rooms::new("join", "leave").refusal("not a member"))
+        .accepted(is_ok)
+}
+
+/// `{"ok": true}` first: the ack of a request the server granted.
+fn is_ok(args: &[Value]) -> bool {
+    args.first().and_then(|a| a.get("ok")) == Some(&Value::Bool(true))
+}
+
+/// `simulation`, judged by every built-in invariant configured for the
+/// reference app (counter, chat, delivery, disconnect reasons, in that order).
+pub fn judged(simulation: Simulation) -> Simulation {
+    simulation
+        .invariant(Counter::new("get count", "increase count"))
+        .invariant(Chat::new(relays()))
+        .invariant(Delivery::new(relays()))
+        .invariant(DisconnectReasons)
+}
+
+/// The reference app's swarm: counter, chat and room events, then a finale
+/// that increments, chats, joins a room and posts to it.
+pub fn swarm() -> Swarm {
+    Swarm::new()
+        .family(EventFamily::new("counter", |_, _| {
+            ("increase count".into(), vec![])
+        }))
+        .family(EventFamily::new("chat", |rng, text| {
+            let event = if rng.chance(70) {
+                "chat message"
+            } else {
+                "chat broadcast"
+            };
+            (event.into(), vec![json!(text)])
+        }))
+        .family(EventFamily::new("rooms", |rng, text| {
+            let room = json!(rng.pick(ROOMS));
+            match rng.between(0, 3) {
+                0 => ("join".into(), vec![room]),
+                1 => ("leave".into(), vec![room]),
+                _ => (
+                    "room message".into(),
+                    vec![json!({"room": room, "msg": text})],
+                ),
+            }
+        }))
+        .finale(|rng, name| {
+            let room = *rng.pick(ROOMS);
+            let text = format!("{name}:final");
+            vec![
+                ("increase count".into(), vec![]),
+                ("chat message".into(), vec![json!(text)]),
+                ("join".into(), vec![json!(room)]),
+                (
+                    "room message".into(),
+                    vec![json!({"room": room, "msg": text})],
+                ),
+            ]
+        })
+}
