@@ -6,6 +6,8 @@
 //! SIOSIM_SEED=42 cargo test -p presence-example -- --exact scripted::three_members_meet
 //! ```
 
+mod everyone_meets;
 mod faults;
 mod panics;
+mod races;
 mod scripted;
