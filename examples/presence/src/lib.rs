@@ -119,6 +119,10 @@ fn on_join(socket: &SocketRef, members: Members, bugs: Bugs) {
                 names
             } else {
                 write.await;
+                if !socket.connected() {
+                    members.remove(socket.id); // left while the write was under way
+                    return;
+                }
                 members.names()
             };
             tracing::info!(member = %name, "join");
