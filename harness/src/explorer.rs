@@ -67,7 +67,9 @@ impl Explorer {
         }
     }
 
-    /// The seeds to run, in order (taken as given: no environment variable).
+    /// The seeds to run, in order, taken as given; for a search in a test
+    /// that honours `SIOSIM_SEED`/`SIOSIM_SEEDS`, pass
+    /// [`Seeds::for_exploration`]`(range)`.
     pub fn seeds(mut self, seeds: impl IntoIterator<Item = u64>) -> Self {
         self.seeds = seeds.into_iter().collect();
         self
@@ -213,12 +215,26 @@ impl Exploration {
 }
 
 impl Simulation {
-    /// Searches `seeds` for one that breaks an invariant (see [`Explorer`]).
-    /// `SIOSIM_SEED=S` runs only seed `S` (the replay); `SIOSIM_SEEDS=N`
-    /// runs `N` seeds from the first of `seeds` instead.
+    /// Searches `seeds` for one that breaks an invariant (see [`Explorer`]),
+    /// and prints (to stderr) the failing seed's violations and the command
+    /// that replays it in the calling test. `SIOSIM_SEED=S` runs only seed
+    /// `S` (the replay); `SIOSIM_SEEDS=N` runs `N` seeds from the first of
+    /// `seeds` instead. A malformed variable panics with what is wrong.
+    #[track_caller]
     pub fn explore(&self, seeds: impl IntoIterator<Item = u64>) -> Exploration {
         let seeds = Seeds::for_exploration(seeds).unwrap_or_else(|e| panic!("{e}"));
         let this = self.clone();
-        Explorer::new(move |_| this.clone()).seeds(seeds).run()
+        let exploration = Explorer::new(move |_| this.clone()).seeds(seeds).run();
+        if let Some(failure) = exploration.first_failure() {
+            let headlines: Vec<String> = failure.violations.iter().map(|v| v.headline()).collect();
+            eprintln!(
+                "siosim: seed {} of {:?} failed: {}\nreproduce: {}",
+                failure.seed(),
+                self.scenario().name,
+                headlines.join("; "),
+                exploration.replay_command(failure.seed())
+            );
+        }
+        exploration
     }
 }

@@ -17,6 +17,15 @@
 //! let report = Simulation::new(scenario, my_app).run(7);
 //! assert!(report.passed(), "{report}");
 //! ```
+//!
+//! The bug finder works on any Router: add your own checks over the trace
+//! ([`invariants::from_fn`], or the [`Invariant`] trait, over an
+//! [`invariants::History`]) with [`Simulation::invariant`], judge a seed with
+//! [`Simulation::check`], search seeds with [`Simulation::explore`] (or an
+//! [`Explorer`], for scenarios a [`swarm::Swarm`] draws from each seed), and
+//! shrink a failing seed's scenario with [`Simulation::shrink`] (or a
+//! [`Shrinker`]). `SIOSIM_SEED=N` replays one seed, `SIOSIM_SEEDS=N` widens a
+//! search, and a failure prints the `cargo test` line that replays it.
 
 pub mod client;
 mod client_run;

@@ -32,22 +32,13 @@ impl Seeds {
     /// replay); `SIOSIM_SEEDS=N` selects `N` seeds from the first of
     /// `default`; otherwise `default`. A malformed value is an error.
     pub fn for_exploration(default: impl IntoIterator<Item = u64>) -> Result<Vec<u64>, String> {
-        if std::env::var_os(SEED_VARIABLE).is_some() {
-            return Self::from_env().map(|seeds| seeds.0);
-        }
-        let default: Vec<u64> = default.into_iter().collect();
-        match std::env::var(SEED_COUNT_VARIABLE) {
-            Ok(value) => {
-                let count: u64 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{SEED_COUNT_VARIABLE}={value:?} is not a count"))?;
-                let first = default.first().copied().unwrap_or(0);
-                Ok((first..first.saturating_add(count)).collect())
-            }
-            Err(std::env::VarError::NotPresent) => Ok(default),
-            Err(error) => Err(format!("{SEED_COUNT_VARIABLE}: {error}")),
-        }
+        let variable = |name: &str| match std::env::var(name) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(error) => Err(format!("{name}: {error}")),
+        };
+        let (seed, count) = (variable(SEED_VARIABLE)?, variable(SEED_COUNT_VARIABLE)?);
+        exploration_seeds(seed.as_deref(), count.as_deref(), default)
     }
 
     /// The command that replays `seed` in the test currently running.
@@ -65,5 +56,56 @@ impl Seeds {
         } else {
             format!("{SEED_VARIABLE}={seed} cargo test -p {package} -- --exact {test}")
         }
+    }
+}
+
+/// [`Seeds::for_exploration`] given the two variables' values.
+fn exploration_seeds(
+    seed: Option<&str>,
+    count: Option<&str>,
+    default: impl IntoIterator<Item = u64>,
+) -> Result<Vec<u64>, String> {
+    if let Some(value) = seed {
+        return value
+            .trim()
+            .parse()
+            .map(|seed| vec![seed])
+            .map_err(|_| format!("{SEED_VARIABLE}={value:?} is not a u64"));
+    }
+    let default: Vec<u64> = default.into_iter().collect();
+    let Some(value) = count else {
+        return Ok(default);
+    };
+    let count: u64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{SEED_COUNT_VARIABLE}={value:?} is not a count"))?;
+    let first = default.first().copied().unwrap_or(0);
+    Ok((first..first.saturating_add(count)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_seed_replays_a_count_widens_and_garbage_is_an_error() {
+        assert_eq!(exploration_seeds(None, None, 5..8), Ok(vec![5, 6, 7]));
+        assert_eq!(exploration_seeds(Some("42"), Some("9"), 5..8), Ok(vec![42]));
+        assert_eq!(
+            exploration_seeds(None, Some(" 4 "), 5..8),
+            Ok(vec![5, 6, 7, 8])
+        );
+        assert_eq!(exploration_seeds(None, Some("2"), []), Ok(vec![0, 1]));
+        assert!(
+            exploration_seeds(None, Some("many"), 0..1)
+                .unwrap_err()
+                .contains("SIOSIM_SEEDS")
+        );
+        assert!(
+            exploration_seeds(Some("-1"), None, 0..1)
+                .unwrap_err()
+                .contains("SIOSIM_SEED=")
+        );
     }
 }

@@ -34,7 +34,8 @@
 //! A fault may strike nothing (a long-polling client may have no request in
 //! flight for the whole window). The run still records `fault never fired`,
 //! but for a swarm seed that is no violation: that seed simply tested less
-//! ([`is_benign_failure`]).
+//! (judge swarm runs with
+//! [`Simulation::unfired_faults_pass`](crate::Simulation::unfired_faults_pass)).
 //!
 //! The generator is its own SplitMix64, not `rand`: a seed must name the
 //! same scenario forever, across dependency upgrades, for the regressions

@@ -51,9 +51,9 @@ fn regressions_then_new_swarm_seeds() {
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         keep_going: false,
     };
-    let outcome = campaign.run(|_, _, _| {});
-    if let Some(failure) = outcome.failures.first() {
-        let line = Regression::line_for("swarm", REFERENCE, failure.seed);
+    let outcome = campaign.run(|_| {}).expect("a known scenario");
+    if let Some(failure) = outcome.first_failure() {
+        let line = Regression::line_for("swarm", REFERENCE, failure.seed());
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(regressions_file())
@@ -61,8 +61,8 @@ fn regressions_then_new_swarm_seeds() {
         std::io::Write::write_all(&mut file, line.as_bytes()).expect("recording the seed");
         panic!(
             "swarm seed {} fails on the reference server (recorded in regressions/explore.txt):\n{}",
-            failure.seed,
-            failure.describe("swarm")
+            failure.seed(),
+            campaign.describe(failure)
         );
     }
     assert_eq!(outcome.seeds_run as u64, count, "every seed ran");

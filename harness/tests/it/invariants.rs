@@ -1,8 +1,45 @@
 //! Each checker against hand-made traces: it catches what it claims (and
 //! names the witnessing lines), and stays silent on a correct history.
 
-use siosim_harness::invariants::{self, Violation, chat, counter, delivery, disconnect};
-use siosim_harness::{Direction, EventKind, Fault, Scenario, Trace, TraceEvent};
+use std::time::Duration;
+
+use serde_json::Value;
+use siosim_harness::invariants::{
+    self, Audience, Invariant, Relays, Rooms, Violation, chat, counter, delivery, disconnect,
+};
+use siosim_harness::{Direction, EventKind, Fault, Report, Scenario, Trace, TraceEvent};
+
+/// The checkers, configured for a chat app like the reference app.
+fn checkers() -> Vec<Box<dyn Invariant>> {
+    let relays = Relays::new()
+        .relay("chat message", Audience::Everyone)
+        .relay("chat broadcast", Audience::OthersOnly)
+        .relay("room message", Audience::Room)
+        .rooms(Rooms::new("join", "leave").refusal("not a member"))
+        .accepted(|args: &[Value]| {
+            args.first().and_then(|a| a.get("ok")) == Some(&Value::Bool(true))
+        });
+    vec![
+        Box::new(counter::Counter::new("get count", "increase count")),
+        Box::new(chat::Chat::new(relays.clone())),
+        Box::new(delivery::Delivery::new(relays)),
+        Box::new(disconnect::DisconnectReasons),
+    ]
+}
+
+/// Every checker of [`checkers`] on `trace`, then the protocol check.
+fn check_trace(trace: &Trace, scenario: &Scenario) -> Vec<Violation> {
+    let report = Report::new(
+        scenario.name.clone(),
+        0,
+        trace.clone(),
+        Vec::new(),
+        Duration::ZERO,
+    );
+    let checkers = checkers();
+    let checkers: Vec<&dyn Invariant> = checkers.iter().map(|c| &**c).collect();
+    invariants::judge(&report, scenario, &checkers)
+}
 
 /// A trace from `(ms, actor, kind, text)` rows, kinds as the trace prints them.
 fn trace(rows: &[(u64, &str, &str, &str)]) -> Trace {
@@ -27,7 +64,7 @@ fn trace(rows: &[(u64, &str, &str, &str)]) -> Trace {
 }
 
 fn check(rows: &[(u64, &str, &str, &str)]) -> Vec<Violation> {
-    invariants::check(&trace(rows), &Scenario::new("hand-made"))
+    check_trace(&trace(rows), &Scenario::new("hand-made"))
 }
 
 fn names(violations: &[Violation]) -> Vec<&'static str> {
@@ -363,7 +400,7 @@ fn disconnect_reasons_must_match_what_happened() {
             direction: Direction::Both,
         },
     );
-    assert!(invariants::check(&trace(&healthy_timeout), &partitioned).is_empty());
+    assert!(check_trace(&trace(&healthy_timeout), &partitioned).is_empty());
     // A client-side leave the client never sent.
     assert_only(
         &check(&[

@@ -1,6 +1,7 @@
 //! The one integration-test binary of the harness.
 
 mod app_wall_clock;
+mod bug_finder;
 mod codec_crosscheck;
 mod echo_app;
 mod invariants;
