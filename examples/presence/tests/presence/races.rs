@@ -43,7 +43,6 @@ fn the_seed_search_finds_the_race_and_shrinks_it_to_a_replayable_file() {
         .first_failure()
         .unwrap_or_else(|| panic!("no race in {} seeds", search.seeds_run));
     assert!(found.broke(EVERYONE_MEETS), "{found}");
-    eprintln!("{}", found.verdict());
 
     let shrunk = judged(racy_app).shrink(found.seed(), |verdict| verdict.broke(EVERYONE_MEETS));
     assert!(
