@@ -13,18 +13,16 @@ const SEARCH: std::ops::Range<u64> = 0..100;
 
 /// Three members on three transports join at once and stay a second.
 fn joining_at_once() -> Scenario {
-    ["ann", "ben", "cat"].into_iter().zip(Transport::ALL).fold(
-        Scenario::new("joining at once"),
-        |scenario, (name, transport)| {
-            scenario.client(
-                ClientScript::new(name)
-                    .connect(transport)
-                    .request("join", vec![json!(name)], 2_000)
-                    .wait_ms(1_000)
-                    .disconnect(),
-            )
-        },
-    )
+    let mut scenario = Scenario::new("joining at once");
+    for (name, transport) in ["ann", "ben", "cat"].into_iter().zip(Transport::ALL) {
+        let member = ClientScript::new(name)
+            .connect(transport)
+            .request("join", vec![json!(name)], 2_000)
+            .wait_ms(1_000)
+            .disconnect();
+        scenario = scenario.client(member);
+    }
+    scenario
 }
 
 fn judged(app: fn() -> axum::Router) -> Simulation {
