@@ -165,7 +165,7 @@ fn catches_a_server_that_relays_each_chat_message_twice() {
     let suite = run_sim(buggy(Bug::RelaysTwice), 1, "faults::at_most_once::*");
     let report = case(&suite, "faults::at_most_once::no_event_twice_per_socket");
     assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
-    assert_cites_trace(report, "twice");
+    assert_cites_trace(report, "invariant delivery.at-most-once violated");
     assert!(
         report.reason.contains(r#"recv 42["chat message","#),
         "{}",
@@ -181,13 +181,18 @@ fn catches_a_server_that_relays_late_out_of_order() {
         "faults::ordering::counter_values_increase_under_latency_and_holds",
     );
     assert_eq!(counter.verdict, Verdict::Failed, "{}", counter.reason);
-    assert_cites_trace(counter, r#"recv 42["get count","#);
+    assert_cites_trace(counter, "invariant counter.monotonic violated");
+    assert!(
+        counter.reason.contains(r#"recv 42["get count","#),
+        "{}",
+        counter.reason
+    );
     let chat = case(
         &suite,
         "faults::ordering::chat_in_send_order_under_latency_and_holds",
     );
     assert_eq!(chat.verdict, Verdict::Failed, "{}", chat.reason);
-    assert_cites_trace(chat, "against the send order");
+    assert_cites_trace(chat, "invariant chat.fifo-per-sender violated");
 }
 
 #[test]
@@ -198,7 +203,12 @@ fn catches_a_server_that_relays_room_messages_to_everyone() {
         "faults::rooms::messages_reach_members_only_under_latency",
     );
     assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
-    assert_cites_trace(report, r#"recv 42["room message","#);
+    assert_cites_trace(report, "invariant delivery.no-room-leak violated");
+    assert!(
+        report.reason.contains(r#"recv 42["room message","#),
+        "{}",
+        report.reason
+    );
 }
 
 #[test]
@@ -209,7 +219,12 @@ fn catches_a_server_that_greets_newcomers_with_a_stale_count() {
         "faults::convergence::partitioned_client_reconnects_to_the_final_count",
     );
     assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
-    assert_cites_trace(report, "instead of the final 6");
+    assert_cites_trace(report, "invariant counter.converges violated");
+    assert!(
+        report.reason.contains("instead of the final count 6"),
+        "{}",
+        report.reason
+    );
 }
 
 #[test]
@@ -256,7 +271,7 @@ fn flags_a_server_whose_logged_reasons_do_not_match_the_fault() {
     assert!(
         silent
             .reason
-            .contains(r#"reason "transport close", not ping timeout"#)
+            .contains(r#"invariant disconnect.expected-reason violated: the server gave alice#1's disconnect reason "transport close", not ping timeout"#)
             && silent.reason.contains("reason=TransportClose]"),
         "{}",
         silent.reason
