@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use siosim_harness::EventKind;
+use siosim_harness::trace::binary_text;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -133,8 +134,7 @@ impl RawWebSocket {
     }
 
     pub async fn send_binary(&mut self, bytes: &[u8]) -> Result<(), CaseError> {
-        self.probe
-            .note(EventKind::Send, format!("<binary {} bytes>", bytes.len()));
+        self.probe.note(EventKind::Send, binary_text(bytes));
         self.send(Message::binary(Bytes::copy_from_slice(bytes)))
             .await
     }
@@ -203,8 +203,7 @@ impl RawWebSocket {
                     return Ok(Some(Frame::Text(text)));
                 }
                 Message::Binary(bytes) => {
-                    self.probe
-                        .note(EventKind::Recv, format!("<binary {} bytes>", bytes.len()));
+                    self.probe.note(EventKind::Recv, binary_text(&bytes));
                     return Ok(Some(Frame::Binary(bytes)));
                 }
                 Message::Close(frame) => {
