@@ -13,7 +13,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::case::CaseError;
+use crate::case_error::CaseError;
 use crate::probe::{Probe, truncated};
 use siosim_harness::client::{Stream, deadline_after};
 
@@ -48,6 +48,15 @@ pub struct RawWebSocket {
     /// Whether answered pings are also handed to the case as frames.
     shows_pings: bool,
     answer_pings: bool,
+}
+
+impl Probe {
+    /// Opens a plain WebSocket to `target` (path and query), bypassing
+    /// siosim's Engine.IO client, for cases about malformed traffic. (Here,
+    /// not in `probe.rs`, so that the probe does not depend on this module.)
+    pub async fn raw_websocket(&self, target: &str) -> Result<RawWebSocket, CaseError> {
+        RawWebSocket::open(self.clone(), target).await
+    }
 }
 
 impl RawWebSocket {
