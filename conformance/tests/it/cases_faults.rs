@@ -174,6 +174,19 @@ fn catches_a_server_that_relays_each_chat_message_twice() {
 }
 
 #[test]
+fn catches_a_server_that_pushes_each_count_twice() {
+    let suite = run_sim(buggy(Bug::PushesCountsTwice), 1, "faults::at_most_once::*");
+    let report = case(&suite, "faults::at_most_once::no_event_twice_per_socket");
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "invariant delivery.at-most-once violated");
+    assert!(
+        report.reason.contains(r#"recv 42["get count","#),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
 fn catches_a_server_that_relays_late_out_of_order() {
     let suite = run_sim(buggy(Bug::RelaysOddOnesLate), 1, "faults::ordering::*");
     let counter = case(
@@ -212,6 +225,22 @@ fn catches_a_server_that_relays_room_messages_to_everyone() {
 }
 
 #[test]
+fn catches_a_server_that_relays_a_non_members_post() {
+    let suite = run_sim(buggy(Bug::RelaysNonMembersPosts), 1, "faults::rooms::*");
+    let report = case(
+        &suite,
+        "faults::rooms::messages_reach_members_only_under_latency",
+    );
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "by carol#1, who was not a member");
+    assert!(
+        report.reason.contains("carol sneaks in"),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
 fn catches_a_server_that_greets_newcomers_with_a_stale_count() {
     let suite = run_sim(buggy(Bug::GreetsWithZero), 1, "faults::convergence::*");
     let report = case(
@@ -225,6 +254,18 @@ fn catches_a_server_that_greets_newcomers_with_a_stale_count() {
         "{}",
         report.reason
     );
+}
+
+#[test]
+fn catches_a_server_that_skips_a_count() {
+    let suite = run_sim(buggy(Bug::SkipsCountThree), 1, "faults::convergence::*");
+    let report = case(
+        &suite,
+        "faults::convergence::partitioned_client_reconnects_to_the_final_count",
+    );
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "invariant counter.no-gap violated");
+    assert!(report.reason.contains("it missed 3"), "{}", report.reason);
 }
 
 #[test]
@@ -304,8 +345,14 @@ enum Bug {
     RelaysOddOnesLate,
     /// `room message` goes to every socket, members or not.
     IgnoresRooms,
+    /// `room message` from a non-member is relayed to the room's members.
+    RelaysNonMembersPosts,
     /// A new socket is told the count is 0, whatever it is.
     GreetsWithZero,
+    /// Every new count goes out twice.
+    PushesCountsTwice,
+    /// Count 3 is acked but pushed to nobody.
+    SkipsCountThree,
     /// Every disconnect is logged with the reason `TransportClose`.
     LogsEveryDisconnectAsTransportClose,
 }
@@ -356,12 +403,17 @@ fn on_connect(socket: &SocketRef, io: &SocketIo, count: &Arc<Mutex<u64>>, bug: B
                 *count += 1;
                 *count
             };
-            relay(
-                &io,
-                "get count",
-                json!(value),
-                bug == Bug::RelaysOddOnesLate && value % 2 == 1,
-            );
+            if bug == Bug::PushesCountsTwice {
+                relay(&io, "get count", json!(value), false);
+            }
+            if !(bug == Bug::SkipsCountThree && value == 3) {
+                relay(
+                    &io,
+                    "get count",
+                    json!(value),
+                    bug == Bug::RelaysOddOnesLate && value % 2 == 1,
+                );
+            }
             ack.send(&value).ok();
         }
     });
@@ -400,6 +452,10 @@ fn on_connect(socket: &SocketRef, io: &SocketIo, count: &Arc<Mutex<u64>>, bug: B
             let io = io.clone();
             async move {
                 let room = post["room"].as_str().unwrap_or_default().to_owned();
+                let member = socket.rooms().iter().any(|joined| *joined == room);
+                if !member && bug != Bug::RelaysNonMembersPosts {
+                    return;
+                }
                 let recipients = match bug {
                     Bug::IgnoresRooms => io.sockets(),
                     _ => socket.within(room).sockets(),

@@ -149,12 +149,14 @@ impl fmt::Display for Violation {
 }
 
 /// Every built-in invariant's name, in the order the reference app's
-/// configuration checks them (`disconnect.expected-reason` is configured
-/// per scenario, by the `faults::disconnect_reason::*` cases).
+/// configuration checks them (`counter.no-gap` is opt in and
+/// `disconnect.expected-reason` configured per scenario, by the suite's
+/// `faults` cases).
 pub const INVARIANTS: &[&str] = &[
     counter::MONOTONIC,
     counter::NO_LOST_INCREMENT,
     counter::CONVERGES,
+    counter::NO_GAP,
     chat::FIFO_PER_SENDER,
     chat::TOTAL_ORDER,
     chat::ECHO_BEFORE_ACK,

@@ -177,6 +177,43 @@ fn counter_converges_only_judges_healthy_sockets_that_stayed_long_enough() {
 }
 
 #[test]
+fn counter_no_gap_is_opt_in_and_names_the_missed_count() {
+    let rows = [
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "recv", r#"42["get count",0]"#),
+        (2, "alice#1", "send", r#"42["increase count"]"#),
+        (2, "alice#1", "send", r#"42["increase count"]"#),
+        (2, "alice#1", "send", r#"42["increase count"]"#),
+        (5, "bob#1", "recv", r#"42["get count",1]"#),
+        (9, "bob#1", "recv", r#"42["get count",3]"#),
+    ];
+    let scenario = Scenario::new("hand-made");
+    let judged = |counter: counter::Counter| {
+        let report = Report::new(
+            "hand-made".into(),
+            0,
+            trace(&rows),
+            Vec::new(),
+            Duration::ZERO,
+        );
+        invariants::judge(&report, &scenario, &[&counter])
+    };
+    let violations = judged(counter::Counter::new("get count", "increase count").without_gaps());
+    assert_only(&violations, counter::NO_GAP);
+    assert!(
+        violations[0].summary.contains("it missed 2"),
+        "{}",
+        violations[0]
+    );
+    assert_eq!(violations[0].witnesses.len(), 2);
+    assert_clean(&judged(counter::Counter::new(
+        "get count",
+        "increase count",
+    )));
+}
+
+#[test]
 fn chat_fifo_per_sender() {
     let violations = check(&[
         (0, "alice#1", "sess", OPEN),
