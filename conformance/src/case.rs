@@ -5,10 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
-use siosim_harness::client::ClientError;
-
+pub use crate::case_error::CaseError;
 use crate::probe::Probe;
+use serde::Serialize;
 
 /// How a broken rule is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -127,30 +126,6 @@ impl fmt::Display for Clause {
             self.section,
             self.rule
         )
-    }
-}
-
-/// Why a case body stopped short of passing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaseError {
-    /// The server broke the rule; the text says what it did instead.
-    Broken(String),
-    /// The rule cannot be checked here (e.g. it needs fault injection, which
-    /// only the simulated network has).
-    NotApplicable(String),
-}
-
-impl fmt::Display for CaseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CaseError::Broken(why) | CaseError::NotApplicable(why) => f.write_str(why),
-        }
-    }
-}
-
-impl From<ClientError> for CaseError {
-    fn from(error: ClientError) -> Self {
-        CaseError::Broken(error.to_string())
     }
 }
 

@@ -1,21 +1,31 @@
-//! `siosim check`'s exit codes, named in one place: scripts and CI tell a
-//! non-conformant server from a server that could not be checked at all.
-//! README.md ("Exit codes") documents them.
+//! Every `siosim` command's exit codes, named in one place: scripts and CI
+//! tell a non-conformant server (or a broken invariant) from a server that
+//! could not be checked at all, or a command line that was wrong. README.md
+//! ("Exit codes") documents them.
 
 use std::process::ExitCode;
 
 /// How a `siosim` command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    /// Every case ran and no MUST case FAILED (or, with `--expect`, every
+    /// `run`, `explore`, `shrink`, `serve`, `list`: done, and nothing
+    /// failed (the run kept every expectation and invariant, no seed broke
+    /// one, the shrunk scenario file is written).
+    Passed,
+    /// `run`: an expectation or invariant failed; `explore`: a seed broke
+    /// an invariant (its witness and replay line are printed).
+    Failed,
+    /// `check`: every case ran and no MUST case FAILED (or, with `--expect`, every
     /// verdict is as documented).
     Conformant,
-    /// A MUST case FAILED, or verdicts differ from the documented ones.
+    /// `check`: a MUST case FAILED, or verdicts differ from the documented ones.
     NonConformant,
-    /// The command line was wrong: a bad flag or value, an output path that
-    /// cannot be written, or a selection under which no case runs.
+    /// Any command: the command line was wrong (a bad flag or value, an
+    /// output path that cannot be written, a selection under which no case
+    /// runs, a seed `shrink` cannot shrink because it passes) or the command
+    /// could not do its work (an unreadable scenario file, a failed bind).
     Usage,
-    /// The server could not be checked: the preflight found nothing usable
+    /// `check`: the server could not be checked: the preflight found nothing usable
     /// at the URL, or the server went away during the run.
     ServerUnusable,
 }
@@ -24,8 +34,8 @@ impl Exit {
     /// The process exit status.
     pub const fn code(self) -> u8 {
         match self {
-            Exit::Conformant => 0,
-            Exit::NonConformant => 1,
+            Exit::Passed | Exit::Conformant => 0,
+            Exit::Failed | Exit::NonConformant => 1,
             // clap exits 2 on its own usage errors; ours agree with it.
             Exit::Usage => 2,
             Exit::ServerUnusable => 3,

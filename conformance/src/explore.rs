@@ -6,12 +6,12 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
 use siosim_harness::{AppFactory, Exploration, Explorer, Verdict};
 
+use crate::exit_code::Exit;
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
 
@@ -198,7 +198,7 @@ struct FailureJson {
 }
 
 /// `siosim explore`: exits 1 if any seed failed.
-pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
+pub fn explore(args: ExploreArgs) -> anyhow::Result<Exit> {
     let campaign = Campaign {
         scenario: args.scenario.clone(),
         server: args.server_variant.clone(),
@@ -255,9 +255,9 @@ pub fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(if outcome.failures.is_empty() {
-        ExitCode::SUCCESS
+        Exit::Passed
     } else {
-        ExitCode::FAILURE
+        Exit::Failed
     })
 }
 

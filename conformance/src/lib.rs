@@ -4,6 +4,7 @@
 //! command line sits on this.
 
 mod case;
+mod case_error;
 pub mod cases;
 pub mod check;
 pub mod exit_code;
@@ -18,6 +19,7 @@ pub mod run;
 pub mod runner;
 pub mod scenarios;
 pub mod shrink;
+mod sim_server;
 mod target;
 mod verdict;
 

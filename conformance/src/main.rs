@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     match run(cli, &matches) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(error) => {
             eprintln!("siosim: {error:#}");
             Exit::Usage.into()
@@ -57,13 +57,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Check(args) => {
             let given = matches
                 .subcommand_matches("check")
                 .context("the check subcommand's arguments")?;
-            siosim::check::check(args, given).map(ExitCode::from)
+            siosim::check::check(args, given)
         }
         Command::Serve { config } => serve(config),
         Command::Run(args) => siosim::run::run(args),
@@ -73,12 +73,12 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
             for built_in in scenarios::BUILT_INS {
                 println!("{:<12} {}", built_in.name, built_in.about);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Passed)
         }
     }
 }
 
-fn serve(config: siosim_server::Config) -> anyhow::Result<ExitCode> {
+fn serve(config: siosim_server::Config) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -97,7 +97,7 @@ fn serve(config: siosim_server::Config) -> anyhow::Result<ExitCode> {
         tracing::info!(%local, path = %config.socketio_path, "siosim reference server listening");
         println!("listening on http://{local}");
         siosim_server::serve(listener, &config, shutdown_signal()).await?;
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Passed)
     })
 }
 

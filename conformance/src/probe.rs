@@ -15,9 +15,8 @@ use siosim_harness::trace::Recorder;
 use siosim_harness::{EventKind, Report, Scenario, Simulation, Transport};
 use tokio::time::Instant;
 
-use crate::case::CaseError;
-use crate::raw_websocket::RawWebSocket;
-use crate::target::SimServer;
+use crate::case_error::CaseError;
+use crate::sim_server::SimServer;
 
 /// Largest HTTP body a probe reads: a hostile server's 100 MB answer is cut
 /// off here, with an error, instead of filling memory.
@@ -333,12 +332,6 @@ impl Probe {
                     session.inbox_summary(8)
                 ))
             })
-    }
-
-    /// Opens a plain WebSocket to `target` (path and query), bypassing
-    /// siosim's Engine.IO client, for cases about malformed traffic.
-    pub async fn raw_websocket(&self, target: &str) -> Result<RawWebSocket, CaseError> {
-        RawWebSocket::open(self.clone(), target).await
     }
 
     /// Opens a long-polling session by hand: `GET ?EIO=4&transport=polling`,

@@ -7,12 +7,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use siosim_harness::EventKind;
+use siosim_harness::trace::binary_text;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::case::CaseError;
+use crate::case_error::CaseError;
 use crate::probe::{Probe, truncated};
 use siosim_harness::client::{Stream, deadline_after};
 
@@ -47,6 +48,15 @@ pub struct RawWebSocket {
     /// Whether answered pings are also handed to the case as frames.
     shows_pings: bool,
     answer_pings: bool,
+}
+
+impl Probe {
+    /// Opens a plain WebSocket to `target` (path and query), bypassing
+    /// siosim's Engine.IO client, for cases about malformed traffic. (Here,
+    /// not in `probe.rs`, so that the probe does not depend on this module.)
+    pub async fn raw_websocket(&self, target: &str) -> Result<RawWebSocket, CaseError> {
+        RawWebSocket::open(self.clone(), target).await
+    }
 }
 
 impl RawWebSocket {
@@ -133,8 +143,7 @@ impl RawWebSocket {
     }
 
     pub async fn send_binary(&mut self, bytes: &[u8]) -> Result<(), CaseError> {
-        self.probe
-            .note(EventKind::Send, format!("<binary {} bytes>", bytes.len()));
+        self.probe.note(EventKind::Send, binary_text(bytes));
         self.send(Message::binary(Bytes::copy_from_slice(bytes)))
             .await
     }
@@ -203,8 +212,7 @@ impl RawWebSocket {
                     return Ok(Some(Frame::Text(text)));
                 }
                 Message::Binary(bytes) => {
-                    self.probe
-                        .note(EventKind::Recv, format!("<binary {} bytes>", bytes.len()));
+                    self.probe.note(EventKind::Recv, binary_text(&bytes));
                     return Ok(Some(Frame::Binary(bytes)));
                 }
                 Message::Close(frame) => {

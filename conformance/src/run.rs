@@ -6,12 +6,12 @@
 //! everywhere.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use siosim_harness::swarm;
 use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
 
+use crate::exit_code::Exit;
 use crate::reference;
 use crate::scenarios::{self, TransportMix};
 
@@ -122,7 +122,7 @@ pub struct RunArgs {
 }
 
 /// `siosim run`: prints the judged run; exits 1 on any violation.
-pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: RunArgs) -> anyhow::Result<Exit> {
     let seed = args.seed;
     let app = server_app(&args.server_variant, &args.server)?;
     let (scenario, preamble, replay) = match (&args.scenario, &args.scenario_file) {
@@ -154,9 +154,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", file.display()))?;
     }
     if verdict.passed() {
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Passed)
     } else {
         eprintln!("replay: {replay}");
-        Ok(ExitCode::FAILURE)
+        Ok(Exit::Failed)
     }
 }

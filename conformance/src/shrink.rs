@@ -4,13 +4,13 @@
 //! invariant to keep broken.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use siosim_harness::{Scenario, Shrinker};
 
 pub use siosim_harness::shrinker::Size;
 
+use crate::exit_code::Exit;
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
 
@@ -47,7 +47,7 @@ pub struct ShrinkArgs {
 
 /// `siosim shrink`: writes the smallest failing scenario found and prints
 /// its size and replay line. Exits 2 if the seed does not fail.
-pub fn shrink(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
+pub fn shrink(args: ShrinkArgs) -> anyhow::Result<Exit> {
     let app = run::server_app(&args.server_variant, &args.server)?;
     let scenario = match (&args.scenario, &args.scenario_file) {
         (_, Some(path)) => Scenario::from_json(
@@ -91,5 +91,5 @@ pub fn shrink(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
         replay.push_str(&format!(" --server {}", args.server_variant));
     }
     println!("replay: {replay}");
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Passed)
 }

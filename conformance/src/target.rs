@@ -13,10 +13,11 @@ use serde::Serialize;
 use serde_json::Value;
 use siosim_harness::client::{Connector, Endpoint, SessionLimits};
 use siosim_harness::trace::Recorder;
-use siosim_harness::{AppFactory, ClientRun, Trace};
+use siosim_harness::{ClientRun, Trace};
 
 use crate::case::{Case, CaseError, CaseFuture, CaseOutcome};
 use crate::probe::Probe;
+pub use crate::sim_server::SimServer;
 
 /// Largest WebSocket message or polling body a case accepts from the server.
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
@@ -24,25 +25,6 @@ const MAX_MESSAGE_BYTES: usize = 1 << 20;
 /// Largest sum of unconsumed messages a session keeps for a case: sixteen
 /// of the largest; a server flooding events loses the oldest, not our memory.
 const MAX_INBOX_BYTES: usize = 16 * MAX_MESSAGE_BYTES;
-
-/// An in-process server for simulation.
-#[derive(Clone)]
-pub struct SimServer {
-    /// Shown in reports, e.g. `reference`.
-    pub name: String,
-    pub app: AppFactory,
-    /// Where it mounts Socket.IO.
-    pub path: String,
-}
-
-impl fmt::Debug for SimServer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SimServer")
-            .field("name", &self.name)
-            .field("path", &self.path)
-            .finish()
-    }
-}
 
 /// The server under test.
 #[derive(Debug, Clone)]

@@ -22,6 +22,25 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// How many leading bytes of a binary payload [`binary_text`] shows.
+const BINARY_SHOWN: usize = 16;
+
+/// A binary frame or packet as a trace line (and a verdict's reason) shows
+/// it: its size and its first bytes in hex, `<binary 3 bytes 010203>`, with
+/// `…` when there is more. The one rendering of binary data.
+pub fn binary_text(bytes: &[u8]) -> String {
+    let shown: String = bytes
+        .iter()
+        .take(BINARY_SHOWN)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match bytes.len() {
+        0 => "<binary 0 bytes>".to_owned(),
+        len if len > BINARY_SHOWN => format!("<binary {len} bytes {shown}…>"),
+        len => format!("<binary {len} bytes {shown}>"),
+    }
+}
+
 /// The version of the JSON trace format; bump it when a field changes meaning.
 pub const TRACE_FORMAT_VERSION: u32 = 1;
 
@@ -252,6 +271,18 @@ fn apply_aliases(text: &str, aliases: &BTreeMap<String, String>) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn binary_shows_its_size_and_first_bytes_in_hex() {
+        assert_eq!(binary_text(&[1, 2, 0xff]), "<binary 3 bytes 0102ff>");
+        assert_eq!(binary_text(&[]), "<binary 0 bytes>");
+        let long: Vec<u8> = (0..20).collect();
+        assert_eq!(
+            binary_text(&long),
+            "<binary 20 bytes 000102030405060708090a0b0c0d0e0f…>"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -1,26 +1,30 @@
 //! `faults::*`: delivery semantics under faults (issue 4 §2). Each case plays
 //! a small multi-client scenario of the seed app in the simulated network,
 //! with random latency, held and released links, partitions and silent or
-//! vanished clients, then reads the trace as a history and judges one
-//! guarantee: per-socket ordering, at-most-once delivery, nothing after a
-//! disconnect, no leaks between rooms, convergence after a partition heals,
-//! and disconnect reasons that match the fault.
+//! vanished clients, then judges one guarantee with the harness's public
+//! invariants (the same checkers `siosim run`/`explore` use, configured for
+//! the reference app by [`crate::reference`]): per-socket ordering,
+//! at-most-once delivery, nothing after a disconnect, no leaks between
+//! rooms, convergence after a partition heals, and disconnect reasons that
+//! match the fault. A failure names the invariant and quotes its witnesses.
 //!
 //! Over TCP every case is NOT APPLICABLE: faults need the simulated network.
 //! The official suites have no fault tests; these go beyond them.
 
-use std::collections::BTreeMap;
+use siosim_harness::invariants::disconnect::{self, Ending, ExpectedReason};
+use siosim_harness::invariants::{
+    self, EXPECTATIONS, History, Invariant, Violation, Way, chat::Chat, counter::Counter,
+    delivery::Delivery,
+};
+use siosim_harness::{Report, Scenario, TraceEvent};
 
-use serde_json::Value;
-use siosim_harness::{EventKind, Report, Scenario, TraceEvent};
-
-use super::faults_history::{History, Packet, cite};
 use super::faults_scenarios::{
-    CHAT_MESSAGE, GET_COUNT, INCREASE_COUNT, Leaving, ROOM_MESSAGE, SETTLE_MS, Timing, busy_room,
+    CHAT_MESSAGE, GET_COUNT, INCREASE_COUNT, Leaving, ROOM_MESSAGE, Timing, busy_room,
     leaving_under_traffic, lone_client, partition_heals, rooms_under_latency, silenced,
 };
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::Probe;
+use crate::reference::relays;
 use crate::{broken, case};
 
 const COUNTER_ORDER: Clause = Clause {
@@ -168,161 +172,143 @@ pub(super) fn cases() -> Vec<Case> {
 }
 
 // ---------------------------------------------------------------------------
+// Judging a scenario with the harness's invariants.
+
+/// A scenario's run and its scenario, judged.
+struct Judged {
+    report: Report,
+    scenario: Scenario,
+}
+
+impl Judged {
+    fn history(&self) -> History<'_> {
+        History::new(&self.report.trace, &self.scenario)
+    }
+}
+
+/// Runs `scenario` and judges it with `invariants`: the first violation of
+/// one named in `judged`, or of the scenario's own expectations (deliveries
+/// the scripts waited for, faults that must fire), breaks the case.
+fn run_judged(
+    probe: &Probe,
+    scenario: Scenario,
+    invariants: &[&dyn Invariant],
+    judged: &[&str],
+) -> Result<Judged, CaseError> {
+    let report = probe.run_scenario(scenario.clone())?;
+    let violations = invariants::judge(&report, &scenario, invariants);
+    let first = violations
+        .iter()
+        .find(|v| judged.contains(&v.invariant))
+        .or_else(|| violations.iter().find(|v| v.invariant == EXPECTATIONS));
+    if let Some(violation) = first {
+        broken!("{}", cited(violation));
+    }
+    Ok(Judged { report, scenario })
+}
+
+/// A violation on one line: its headline and its first witnesses, each
+/// quoted as `[1203ms bob#1 recv 42[…]]`.
+fn cited(violation: &Violation) -> String {
+    const SHOWN: usize = 6;
+    let witnesses: Vec<String> = violation.witnesses.iter().take(SHOWN).map(cite).collect();
+    let more = violation.witnesses.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" (and {more} more)")
+    } else {
+        String::new()
+    };
+    format!("{}: {}{more}", violation.headline(), witnesses.join(" "))
+}
+
+/// A trace line as quoted in a verdict's reason: `[1203ms bob#1 recv 42[…]]`.
+fn cite(line: &TraceEvent) -> String {
+    let text = line.to_string();
+    format!(
+        "[{}]",
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// How many `event`s the sessions received, in all.
+fn received(history: &History<'_>, event: &str) -> usize {
+    history
+        .sessions()
+        .map(|s| s.events(Way::Received, event).count())
+        .sum()
+}
+
+// ---------------------------------------------------------------------------
 // Ordering and at-most-once.
 
 async fn counter_values_increase(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(busy_room(&Timing::of(&probe).await?))?;
-    let history = History::new(&report.trace);
-    let mut checked = 0;
-    for session in history.sessions() {
-        let counts = history.received_events(session, GET_COUNT);
-        if let Some((higher, lower)) = first_regression(&counts, |p| p.first_arg().as_u64()) {
-            broken!(
-                "{session} got {GET_COUNT:?} {} after {}: {} then {}",
-                lower.first_arg(),
-                higher.first_arg(),
-                cite(higher.line),
-                cite(lower.line)
-            );
-        }
-        checked += counts.len();
-    }
-    expectations_held(&report)?;
+    let counter = Counter::new(GET_COUNT, INCREASE_COUNT);
+    let scenario = busy_room(&Timing::of(&probe).await?);
+    let run = run_judged(
+        &probe,
+        scenario,
+        &[&counter],
+        &[invariants::counter::MONOTONIC],
+    )?;
+    let history = run.history();
     Ok(format!(
-        "{checked} counts across {} sessions, each in increasing order",
-        history.sessions().len()
+        "{} counts across {} sessions, each in increasing order",
+        received(&history, GET_COUNT),
+        history.sessions.len()
     ))
 }
 
 async fn chat_in_send_order(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(busy_room(&Timing::of(&probe).await?))?;
-    let history = History::new(&report.trace);
-    let mut checked = 0;
-    for session in history.sessions() {
-        let messages = history.received_events(session, CHAT_MESSAGE);
-        let mut by_sender: BTreeMap<String, Vec<Packet<'_>>> = BTreeMap::new();
-        for message in messages {
-            if let Some((sender, _)) = numbered(message.first_arg()) {
-                by_sender.entry(sender).or_default().push(message);
-            }
-        }
-        for (sender, messages) in &by_sender {
-            let regression = first_regression(messages, |p| Some(numbered(p.first_arg())?.1));
-            if let Some((later, earlier)) = regression {
-                broken!(
-                    "{session} got {sender}'s {} after its {}, against the send order: {} then {}",
-                    earlier.first_arg(),
-                    later.first_arg(),
-                    cite(later.line),
-                    cite(earlier.line)
-                );
-            }
-            checked += messages.len();
-        }
-    }
-    expectations_held(&report)?;
+    let chat = Chat::new(relays());
+    let scenario = busy_room(&Timing::of(&probe).await?);
+    let run = run_judged(
+        &probe,
+        scenario,
+        &[&chat],
+        &[invariants::chat::FIFO_PER_SENDER],
+    )?;
     Ok(format!(
-        "{checked} relayed chat messages, each sender's in send order on every socket"
+        "{} relayed chat messages, each sender's in send order on every socket",
+        received(&run.history(), CHAT_MESSAGE)
     ))
 }
 
 async fn no_event_twice_per_socket(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(busy_room(&Timing::of(&probe).await?))?;
-    let history = History::new(&report.trace);
-    let mut checked = 0;
-    for session in history.sessions() {
-        // Every chat text and every count value is unique in this scenario.
-        let mut seen: BTreeMap<(String, String), Packet<'_>> = BTreeMap::new();
-        let unique = history
-            .received(session)
-            .into_iter()
-            .filter(|p| p.event == CHAT_MESSAGE || p.event == GET_COUNT);
-        for packet in unique {
-            let key = (packet.event.clone(), packet.first_arg().to_string());
-            if let Some(first) = seen.get(&key) {
-                broken!(
-                    "{session} got {:?} {} twice: {} and {}",
-                    packet.event,
-                    packet.first_arg(),
-                    cite(first.line),
-                    cite(packet.line)
-                );
-            }
-            seen.insert(key, packet);
-            checked += 1;
-        }
-    }
-    expectations_held(&report)?;
+    // Every chat text and every count value is unique in this scenario.
+    let delivery = Delivery::new(relays().once(GET_COUNT));
+    let scenario = busy_room(&Timing::of(&probe).await?);
+    let run = run_judged(
+        &probe,
+        scenario,
+        &[&delivery],
+        &[invariants::delivery::AT_MOST_ONCE],
+    )?;
+    let history = run.history();
     Ok(format!(
-        "{checked} deliveries over WebSocket, long-polling and an upgraded session, none twice"
+        "{} deliveries over WebSocket, long-polling and an upgraded session, none twice",
+        received(&history, CHAT_MESSAGE) + received(&history, GET_COUNT)
     ))
-}
-
-/// The first packet whose key is lower than an earlier one's, with that
-/// earlier (higher) packet: `(higher, lower)`.
-fn first_regression<'p, 't>(
-    packets: &'p [Packet<'t>],
-    key: impl Fn(&Packet<'t>) -> Option<u64>,
-) -> Option<(&'p Packet<'t>, &'p Packet<'t>)> {
-    let mut highest: Option<(u64, &'p Packet<'t>)> = None;
-    for packet in packets {
-        let Some(value) = key(packet) else { continue };
-        match highest {
-            Some((top, top_packet)) if value < top => return Some((top_packet, packet)),
-            Some((top, _)) if value == top => {}
-            _ => highest = Some((value, packet)),
-        }
-    }
-    None
-}
-
-/// `"alice 3"` → `("alice", 3)`: the busy room's chat texts.
-fn numbered(text: &Value) -> Option<(String, u64)> {
-    let (sender, number) = text.as_str()?.rsplit_once(' ')?;
-    Some((sender.to_owned(), number.parse().ok()?))
-}
-
-/// The scenario's own expectations (deliveries the scripts waited for,
-/// faults that must fire): any failure breaks the case.
-fn expectations_held(report: &Report) -> Result<(), CaseError> {
-    if report.failures.is_empty() {
-        return Ok(());
-    }
-    let witnesses: Vec<String> = report
-        .trace
-        .of_kind(EventKind::Fail)
-        .take(3)
-        .map(cite)
-        .collect();
-    broken!(
-        "the scenario's expectations failed: {}; {}",
-        report.failures.join("; "),
-        witnesses.join(" ")
-    )
 }
 
 // ---------------------------------------------------------------------------
 // Nothing after a disconnect.
 
 async fn nothing_after_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(leaving_under_traffic(&Timing::of(&probe).await?))?;
-    let history = History::new(&report.trace);
+    let scenario = leaving_under_traffic(&Timing::of(&probe).await?);
+    let run = judge_nothing_after_disconnect(&probe, scenario)?;
+    let history = run.history();
     let mut checked = Vec::new();
     for session in ["alice#1", "dave#1"] {
-        let Some(sent) = history.line(session, EventKind::Send, "41") else {
-            expectations_held(&report)?;
-            broken!("{session} never sent its DISCONNECT")
-        };
-        // The server's log says when it ended the socket; without one, a
-        // grace beyond any latency of the scenario bounds it.
-        let ended = match history.server_disconnect(session) {
-            Some(logged) => (logged.line.at_us, logged.line),
-            None => (sent.at_us + SETTLE_MS * 1_000, sent),
-        };
-        let later = nothing_sent_after(&history, session, ended)?;
+        let left = history.session(session).is_some_and(|s| {
+            s.packets(Way::Sent)
+                .any(|p| history.event(p.event).text == "41")
+        });
+        if !left {
+            broken!("{session} never sent its DISCONNECT");
+        }
+        let later = sent_after_logged_disconnect(&history, session)?;
         checked.push(format!("{later} after {session}'s"));
     }
-    expectations_held(&report)?;
     Ok(format!(
         "no chat message sent after a socket's DISCONNECT reached its still open session ({} DISCONNECT)",
         checked.join(", ")
@@ -330,28 +316,10 @@ async fn nothing_after_client_namespace_disconnect(probe: Probe) -> CaseOutcome 
 }
 
 async fn nothing_after_ping_timeout(probe: Probe) -> CaseOutcome {
-    let timing = Timing::of(&probe).await?;
-    let report = probe.run_scenario(silenced(&timing))?;
-    let history = History::new(&report.trace);
+    let scenario = silenced(&Timing::of(&probe).await?);
+    let run = judge_nothing_after_disconnect(&probe, scenario)?;
     let session = "carol#1";
-    let ended = match history.server_disconnect(session) {
-        Some(logged) => (logged.line.at_us, logged.line),
-        None => {
-            // No log line: the first ping after the partition went
-            // unanswered, so the socket was over one ping timeout later.
-            let cut = history
-                .fault("partition carol")
-                .map_or(0, |line| line.at_us);
-            let Some(ping) = history.line_after(session, EventKind::Recv, "2", cut) else {
-                expectations_held(&report)?;
-                broken!("{session} got no ping once cut off, so the server never timed it out")
-            };
-            let at = ping.at_us + (timing.ping_timeout_ms + SETTLE_MS) * 1_000;
-            (at, ping)
-        }
-    };
-    let later = nothing_sent_after(&history, session, ended)?;
-    expectations_held(&report)?;
+    let later = sent_after_logged_disconnect(&run.history(), session)?;
     if later == 0 {
         broken!("no chat message was sent after the server timed {session} out: nothing to check");
     }
@@ -360,253 +328,116 @@ async fn nothing_after_ping_timeout(probe: Probe) -> CaseOutcome {
     ))
 }
 
-/// Fails if `session` received a chat message that was sent after `ended`
-/// (when the server ended the socket, and the line that says so). Returns
-/// how many chat messages were sent after it.
-fn nothing_sent_after(
-    history: &History<'_>,
-    session: &str,
-    (ended_us, witness): (u64, &TraceEvent),
-) -> Result<usize, CaseError> {
-    let sent = history.all_sent_events(CHAT_MESSAGE);
-    for received in history.received_events(session, CHAT_MESSAGE) {
-        let cause = sent
-            .iter()
-            .find(|(_, s)| s.args == received.args)
-            .map(|(_, s)| s.line);
-        if let Some(cause) = cause.filter(|c| c.at_us > ended_us) {
-            broken!(
-                "{session} got {} although it was sent after its socket ended: {} {} {}",
-                received.first_arg(),
-                cite(witness),
-                cite(cause),
-                cite(received.line)
-            );
-        }
-    }
-    Ok(sent.iter().filter(|(_, s)| s.line.at_us > ended_us).count())
+fn judge_nothing_after_disconnect(probe: &Probe, scenario: Scenario) -> Result<Judged, CaseError> {
+    let delivery = Delivery::new(relays());
+    run_judged(
+        probe,
+        scenario,
+        &[&delivery],
+        &[invariants::delivery::NOTHING_AFTER_DISCONNECT],
+    )
+}
+
+/// How many chat messages were sent after the server logged `session`'s
+/// disconnect, which is when `delivery.nothing-after-disconnect` takes its
+/// socket to have ended; without that line there is nothing to judge.
+fn sent_after_logged_disconnect(history: &History<'_>, session: &str) -> Result<usize, CaseError> {
+    let Some(logged) = history.disconnects().iter().find(|d| d.alias == session) else {
+        broken!(
+            "the server logged no disconnect for {session}, so when its socket ended is unknown (the seed app logs each disconnect with its sid)"
+        );
+    };
+    let ended_us = history.at_us(logged.event);
+    Ok(history
+        .events(Way::Sent, CHAT_MESSAGE)
+        .iter()
+        .filter(|(_, sent)| history.at_us(sent.event) > ended_us)
+        .count())
 }
 
 // ---------------------------------------------------------------------------
 // Rooms.
 
 async fn room_messages_reach_members_only(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(rooms_under_latency(&Timing::of(&probe).await?))?;
-    let history = History::new(&report.trace);
-    let posts = history.all_sent_events(ROOM_MESSAGE);
-    let mut checked = 0;
-    for session in history.sessions() {
-        for received in history.received_events(session, ROOM_MESSAGE) {
-            let room = received.first_arg()["room"].as_str().unwrap_or_default();
-            let Some((sender, post)) = posts.iter().find(|(_, p)| p.args == received.args) else {
-                broken!(
-                    "{session} got a room message nobody posted: {}",
-                    cite(received.line)
-                )
-            };
-            let sent_at = post.line.at_us;
-            if !member_when_posted(&history, sender, room, sent_at) {
-                broken!(
-                    "{session} got a post to {room:?} by {sender}, who was not a member: {} {}",
-                    cite(post.line),
-                    cite(received.line)
-                );
-            }
-            if !may_be_member(&history, session, room, sent_at, received.line.at_us) {
-                broken!(
-                    "{session} got a post to {room:?} although it never joined or had already left: {} {}",
-                    cite(post.line),
-                    cite(received.line)
-                );
-            }
-            checked += 1;
-        }
-    }
-    expectations_held(&report)?;
+    let delivery = Delivery::new(relays());
+    let scenario = rooms_under_latency(&Timing::of(&probe).await?);
+    let run = run_judged(
+        &probe,
+        scenario,
+        &[&delivery],
+        &[invariants::delivery::NO_ROOM_LEAK],
+    )?;
     Ok(format!(
-        "{checked} room deliveries, each to a member, none from a non-member"
+        "{} room deliveries, each to a member, none from a non-member",
+        received(&run.history(), ROOM_MESSAGE)
     ))
-}
-
-/// Whether `session`'s join and leave requests for `room` leave it a member:
-/// joins count when sent before `join_by_us` and not refused, leaves when
-/// `left_at` (the request's or its ack's time) is before `leave_by_us`.
-fn membership(
-    history: &History<'_>,
-    session: &str,
-    room: &str,
-    join_by_us: u64,
-    leave_by_us: u64,
-    left_at: impl Fn(&Packet<'_>) -> Option<u64>,
-) -> bool {
-    let mut member = false;
-    for request in history.sent(session) {
-        let is_join = request.event == "join";
-        if !(is_join || request.event == "leave") || request.first_arg() != room {
-            continue;
-        }
-        let ack = request.ack_id.and_then(|id| history.ack(session, id));
-        if ack
-            .as_ref()
-            .is_some_and(|a| a.first_arg().get("error").is_some())
-        {
-            continue;
-        }
-        if is_join && request.line.at_us < join_by_us {
-            member = true;
-        } else if !is_join && left_at(&request).is_some_and(|at| at < leave_by_us) {
-            member = false;
-        }
-    }
-    member
-}
-
-/// The sender's own requests travel ahead of its post on one connection, so
-/// its membership is what it had asked for before posting.
-fn member_when_posted(history: &History<'_>, sender: &str, room: &str, sent_at: u64) -> bool {
-    membership(history, sender, room, sent_at, sent_at, |leave| {
-        Some(leave.line.at_us)
-    })
-}
-
-/// A recipient may have joined any time before it got the post (links
-/// differ in latency), but once its leave was acked before the post was
-/// even sent, the server had surely processed it.
-fn may_be_member(
-    history: &History<'_>,
-    session: &str,
-    room: &str,
-    sent_at: u64,
-    received_at: u64,
-) -> bool {
-    membership(history, session, room, received_at, sent_at, |leave| {
-        Some(history.ack(session, leave.ack_id?)?.line.at_us)
-    })
 }
 
 // ---------------------------------------------------------------------------
 // Convergence after a partition heals.
 
 async fn partitioned_client_converges(probe: Probe) -> CaseOutcome {
-    let report = probe.run_scenario(partition_heals(&Timing::of(&probe).await?))?;
-    let history = History::new(&report.trace);
-    // A fresh server starts at 0 and every increment sent reached it: the
-    // partitioned client sent none.
-    let final_count = history.all_sent_events(INCREASE_COUNT).len() as u64;
-    for session in ["bob#1", "carol#1"] {
-        let counts = history.received_events(session, GET_COUNT);
-        let missing = (1..=final_count).find(|n| !counts.iter().any(|p| p.first_arg() == n));
-        if let Some(missing) = missing {
-            let seen: Vec<String> = counts.iter().map(|p| p.first_arg().to_string()).collect();
-            broken!(
-                "{session}, never partitioned, missed count {missing} of {final_count}: it got [{}]",
-                seen.join(", ")
-            );
-        }
-    }
-    let Some(first) = history
-        .received_events("alice#2", GET_COUNT)
-        .into_iter()
-        .next()
-    else {
-        expectations_held(&report)?;
-        broken!("alice never got a count after reconnecting");
+    // Every increment pushes its own value: bob and carol, never cut off,
+    // see each count from their greeting on.
+    let counter = Counter::new(GET_COUNT, INCREASE_COUNT).without_gaps();
+    let scenario = partition_heals(&Timing::of(&probe).await?);
+    let run = run_judged(
+        &probe,
+        scenario,
+        &[&counter],
+        &[
+            invariants::counter::CONVERGES,
+            invariants::counter::NO_GAP,
+            invariants::counter::NO_LOST_INCREMENT,
+        ],
+    )?;
+    let history = run.history();
+    let Some(reconnected) = history.session("alice#2") else {
+        broken!("alice never reconnected after the partition");
     };
-    if first.first_arg() != final_count {
-        broken!(
-            "alice reconnected after the partition and got {GET_COUNT:?} {} instead of the final {final_count}: {}",
-            first.first_arg(),
-            cite(first.line)
-        );
+    if !history.is_healthy(reconnected) {
+        broken!("alice reconnected before the partition healed: her new session proves nothing");
     }
-    expectations_held(&report)?;
     let end = history
-        .session_end("alice#1")
+        .session("alice#1")
+        .and_then(|s| disconnect::session_end(&history, s))
         .map_or("?", |(cause, _)| cause);
+    let final_count = history.events(Way::Sent, INCREASE_COUNT).len();
     Ok(format!(
-        "the partitioned session ended ({end}); the new one started at {final_count}, the others saw 1..={final_count}"
+        "the partitioned session ended ({end}); the new one ended on the final count {final_count}, as every healthy socket did; the others saw every count"
     ))
 }
 
 // ---------------------------------------------------------------------------
 // Disconnect reasons.
 
-/// How a session ended, as its client saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ending {
-    /// The client closed or dropped it.
-    ByClient,
-    /// The server closed it: a close packet, a close frame, a refused poll.
-    ByServer,
-    /// Nothing more got through: the client's heartbeat watchdog or a
-    /// failed send gave up.
-    Lost,
-}
-
-/// Reads our client's `closed: <cause>` texts (harness/src/client/engine.rs).
-fn ending_of(cause: &str) -> Ending {
-    const LOST: [&str; 4] = [
-        "ping timeout",
-        "send failed",
-        "poll failed",
-        "websocket error",
-    ];
-    if cause.ends_with("by the client") {
-        Ending::ByClient
-    } else if LOST.iter().any(|prefix| cause.starts_with(prefix)) {
-        Ending::Lost
-    } else {
-        Ending::ByServer
-    }
-}
-
 /// Runs `scenario` and checks the server's logged reason for `alice#1` is
-/// one of `reasons` and, when given, how alice saw her session end.
+/// one of `reasons` and how alice saw her session end is one of `endings`.
 fn judge_reason(
     probe: &Probe,
     scenario: Scenario,
-    reasons: &[&str],
+    reasons: &[&'static str],
     endings: &[Ending],
 ) -> CaseOutcome {
     let session = "alice#1";
-    let report = probe.run_scenario(scenario)?;
-    let history = History::new(&report.trace);
-    let Some(logged) = history.server_disconnect(session) else {
-        expectations_held(&report)?;
-        let logs: Vec<String> = report
-            .trace
-            .of_kind(EventKind::Log)
-            .take(4)
-            .map(cite)
-            .collect();
-        broken!(
-            "the server logged no disconnect for {session}; its log: {}",
-            logs.join(" ")
-        )
-    };
-    if !reasons.contains(&logged.reason.as_str()) {
-        broken!(
-            "the server gave {session}'s disconnect reason {:?}, not {}: {}",
-            logged.reason,
-            reasons.join(" or "),
-            cite(logged.line)
-        );
-    }
-    let Some((cause, ended)) = history.session_end(session) else {
-        expectations_held(&report)?;
-        broken!("{session} never saw its session end")
-    };
-    if !endings.contains(&ending_of(cause)) {
-        broken!(
-            "the server logged {:?} but {session} saw its session end otherwise ({:?}, expected {endings:?}): {} {}",
-            logged.reason,
-            ending_of(cause),
-            cite(logged.line),
-            cite(ended)
-        );
-    }
-    expectations_held(&report)?;
-    Ok(format!("server: {:?}; client: {cause}", logged.reason))
+    let expected = ExpectedReason::new(session, reasons, endings);
+    let run = run_judged(
+        probe,
+        scenario,
+        &[&expected],
+        &[disconnect::EXPECTED_REASON],
+    )?;
+    let history = run.history();
+    let logged = history
+        .disconnects()
+        .iter()
+        .find(|d| d.alias == session)
+        .map_or("?", |d| disconnect::socketio_reason(&d.reason));
+    let cause = history
+        .session(session)
+        .and_then(|s| disconnect::session_end(&history, s))
+        .map_or("?", |(cause, _)| cause);
+    Ok(format!("server: {logged:?}; client: {cause}"))
 }
 
 async fn reason_of_client_namespace_disconnect(probe: Probe) -> CaseOutcome {
@@ -653,79 +484,27 @@ async fn reason_of_malformed_packet(probe: Probe) -> CaseOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use siosim_harness::Trace;
-
-    fn trace(lines: &[(u64, &str, EventKind, &str)]) -> Trace {
-        let events = lines
-            .iter()
-            .map(|&(at_ms, actor, kind, text)| TraceEvent {
-                at_us: at_ms * 1_000,
-                actor: actor.into(),
-                kind,
-                text: text.into(),
-            })
-            .collect();
-        Trace { version: 1, events }
-    }
+    use siosim_harness::EventKind;
 
     #[test]
-    fn a_regression_is_a_lower_value_after_a_higher_one_not_a_repeat() {
-        let counts = trace(&[
-            (1, "bob#1", EventKind::Recv, r#"42["get count",1]"#),
-            (2, "bob#1", EventKind::Recv, r#"42["get count",3]"#),
-            (3, "bob#1", EventKind::Recv, r#"42["get count",3]"#),
-            (4, "bob#1", EventKind::Recv, r#"42["get count",2]"#),
-        ]);
-        let history = History::new(&counts);
-        let received = history.received_events("bob#1", GET_COUNT);
-        let (higher, lower) =
-            first_regression(&received, |p| p.first_arg().as_u64()).expect("3 then 2");
-        assert_eq!((higher.line.at_us, lower.line.at_us), (2_000, 4_000));
-        assert!(first_regression(&received[..3], |p| p.first_arg().as_u64()).is_none());
-        assert_eq!(
-            numbered(&Value::from("bob the 2nd 12")),
-            Some(("bob the 2nd".into(), 12))
+    fn cites_a_violation_on_one_line_with_its_witnesses() {
+        let line = |at_us, text: &str| TraceEvent {
+            at_us,
+            actor: "bob#1".into(),
+            kind: EventKind::Recv,
+            text: text.into(),
+        };
+        let violation = Violation::new(
+            invariants::counter::MONOTONIC,
+            "bob#1 received \"get count\" 2 after 3",
+            vec![
+                line(1_203_000, r#"42["get count",3]"#),
+                line(1_204_000, r#"42["get count",2]"#),
+            ],
         );
-        assert_eq!(numbered(&Value::from("bob")), None);
-    }
-
-    #[test]
-    fn session_endings_read_from_the_clients_causes() {
-        assert_eq!(ending_of("closed by the client"), Ending::ByClient);
-        assert_eq!(ending_of("dropped by the client"), Ending::ByClient);
-        assert_eq!(ending_of("closed by the server"), Ending::ByServer);
-        assert_eq!(ending_of("websocket close frame 1000 "), Ending::ByServer);
-        assert_eq!(ending_of("poll answered 400: {}"), Ending::ByServer);
         assert_eq!(
-            ending_of("ping timeout: nothing heard for 500 ms"),
-            Ending::Lost
+            cited(&violation),
+            r#"invariant counter.monotonic violated: bob#1 received "get count" 2 after 3: [1203ms bob#1 recv 42["get count",3]] [1204ms bob#1 recv 42["get count",2]]"#
         );
-        assert_eq!(ending_of("send failed: timed out"), Ending::Lost);
-    }
-
-    #[test]
-    fn room_membership_follows_the_requests_and_their_acks() {
-        let rooms = trace(&[
-            (10, "dave#1", EventKind::Send, r#"420["join","lobby"]"#),
-            (20, "dave#1", EventKind::Recv, r#"430[{"ok":true}]"#),
-            (30, "dave#1", EventKind::Send, r#"421["leave","lobby"]"#),
-            (40, "dave#1", EventKind::Recv, r#"431[{"ok":true}]"#),
-            (50, "erin#1", EventKind::Send, r#"420["join","attic"]"#),
-            (60, "erin#1", EventKind::Recv, r#"430[{"error":"no"}]"#),
-        ]);
-        let history = History::new(&rooms);
-        let ms = |ms: u64| ms * 1_000;
-        // A post sent before the leave was acked may still arrive later.
-        assert!(may_be_member(&history, "dave#1", "lobby", ms(35), ms(45)));
-        // One sent after it may not.
-        assert!(!may_be_member(&history, "dave#1", "lobby", ms(41), ms(45)));
-        // A join sent after the post may still have been handled first.
-        assert!(may_be_member(&history, "dave#1", "lobby", ms(5), ms(15)));
-        assert!(!may_be_member(&history, "dave#1", "attic", ms(5), ms(15)));
-        // A refused join makes no member.
-        assert!(!may_be_member(&history, "erin#1", "attic", ms(70), ms(80)));
-        // A sender's own leave precedes its later posts on its connection.
-        assert!(member_when_posted(&history, "dave#1", "lobby", ms(25)));
-        assert!(!member_when_posted(&history, "dave#1", "lobby", ms(31)));
     }
 }

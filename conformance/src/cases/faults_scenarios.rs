@@ -44,10 +44,9 @@ const RAISED_LATENCY_MS_MAX: u64 = 80;
 /// The longest a link is held (less against a short ping timeout).
 const HOLD_MS_MAX: u64 = 600;
 /// How long after a client sent something the server has surely received
-/// it, held or not (only used when the server logs nothing better); also
-/// how long a finished client lingers so that the server gets to log its
-/// departure.
-pub(super) const SETTLE_MS: u64 = 1_000;
+/// it, held or not: how long a finished client lingers so that the server
+/// gets to log its departure.
+const SETTLE_MS: u64 = 1_000;
 const _: () = assert!(SETTLE_MS > HOLD_MS_MAX + 2 * RAISED_LATENCY_MS_MAX);
 
 /// The time base of a scenario: the probe's bound on each wait and the

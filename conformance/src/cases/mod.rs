@@ -5,7 +5,6 @@ mod app;
 mod engineio;
 mod engineio_wire;
 mod faults;
-mod faults_history;
 mod faults_scenarios;
 mod socketio;
 mod socketio_polling;

@@ -165,9 +165,22 @@ fn catches_a_server_that_relays_each_chat_message_twice() {
     let suite = run_sim(buggy(Bug::RelaysTwice), 1, "faults::at_most_once::*");
     let report = case(&suite, "faults::at_most_once::no_event_twice_per_socket");
     assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
-    assert_cites_trace(report, "twice");
+    assert_cites_trace(report, "invariant delivery.at-most-once violated");
     assert!(
         report.reason.contains(r#"recv 42["chat message","#),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
+fn catches_a_server_that_pushes_each_count_twice() {
+    let suite = run_sim(buggy(Bug::PushesCountsTwice), 1, "faults::at_most_once::*");
+    let report = case(&suite, "faults::at_most_once::no_event_twice_per_socket");
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "invariant delivery.at-most-once violated");
+    assert!(
+        report.reason.contains(r#"recv 42["get count","#),
         "{}",
         report.reason
     );
@@ -181,13 +194,18 @@ fn catches_a_server_that_relays_late_out_of_order() {
         "faults::ordering::counter_values_increase_under_latency_and_holds",
     );
     assert_eq!(counter.verdict, Verdict::Failed, "{}", counter.reason);
-    assert_cites_trace(counter, r#"recv 42["get count","#);
+    assert_cites_trace(counter, "invariant counter.monotonic violated");
+    assert!(
+        counter.reason.contains(r#"recv 42["get count","#),
+        "{}",
+        counter.reason
+    );
     let chat = case(
         &suite,
         "faults::ordering::chat_in_send_order_under_latency_and_holds",
     );
     assert_eq!(chat.verdict, Verdict::Failed, "{}", chat.reason);
-    assert_cites_trace(chat, "against the send order");
+    assert_cites_trace(chat, "invariant chat.fifo-per-sender violated");
 }
 
 #[test]
@@ -198,7 +216,28 @@ fn catches_a_server_that_relays_room_messages_to_everyone() {
         "faults::rooms::messages_reach_members_only_under_latency",
     );
     assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
-    assert_cites_trace(report, r#"recv 42["room message","#);
+    assert_cites_trace(report, "invariant delivery.no-room-leak violated");
+    assert!(
+        report.reason.contains(r#"recv 42["room message","#),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
+fn catches_a_server_that_relays_a_non_members_post() {
+    let suite = run_sim(buggy(Bug::RelaysNonMembersPosts), 1, "faults::rooms::*");
+    let report = case(
+        &suite,
+        "faults::rooms::messages_reach_members_only_under_latency",
+    );
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "by carol#1, who was not a member");
+    assert!(
+        report.reason.contains("carol sneaks in"),
+        "{}",
+        report.reason
+    );
 }
 
 #[test]
@@ -209,7 +248,24 @@ fn catches_a_server_that_greets_newcomers_with_a_stale_count() {
         "faults::convergence::partitioned_client_reconnects_to_the_final_count",
     );
     assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
-    assert_cites_trace(report, "instead of the final 6");
+    assert_cites_trace(report, "invariant counter.converges violated");
+    assert!(
+        report.reason.contains("instead of the final count 6"),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
+fn catches_a_server_that_skips_a_count() {
+    let suite = run_sim(buggy(Bug::SkipsCountThree), 1, "faults::convergence::*");
+    let report = case(
+        &suite,
+        "faults::convergence::partitioned_client_reconnects_to_the_final_count",
+    );
+    assert_eq!(report.verdict, Verdict::Failed, "{}", report.reason);
+    assert_cites_trace(report, "invariant counter.no-gap violated");
+    assert!(report.reason.contains("it missed 3"), "{}", report.reason);
 }
 
 #[test]
@@ -256,7 +312,7 @@ fn flags_a_server_whose_logged_reasons_do_not_match_the_fault() {
     assert!(
         silent
             .reason
-            .contains(r#"reason "transport close", not ping timeout"#)
+            .contains(r#"invariant disconnect.expected-reason violated: the server gave alice#1's disconnect reason "transport close", not ping timeout"#)
             && silent.reason.contains("reason=TransportClose]"),
         "{}",
         silent.reason
@@ -289,8 +345,14 @@ enum Bug {
     RelaysOddOnesLate,
     /// `room message` goes to every socket, members or not.
     IgnoresRooms,
+    /// `room message` from a non-member is relayed to the room's members.
+    RelaysNonMembersPosts,
     /// A new socket is told the count is 0, whatever it is.
     GreetsWithZero,
+    /// Every new count goes out twice.
+    PushesCountsTwice,
+    /// Count 3 is acked but pushed to nobody.
+    SkipsCountThree,
     /// Every disconnect is logged with the reason `TransportClose`.
     LogsEveryDisconnectAsTransportClose,
 }
@@ -341,12 +403,17 @@ fn on_connect(socket: &SocketRef, io: &SocketIo, count: &Arc<Mutex<u64>>, bug: B
                 *count += 1;
                 *count
             };
-            relay(
-                &io,
-                "get count",
-                json!(value),
-                bug == Bug::RelaysOddOnesLate && value % 2 == 1,
-            );
+            if bug == Bug::PushesCountsTwice {
+                relay(&io, "get count", json!(value), false);
+            }
+            if !(bug == Bug::SkipsCountThree && value == 3) {
+                relay(
+                    &io,
+                    "get count",
+                    json!(value),
+                    bug == Bug::RelaysOddOnesLate && value % 2 == 1,
+                );
+            }
             ack.send(&value).ok();
         }
     });
@@ -385,6 +452,10 @@ fn on_connect(socket: &SocketRef, io: &SocketIo, count: &Arc<Mutex<u64>>, bug: B
             let io = io.clone();
             async move {
                 let room = post["room"].as_str().unwrap_or_default().to_owned();
+                let member = socket.rooms().iter().any(|joined| *joined == room);
+                if !member && bug != Bug::RelaysNonMembersPosts {
+                    return;
+                }
                 let recipients = match bug {
                     Bug::IgnoresRooms => io.sockets(),
                     _ => socket.within(room).sockets(),

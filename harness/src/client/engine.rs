@@ -24,7 +24,7 @@ use crate::codec::{
     decode_polling_payload, encode_polling_payload,
 };
 use crate::scenario::Transport;
-use crate::trace::{EventKind, Recorder};
+use crate::trace::{EventKind, Recorder, binary_text};
 
 /// Where the server is and how its Socket.IO endpoint is mounted.
 #[derive(Debug, Clone)]
@@ -200,7 +200,7 @@ pub struct Session {
 
 fn describe(packet: &EioPacket) -> String {
     match packet {
-        EioPacket::Binary(bytes) => format!("<binary {} bytes {}>", bytes.len(), hex_prefix(bytes)),
+        EioPacket::Binary(bytes) => binary_text(bytes),
         other => cut_for_trace(other.encode_text().unwrap_or_default()),
     }
 }
@@ -215,15 +215,6 @@ fn cut_to(text: String, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((end, _)) => format!("{}… ({} bytes in all)", &text[..end], text.len()),
         None => text,
-    }
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    let shown: String = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    if bytes.len() > 16 {
-        format!("{shown}…")
-    } else {
-        shown
     }
 }
 

@@ -10,6 +10,11 @@
 //!   increments sent (it cannot have received more).
 //! - [`CONVERGES`]: after healing, every socket that stayed connected long
 //!   enough ends on the final count.
+//! - [`NO_GAP`] (opt in, [`Counter::without_gaps`]): a socket that received
+//!   a count and later a higher one received every count in between: one
+//!   connection carries the pushes in order, so a hole is a push the server
+//!   skipped while the socket was connected. Not for an app whose count
+//!   jumps (several increments per push).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +24,7 @@ use super::{Invariant, Violation};
 pub const MONOTONIC: &str = "counter.monotonic";
 pub const NO_LOST_INCREMENT: &str = "counter.no-lost-increment";
 pub const CONVERGES: &str = "counter.converges";
+pub const NO_GAP: &str = "counter.no-gap";
 
 /// How long after the final count first appears every healthy socket must
 /// have it: a few round trips on a healed network, polling included.
@@ -31,6 +37,8 @@ pub struct Counter {
     value: String,
     /// The event that increments it, acked with the new count.
     increment: String,
+    /// Whether [`NO_GAP`] is judged.
+    without_gaps: bool,
 }
 
 impl Counter {
@@ -38,7 +46,15 @@ impl Counter {
         Self {
             value: value.into(),
             increment: increment.into(),
+            without_gaps: false,
         }
+    }
+
+    /// Also judge [`NO_GAP`]: every increment pushes its own value to every
+    /// connected socket.
+    pub fn without_gaps(mut self) -> Self {
+        self.without_gaps = true;
+        self
     }
 
     /// The count values a session received: (value, trace index).
@@ -63,6 +79,14 @@ impl Invariant for Counter {
                 .values()
                 .find_map(|session| monotonic(self, history, session)),
         );
+        if self.without_gaps {
+            violations.extend(
+                history
+                    .sessions
+                    .values()
+                    .find_map(|session| gap(self, history, session)),
+            );
+        }
         let epochs = history.restarts_us.len() + 1;
         for epoch in 0..epochs {
             let lifetime = Lifetime::of(self, history, epoch);
@@ -86,6 +110,26 @@ fn monotonic(counter: &Counter, history: &History<'_>, session: &SessionLog) -> 
         format!(
             "{} received {:?} {} after {}",
             session.alias, counter.value, after.0, before.0
+        ),
+        history.witnesses(&[before.1, after.1]),
+    ))
+}
+
+fn gap(counter: &Counter, history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+    let counts = counter.counts_received(session);
+    let (before, after) = counts
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .find(|((earlier, _), (later, _))| *later > earlier.saturating_add(1))?;
+    Some(Violation::new(
+        NO_GAP,
+        format!(
+            "{} received {:?} {} after {}: it missed {}",
+            session.alias,
+            counter.value,
+            after.0,
+            before.0,
+            before.0 + 1
         ),
         history.witnesses(&[before.1, after.1]),
     ))

@@ -2,11 +2,15 @@
 //! for the relayed events and room requests a [`Relays`] names.
 //!
 //! - [`AT_MOST_ONCE`]: a socket receives a relayed message no more times
-//!   than it was sent (never, if nobody sent it).
+//!   than it was sent (never, if nobody sent it), and each emission of an
+//!   event named by [`Relays::once`] (a counter's value) once at most.
 //! - [`NOTHING_AFTER_DISCONNECT`]: a socket receives no relayed message sent
 //!   after the server logged its disconnect.
 //! - [`NO_ROOM_LEAK`]: a socket receives a room relay of a room only
-//!   after it asked to join, and never after its leave was acked.
+//!   after it asked to join, and never after its leave was acked; when the
+//!   app refuses non-members' posts ([`Rooms::refusal`]), it never receives
+//!   one whose sender had not asked to join (or had asked to leave) before
+//!   posting.
 //! - [`JOIN_ACK_MEANS_MEMBER`]: once a join is acked, posting to the room is
 //!   not refused for want of membership (until the socket asks to leave).
 //! - [`ACK_EXACTLY_ONCE`]: an ack answers an id the socket asked for, at
@@ -16,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::history::{History, SessionLog, Way};
+use super::history::{History, Packet, SessionLog, Way};
 use super::relays::{Audience, Relays, Rooms};
 use super::{Invariant, Violation};
 use crate::codec::SioPacketKind;
@@ -70,7 +74,8 @@ fn at_most_once(history: &History<'_>, relays: &Relays) -> Option<Violation> {
     for session in history.sessions.values() {
         let mut received: BTreeMap<_, Vec<usize>> = BTreeMap::new();
         for packet in session.packets.iter().filter(|p| p.way == Way::Received) {
-            if let Some(key) = packet.event_key().filter(|(name, _)| relays.relays(name)) {
+            let judged = |name: &str| relays.relays(name) || relays.is_once(name);
+            if let Some(key) = packet.event_key().filter(|(name, _)| judged(name)) {
                 received.entry(key).or_default().push(packet.event);
             }
         }
@@ -80,17 +85,22 @@ fn at_most_once(history: &History<'_>, relays: &Relays) -> Option<Violation> {
                 .get(&key)
                 .map(|s| s.iter().map(|&(_, at)| at).collect())
                 .unwrap_or_default();
-            if copies.len() > sends.len() {
+            let allowed = if relays.is_once(&key.0) {
+                1
+            } else {
+                sends.len()
+            };
+            if copies.len() > allowed {
                 let mut witnesses = sends.clone();
                 witnesses.extend(&copies);
                 return Some(Violation::new(
                     AT_MOST_ONCE,
                     format!(
-                        "{} received {} {} times; it was sent {} times",
+                        "{} received {} {} {} times; it was sent {allowed} times",
                         session.alias,
                         key.0,
+                        key.1,
                         copies.len(),
-                        sends.len()
                     ),
                     history.witnesses(&witnesses),
                 ));
@@ -231,11 +241,63 @@ fn room_membership(
                         history.witnesses(&[packet.event]),
                     ));
                 }
+                if requests.refusal.is_some()
+                    && let Some(violation) =
+                        posted_by_non_member(history, session, packet, &room, requests, relays)
+                {
+                    return Some(violation);
+                }
             }
             Way::Received => {}
         }
     }
     None
+}
+
+/// A room relay `session` received whose one sender had not asked to join
+/// `room` before posting, or had asked to leave (or left the namespace):
+/// its own requests travel ahead of its post on one connection.
+fn posted_by_non_member(
+    history: &History<'_>,
+    session: &SessionLog,
+    copy: &Packet,
+    room: &str,
+    requests: &Rooms,
+    relays: &Relays,
+) -> Option<Violation> {
+    let (sender, sent) = history.unique_sender(&copy.event_key()?)?;
+    let poster = history.session(sender)?;
+    let mut member = false;
+    for request in poster.packets(Way::Sent).filter(|p| p.event < *sent) {
+        if request.sio.kind == SioPacketKind::Disconnect && request.sio.namespace == "/" {
+            member = false;
+            continue;
+        }
+        let (Some(name), Some(asked)) = (request.name(), room_arg(&request.args())) else {
+            continue;
+        };
+        let refused = poster
+            .ack_of(request)
+            .is_some_and(|ack| !(relays.accepted)(&ack.args()));
+        if asked != room || refused {
+            continue;
+        }
+        if name == requests.join {
+            member = true;
+        } else if name == requests.leave {
+            member = false;
+        }
+    }
+    (!member).then(|| {
+        Violation::new(
+            NO_ROOM_LEAK,
+            format!(
+                "{} received a post to room {room:?} by {sender}, who was not a member",
+                session.alias
+            ),
+            history.witnesses(&[*sent, copy.event]),
+        )
+    })
 }
 
 /// Whether the session sent `name` for `room` between trace indexes `after` and `before`.

@@ -176,12 +176,12 @@ impl<'a> History<'a> {
         let Some(rest) = event.text.split_once(" disconnect sid=").map(|(_, r)| r) else {
             return;
         };
-        let mut words = rest.split_whitespace();
-        let alias = words.next().unwrap_or_default().to_owned();
-        let reason = words
-            .find_map(|word| word.strip_prefix("reason="))
+        let alias = rest
+            .split_whitespace()
+            .next()
             .unwrap_or_default()
             .to_owned();
+        let reason = logged_reason(rest).unwrap_or_default().to_owned();
         self.server_disconnects.push(ServerDisconnect {
             event: index,
             alias,
@@ -357,6 +357,16 @@ impl<'a> History<'a> {
         fault_windows(self.scenario, client)
             .iter()
             .any(|&(start, end)| start <= to_us && end >= from_us)
+    }
+}
+
+/// The `reason=…` field of a log line, unquoted (`reason="transport close"`
+/// is one reason).
+fn logged_reason(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("reason=")?;
+    match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next(),
+        None => rest.split_whitespace().next(),
     }
 }
 

@@ -7,7 +7,8 @@
 //! [`Simulation`](crate::Simulation) with `.invariant(...)`. The built-in
 //! families take your app's events as configuration: [`counter::Counter`],
 //! [`chat::Chat`] and [`delivery::Delivery`] (both configured by a
-//! [`Relays`]), and [`disconnect::DisconnectReasons`]. Every run is also
+//! [`Relays`]), [`disconnect::DisconnectReasons`] and, for a scenario built
+//! to end one session one way, [`disconnect::ExpectedReason`]. Every run is also
 //! judged for [`PROTOCOL`] and [`EXPECTATIONS`].
 //!
 //! They only judge what the trace can prove: a message lost to a partition is
@@ -148,11 +149,14 @@ impl fmt::Display for Violation {
 }
 
 /// Every built-in invariant's name, in the order the reference app's
-/// configuration checks them.
+/// configuration checks them (`counter.no-gap` is opt in and
+/// `disconnect.expected-reason` configured per scenario, by the suite's
+/// `faults` cases).
 pub const INVARIANTS: &[&str] = &[
     counter::MONOTONIC,
     counter::NO_LOST_INCREMENT,
     counter::CONVERGES,
+    counter::NO_GAP,
     chat::FIFO_PER_SENDER,
     chat::TOTAL_ORDER,
     chat::ECHO_BEFORE_ACK,
@@ -163,6 +167,7 @@ pub const INVARIANTS: &[&str] = &[
     delivery::JOIN_ACK_MEANS_MEMBER,
     delivery::ACK_EXACTLY_ONCE,
     disconnect::REASON_MATCHES_FAULT,
+    disconnect::EXPECTED_REASON,
     PROTOCOL,
     EXPECTATIONS,
 ];

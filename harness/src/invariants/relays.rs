@@ -43,6 +43,8 @@ pub struct Rooms {
     pub leave: String,
     /// Text in the `error` field of an ack that refuses a room relay to a
     /// non-member (for `delivery.join-ack-means-member`); `None`: not judged.
+    /// Set, it also says a non-member's post is relayed to nobody, which
+    /// `delivery.no-room-leak` then judges.
     pub refusal: Option<String>,
 }
 
@@ -67,6 +69,9 @@ impl Rooms {
 #[derive(Debug, Clone)]
 pub struct Relays {
     pub relays: Vec<Relay>,
+    /// Events the server emits with new arguments each time (a counter's
+    /// value): a socket receives each copy at most once.
+    pub once: Vec<String>,
     pub rooms: Option<Rooms>,
     /// Whether an ack's arguments say the request succeeded (default: its
     /// first argument carries no `error` field).
@@ -83,6 +88,7 @@ impl Relays {
     pub fn new() -> Self {
         Self {
             relays: Vec::new(),
+            once: Vec::new(),
             rooms: None,
             accepted: no_error,
         }
@@ -93,6 +99,14 @@ impl Relays {
             event: event.into(),
             to,
         });
+        self
+    }
+
+    /// `event` is the server's own, never relayed, and each emission carries
+    /// arguments of its own (e.g. a counter's new value): judged by
+    /// `delivery.at-most-once` as received at most once per socket.
+    pub fn once(mut self, event: impl Into<String>) -> Self {
+        self.once.push(event.into());
         self
     }
 
@@ -118,6 +132,11 @@ impl Relays {
     /// Whether `event` is relayed at all.
     pub fn relays(&self, event: &str) -> bool {
         self.relays.iter().any(|r| r.event == event)
+    }
+
+    /// Whether `event` is one the server emits at most once per socket.
+    pub fn is_once(&self, event: &str) -> bool {
+        self.once.iter().any(|name| name == event)
     }
 }
 

@@ -177,6 +177,43 @@ fn counter_converges_only_judges_healthy_sockets_that_stayed_long_enough() {
 }
 
 #[test]
+fn counter_no_gap_is_opt_in_and_names_the_missed_count() {
+    let rows = [
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "recv", r#"42["get count",0]"#),
+        (2, "alice#1", "send", r#"42["increase count"]"#),
+        (2, "alice#1", "send", r#"42["increase count"]"#),
+        (2, "alice#1", "send", r#"42["increase count"]"#),
+        (5, "bob#1", "recv", r#"42["get count",1]"#),
+        (9, "bob#1", "recv", r#"42["get count",3]"#),
+    ];
+    let scenario = Scenario::new("hand-made");
+    let judged = |counter: counter::Counter| {
+        let report = Report::new(
+            "hand-made".into(),
+            0,
+            trace(&rows),
+            Vec::new(),
+            Duration::ZERO,
+        );
+        invariants::judge(&report, &scenario, &[&counter])
+    };
+    let violations = judged(counter::Counter::new("get count", "increase count").without_gaps());
+    assert_only(&violations, counter::NO_GAP);
+    assert!(
+        violations[0].summary.contains("it missed 2"),
+        "{}",
+        violations[0]
+    );
+    assert_eq!(violations[0].witnesses.len(), 2);
+    assert_clean(&judged(counter::Counter::new(
+        "get count",
+        "increase count",
+    )));
+}
+
+#[test]
 fn chat_fifo_per_sender() {
     let violations = check(&[
         (0, "alice#1", "sess", OPEN),
@@ -313,6 +350,7 @@ fn delivery_room_leaks_before_joining_and_after_leaving() {
     assert_clean(&check(&[
         (0, "alice#1", "sess", OPEN),
         (0, "bob#1", "sess", OPEN),
+        (0, "alice#1", "send", r#"42["join","lobby"]"#),
         (1, "bob#1", "send", r#"420["join","lobby"]"#),
         (5, "alice#1", "send", post),
         (6, "bob#1", "send", r#"421["leave","lobby"]"#),
@@ -413,6 +451,102 @@ fn disconnect_reasons_must_match_what_happened() {
             ),
         ]),
         disconnect::REASON_MATCHES_FAULT,
+    );
+}
+
+#[test]
+fn delivery_at_most_once_over_an_event_the_server_emits_once() {
+    let rows = [
+        (0, "bob#1", "sess", OPEN),
+        (5, "bob#1", "recv", r#"42["get count",3]"#),
+        (9, "bob#1", "recv", r#"42["get count",3]"#),
+    ];
+    let once = delivery::Delivery::new(Relays::new().once("get count"));
+    let scenario = Scenario::new("hand-made");
+    let judged = |checker: &dyn Invariant| {
+        let report = Report::new(
+            "hand-made".into(),
+            0,
+            trace(&rows),
+            Vec::new(),
+            Duration::ZERO,
+        );
+        invariants::judge(&report, &scenario, &[checker])
+    };
+    let violations = judged(&once);
+    assert_only(&violations, delivery::AT_MOST_ONCE);
+    assert_eq!(violations[0].witnesses.len(), 2, "both copies");
+    // Not configured, a server event is not the delivery checker's business.
+    assert_clean(&judged(&delivery::Delivery::new(Relays::new())));
+}
+
+#[test]
+fn delivery_a_non_members_post_relayed_is_a_room_leak() {
+    let post = r#"42["room message",{"msg":"m","room":"lobby"}]"#;
+    let rows = [
+        (0, "alice#1", "sess", OPEN),
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "send", r#"420["join","lobby"]"#),
+        (2, "bob#1", "recv", r#"430[{"ok":true}]"#),
+        (5, "alice#1", "send", post),
+        (9, "bob#1", "recv", post),
+    ];
+    let violations = check(&rows);
+    assert_only(&violations, delivery::NO_ROOM_LEAK);
+    assert!(
+        violations[0]
+            .summary
+            .contains("by alice#1, who was not a member"),
+        "{}",
+        violations[0]
+    );
+    // Once alice asked to join before posting, the relay is fine.
+    let mut joined = rows.to_vec();
+    joined.insert(2, (1, "alice#1", "send", r#"420["join","lobby"]"#));
+    assert_clean(&check(&joined));
+}
+
+#[test]
+fn expected_reason_names_the_reason_and_the_ending() {
+    let rows = [
+        (0, "alice#1", "sess", OPEN),
+        (
+            45_000,
+            "server",
+            "log",
+            r#"INFO app: disconnect sid=alice#1 reason="transport close""#,
+        ),
+        (45_001, "alice#1", "sess", "closed: closed by the server"),
+    ];
+    let scenario = Scenario::new("hand-made");
+    let judged = |reasons: &[&'static str], endings: &[disconnect::Ending]| {
+        let expected = disconnect::ExpectedReason::new("alice#1", reasons, endings);
+        let report = Report::new(
+            "hand-made".into(),
+            0,
+            trace(&rows),
+            Vec::new(),
+            Duration::ZERO,
+        );
+        invariants::judge(&report, &scenario, &[&expected])
+    };
+    let by_server = [disconnect::Ending::ByServer];
+    assert_clean(&judged(&["transport close"], &by_server));
+    let wrong_reason = judged(&["ping timeout"], &by_server);
+    assert_only(&wrong_reason, disconnect::EXPECTED_REASON);
+    assert!(
+        wrong_reason[0]
+            .summary
+            .contains(r#"reason "transport close", not ping timeout"#),
+        "{}",
+        wrong_reason[0]
+    );
+    let wrong_ending = judged(&["transport close"], &[disconnect::Ending::Lost]);
+    assert_only(&wrong_ending, disconnect::EXPECTED_REASON);
+    assert_eq!(
+        wrong_ending[0].witnesses.len(),
+        2,
+        "the log line and the close"
     );
 }
 

@@ -1,0 +1,25 @@
+//! The server a simulated run starts for each case: a leaf that the target
+//! and the probe (for whole fault scenarios) share.
+
+use std::fmt;
+
+use siosim_harness::AppFactory;
+
+/// An in-process server for simulation.
+#[derive(Clone)]
+pub struct SimServer {
+    /// Shown in reports, e.g. `reference`.
+    pub name: String,
+    pub app: AppFactory,
+    /// Where it mounts Socket.IO.
+    pub path: String,
+}
+
+impl fmt::Debug for SimServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimServer")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish()
+    }
+}
