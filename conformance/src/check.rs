@@ -72,6 +72,28 @@ pub struct CheckArgs {
     /// Socket.IO path of a live server.
     #[command(flatten)]
     pub server: siosim_server::Config,
+    /// Whether `--connect-timeout-ms` was given on the command line (set by
+    /// the caller from clap's matches, see [`CheckArgs::note_explicit_flags`]):
+    /// with `--url` only an explicit value describes the live server.
+    #[arg(skip)]
+    pub connect_timeout_given: bool,
+}
+
+impl CheckArgs {
+    /// Records which of the server flags the user actually gave, from the
+    /// `check` subcommand's matches (clap fills defaults in otherwise).
+    pub fn note_explicit_flags(&mut self, matches: &clap::ArgMatches) {
+        self.connect_timeout_given = matches.value_source("connect_timeout_ms")
+            == Some(clap::parser::ValueSource::CommandLine);
+    }
+
+    /// The server's connect timeout as far as it is known: the reference
+    /// server's setting in simulation; over TCP only an explicit
+    /// `--connect-timeout-ms` (no server advertises it).
+    fn declared_connect_timeout(&self) -> Option<Duration> {
+        let declared = self.url.is_none() || self.connect_timeout_given;
+        declared.then(|| Duration::from_millis(self.server.connect_timeout_ms))
+    }
 }
 
 fn parse_profiles(text: &str) -> Result<BTreeSet<Profile>, String> {
@@ -115,6 +137,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
+        connect_timeout: args.declared_connect_timeout(),
     };
     if args.list {
         for case in all.iter().filter(|c| options.selects(c.name)) {

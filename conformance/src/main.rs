@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use siosim::scenarios;
 
 #[derive(Debug, Parser)]
@@ -44,13 +44,25 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(parse()) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("siosim: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line, with what clap's derived struct alone cannot say:
+/// which `check` flags were given rather than defaulted.
+fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    if let (Command::Check(args), Some(("check", check))) = (&mut cli.command, matches.subcommand())
+    {
+        args.note_explicit_flags(check);
+    }
+    cli
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

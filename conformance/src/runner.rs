@@ -24,6 +24,9 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Cases run at once in simulation (each on its own thread).
     pub jobs: usize,
+    /// The server's connect timeout, if known: no handshake advertises it,
+    /// so the cases about it are INFO without it.
+    pub connect_timeout: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -33,6 +36,7 @@ impl Default for RunOptions {
             patterns: Vec::new(),
             timeout: Duration::from_secs(10),
             jobs: 1,
+            connect_timeout: None,
         }
     }
 }
@@ -169,7 +173,7 @@ pub fn run(
         Target::Sim { seed, server } => {
             run_in_order(&selected, options.jobs, &mut progress, |case| {
                 judged(case, options, |case| {
-                    run_simulated(*seed, server, case, options.timeout)
+                    run_simulated(*seed, server, case, options.timeout, options.connect_timeout)
                 })
             })
         }
@@ -269,7 +273,7 @@ fn run_live(
         let mut reports = Vec::with_capacity(cases.len());
         for &case in cases {
             let run = if options.profiles.contains(&case.profile) {
-                Some(server.run(case, options.timeout).await)
+                Some(server.run(case, options.timeout, options.connect_timeout).await)
             } else {
                 None
             };

@@ -140,6 +140,7 @@ pub(crate) fn run_simulated(
     server: &SimServer,
     case: Case,
     timeout: Duration,
+    connect_timeout: Option<Duration>,
 ) -> CaseRun {
     let run = ClientRun::new(Arc::clone(&server.app))
         .socketio_path(server.path.clone())
@@ -152,9 +153,9 @@ pub(crate) fn run_simulated(
             ..endpoint
         };
         let simulation = Some((scenario_server, case_seed));
-        guarded((case.body)(Probe::new(
-            endpoint, recorder, timeout, simulation,
-        )))
+        let probe = Probe::new(endpoint, recorder, timeout, simulation)
+            .declaring_connect_timeout(connect_timeout);
+        guarded((case.body)(probe))
     });
     let outcome = report.output.unwrap_or_else(|| {
         Err(CaseError::Broken(format!(
@@ -210,7 +211,12 @@ impl LiveServer {
     }
 
     /// Runs one case against the server, on the caller's LocalSet.
-    pub async fn run(&self, case: Case, timeout: Duration) -> CaseRun {
+    pub async fn run(
+        &self,
+        case: Case,
+        timeout: Duration,
+        connect_timeout: Option<Duration>,
+    ) -> CaseRun {
         let recorder = Recorder::new();
         let endpoint = Endpoint {
             connector: Connector::Tcp {
@@ -221,7 +227,8 @@ impl LiveServer {
             limits: limits(timeout),
         };
         let started = tokio::time::Instant::now();
-        let probe = Probe::new(endpoint, recorder.clone(), timeout, None);
+        let probe = Probe::new(endpoint, recorder.clone(), timeout, None)
+            .declaring_connect_timeout(connect_timeout);
         let deadline = case_deadline(timeout);
         let outcome = match tokio::time::timeout(deadline, guarded((case.body)(probe))).await {
             Ok(outcome) => outcome,

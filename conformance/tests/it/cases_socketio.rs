@@ -157,6 +157,11 @@ fn run(server: SimServer, patterns: &[&str]) -> SuiteReport {
         patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
         timeout: TIMEOUT,
         jobs: 2,
+        // As `siosim check` declares it in simulation: the reference
+        // server's own setting (every server these tests build keeps it).
+        connect_timeout: Some(Duration::from_millis(
+            siosim_server::Config::default().connect_timeout_ms,
+        )),
         ..RunOptions::default()
     };
     let target = Target::Sim { seed: 7, server };
