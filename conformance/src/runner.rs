@@ -173,7 +173,13 @@ pub fn run(
         Target::Sim { seed, server } => {
             run_in_order(&selected, options.jobs, &mut progress, |case| {
                 judged(case, options, |case| {
-                    run_simulated(*seed, server, case, options.timeout, options.connect_timeout)
+                    run_simulated(
+                        *seed,
+                        server,
+                        case,
+                        options.timeout,
+                        options.connect_timeout,
+                    )
                 })
             })
         }
@@ -273,7 +279,11 @@ fn run_live(
         let mut reports = Vec::with_capacity(cases.len());
         for &case in cases {
             let run = if options.profiles.contains(&case.profile) {
-                Some(server.run(case, options.timeout, options.connect_timeout).await)
+                Some(
+                    server
+                        .run(case, options.timeout, options.connect_timeout)
+                        .await,
+                )
             } else {
                 None
             };

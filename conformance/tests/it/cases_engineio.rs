@@ -15,7 +15,7 @@ use axum::routing::any;
 use siosim::runner::{self, RunOptions};
 use siosim::{Profile, SimServer, SuiteReport, Target, Verdict, cases};
 
-use Verdict::{Failed, Informational, NonStrict, Passed};
+use Verdict::{Failed, Informational, Passed};
 
 /// Every `engineio::*` case and its verdict against the reference server
 /// (socketioxide) with its default configuration. A new case must be added
@@ -261,7 +261,7 @@ fn echo_cases_do_not_apply_to_a_server_without_the_echo_contract() {
 
 /// The OPEN packets of the lazy server: short timings, so that the cases
 /// waiting for its heartbeat give up soon.
-const LAZY_POLLING_OPEN: &str = r#"0{"sid":"lazy","upgrades":["websocket"],"pingInterval":1000,"pingTimeout":500,"maxPayload":1000000}"#;
+pub(crate) const LAZY_POLLING_OPEN: &str = r#"0{"sid":"lazy","upgrades":["websocket"],"pingInterval":1000,"pingTimeout":500,"maxPayload":1000000}"#;
 const LAZY_WEBSOCKET_OPEN: &str =
     r#"0{"sid":"lazy","upgrades":[],"pingInterval":1000,"pingTimeout":500,"maxPayload":1000000}"#;
 /// An OPEN packet with a key the official suite does not allow.
@@ -311,7 +311,7 @@ async fn ignore_everything(mut socket: WebSocket) {
     }
 }
 
-fn lazy_target(polling_open: &'static str) -> Target {
+pub(crate) fn lazy_target(polling_open: &'static str) -> Target {
     Target::Sim {
         seed: 7,
         server: SimServer {

@@ -280,7 +280,7 @@ fn the_same_seed_gives_the_same_traces() {
 
 /// A socketioxide server at `/socket.io` whose `/` namespace is set up by
 /// `on_connect`, and nothing else.
-fn tiny_server(name: &str, on_connect: fn(SocketRef)) -> SimServer {
+pub(crate) fn tiny_server(name: &str, on_connect: fn(SocketRef)) -> SimServer {
     SimServer {
         name: name.into(),
         path: "/socket.io".into(),

@@ -13,3 +13,4 @@ mod racy;
 mod reports;
 mod scenario_snapshots;
 mod shrink;
+mod witnesses;
