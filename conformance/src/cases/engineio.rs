@@ -1,11 +1,15 @@
 //! `engineio::*`: the Engine.IO v4 transport rules (handshake, message
 //! framing, heartbeat, close, upgrade), as the official test suites check
-//! them: every test of socketio/engine.io-protocol's `test-suite/test-suite.js`
-//! and of the "Engine.IO protocol" part of socket.io-protocol's, with the
-//! same inputs and expected bytes, plus the spec's rules the suites skip
-//! (overlapping POSTs, the GET pending during an upgrade) and what a server
-//! author needs beyond them (maxPayload, the first ping, CORS, the
-//! advertised timings).
+//! them: each of the 25 tests of the current engine.io suite
+//! (socketio/socket.io, `docs/engine.io-protocol/v4-test-suite/test-suite.js`)
+//! and of the 16 tests of the "Engine.IO protocol" part of the Socket.IO
+//! suite (`docs/socket.io-protocol/v5-test-suite/test-suite.js`) has a case
+//! checking at least what it checks, with the same inputs and expected
+//! bytes (the test-to-case table is `conformance/tests/it/official_suites.rs`).
+//! Beyond them: the
+//! spec's rules the suites skip (overlapping POSTs, the GET pending during
+//! an upgrade) and what a server author needs (maxPayload, the first ping,
+//! CORS, the advertised timings).
 //!
 //! Where a Socket.IO server needs the suite adapted:
 //! - The engine.io suite runs against a bare Engine.IO server that echoes
@@ -22,6 +26,12 @@
 //!   arrives; the request after an upgrade), the case waits for proof
 //!   instead: a GET unanswered for a window ([`pending_window`]), or `40`
 //!   answered over the upgraded WebSocket.
+//!
+//! - Verdicts must not depend on the server's timers: promptness is judged
+//!   against the server's own advertised timings ([`reaction_time`]: its
+//!   pingTimeout, at most the probe's timeout), and a session a case needs
+//!   alive is kept alive (joined, pings answered), so that no heartbeat or
+//!   connect timeout can decide the verdict.
 //!
 //! Every wait is bounded by the probe's timeout plus, where the protocol
 //! allows the server to take its time, the server's own timings from its

@@ -2,8 +2,9 @@
 //! disconnecting, events, acknowledgements, invalid packets), over
 //! WebSocket and HTTP long-polling.
 //!
-//! Covers every Socket.IO test of the official socketio/socket.io-protocol
-//! `test-suite/test-suite.js` ("connect", "disconnect", "message"), with the
+//! Covers each of the 16 Socket.IO tests ("connect", "disconnect",
+//! "message") of the current official suite (socketio/socket.io,
+//! `docs/socket.io-protocol/v5-test-suite/test-suite.js`), with the
 //! same inputs and expected bytes, on a bare WebSocket as the suite does
 //! (`socketio::connect::*`, `socketio::disconnect::*`,
 //! `socketio::message::*`). Beyond it: the same exchanges over long-polling

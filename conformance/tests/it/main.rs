@@ -9,6 +9,7 @@ mod cli;
 mod explore;
 mod hostile;
 mod hostile_servers;
+mod official_suites;
 mod racy;
 mod reports;
 mod scenario_snapshots;
