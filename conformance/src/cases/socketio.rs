@@ -654,11 +654,13 @@ async fn no_handshake_closes_after_the_connect_timeout(probe: Probe) -> CaseOutc
     let started = Instant::now();
     // Ending the session may take the server a heartbeat round to turn into
     // a closed WebSocket (python-engineio's writer waits that long).
-    let within = connect_timeout.saturating_add(probe.timeout_plus(
-        handshake
-            .ping_interval_ms
-            .saturating_add(handshake.ping_timeout_ms),
-    ));
+    let within = connect_timeout.saturating_add(
+        probe.timeout_plus(
+            handshake
+                .ping_interval_ms
+                .saturating_add(handshake.ping_timeout_ms),
+        ),
+    );
     match socket.closed_within(within).await {
         Some(how) => Ok(format!(
             "closed {} ms after the Engine.IO handshake (declared connect timeout {} ms): {how}",
