@@ -28,6 +28,34 @@
 //! assert!(scenario.clients.len() >= 2);
 //! ```
 //!
+//! Searching seeds of a swarm against your app, judged by the delivery
+//! checker with your app's relays (the example of README's "Finding races"):
+//!
+//! ```no_run
+//! # use serde_json::json;
+//! # fn my_app() -> axum::Router { axum::Router::new() }
+//! use siosim_harness::invariants::delivery::Delivery;
+//! use siosim_harness::invariants::{Audience, Relays};
+//! use siosim_harness::swarm::{EventFamily, Swarm};
+//! use siosim_harness::{Explorer, Simulation};
+//!
+//! let relays = Relays::new().relay("draw", Audience::OthersOnly);
+//! // Each drawn event gets a unique text, so every copy traces back to its send.
+//! let swarm = Swarm::new()
+//!     .family(EventFamily::new("draw", |_, text| ("draw".into(), vec![json!(text)])))
+//!     .finale(|_, text| vec![("draw".into(), vec![json!(text)])]);
+//! let search = Explorer::new(move |seed| {
+//!     Simulation::new(swarm.scenario(seed), my_app)
+//!         .invariant(Delivery::new(relays.clone()))
+//!         // A drawn fault may strike an idle link: that seed tested less, it
+//!         // did not fail (a scripted scenario keeps "fault never fired").
+//!         .unfired_faults_pass()
+//! })
+//! .seeds(0..200)
+//! .run();
+//! search.assert_passed();
+//! ```
+//!
 //! The run is shorter than one heartbeat (25 s), so no session times out:
 //! a wedged session simply stays wedged until its client reconnects.
 //!
