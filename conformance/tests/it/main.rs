@@ -12,6 +12,7 @@ mod hostile;
 mod hostile_servers;
 mod official_suites;
 mod racy;
+mod readme_clauses;
 mod reports;
 mod scenario_snapshots;
 mod shrink;
