@@ -104,6 +104,18 @@ pub struct CheckArgs {
     pub server: siosim_server::Config,
 }
 
+impl CheckArgs {
+    /// The server's connect timeout as far as it is known: the reference
+    /// server's setting in simulation; over TCP only an explicit
+    /// `--connect-timeout-ms` (no server advertises it, and clap fills in
+    /// the reference server's default otherwise).
+    fn declared_connect_timeout(&self, given: &ArgMatches) -> Option<Duration> {
+        let declared = self.url.is_none()
+            || given.value_source("connect_timeout_ms") == Some(ValueSource::CommandLine);
+        declared.then(|| Duration::from_millis(self.server.connect_timeout_ms))
+    }
+}
+
 fn parse_profiles(text: &str) -> Result<BTreeSet<Profile>, String> {
     let mut profiles = BTreeSet::new();
     for word in text.split(',').map(str::trim) {
@@ -202,7 +214,7 @@ fn plan(args: &CheckArgs, given: &ArgMatches) -> anyhow::Result<Plan> {
         (None, false) => Some(Expectations::reference(&cases)?),
         (None, true) => None,
     };
-    let options = options(args);
+    let options = options(args, given);
     let target = target(args)?;
     let plan = Plan {
         cases,
@@ -216,7 +228,7 @@ fn plan(args: &CheckArgs, given: &ArgMatches) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
-fn options(args: &CheckArgs) -> RunOptions {
+fn options(args: &CheckArgs, given: &ArgMatches) -> RunOptions {
     let live = args.url.is_some();
     let profiles = args.profile.clone().unwrap_or_else(|| match live {
         true => BTreeSet::from([Profile::Protocol]),
@@ -238,6 +250,7 @@ fn options(args: &CheckArgs) -> RunOptions {
             auth: args.auth.clone(),
             headers: args.headers.clone(),
         },
+        connect_timeout: args.declared_connect_timeout(given),
     }
 }
 

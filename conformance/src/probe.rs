@@ -43,6 +43,9 @@ struct Inner {
     /// `--auth`: the CONNECT payload of a case that brings none of its own.
     auth: Option<Value>,
     sessions_opened: Cell<u32>,
+    /// The server's connect timeout, when the user declared it (a server
+    /// does not advertise it).
+    connect_timeout: Option<Duration>,
 }
 
 impl Probe {
@@ -61,6 +64,7 @@ impl Probe {
             simulation,
             auth,
             sessions_opened: Cell::new(0),
+            connect_timeout: None,
         }))
     }
 
@@ -85,6 +89,22 @@ impl Probe {
             }
             _ => packet.to_owned(),
         }
+    }
+
+    /// The same probe, told the server's connect timeout (which no
+    /// handshake advertises). Only for a probe not yet shared.
+    pub(crate) fn declaring_connect_timeout(mut self, connect_timeout: Option<Duration>) -> Self {
+        if let Some(inner) = Rc::get_mut(&mut self.0) {
+            inner.connect_timeout = connect_timeout;
+        }
+        self
+    }
+
+    /// The server's connect timeout (how long a session may stay without
+    /// joining a namespace), if the user declared it: in simulation the
+    /// reference server's setting, over TCP `--connect-timeout-ms`.
+    pub fn declared_connect_timeout(&self) -> Option<Duration> {
+        self.0.connect_timeout
     }
 
     /// The longest any single wait may take. Waits that the protocol bounds

@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// What a live server asks of its clients (`--auth`, `--header`).
     pub credentials: Credentials,
+    /// The server's connect timeout, if known: no handshake advertises it,
+    /// so the cases about it are INFO without it.
+    pub connect_timeout: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -39,6 +42,7 @@ impl Default for RunOptions {
             timeout: Duration::from_secs(10),
             jobs: 1,
             credentials: Credentials::default(),
+            connect_timeout: None,
         }
     }
 }
@@ -196,7 +200,13 @@ pub fn run(
         Target::Sim { seed, server } => {
             let reports = run_in_order(&selected, options.jobs, &mut progress, |case| {
                 judged(case, options, |case| {
-                    run_simulated(*seed, server, case, options.timeout)
+                    run_simulated(
+                        *seed,
+                        server,
+                        case,
+                        options.timeout,
+                        options.connect_timeout,
+                    )
                 })
             });
             (reports, None)
@@ -423,7 +433,11 @@ async fn run_live_case(
     index: usize,
 ) -> (usize, CaseReport) {
     let run = if options.profiles.contains(&case.profile) {
-        Some(server.run(case, options.timeout).await)
+        Some(
+            server
+                .run(case, options.timeout, options.connect_timeout)
+                .await,
+        )
     } else {
         None
     };

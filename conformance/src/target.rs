@@ -132,6 +132,7 @@ pub(crate) fn run_simulated(
     server: &SimServer,
     case: Case,
     timeout: Duration,
+    connect_timeout: Option<Duration>,
 ) -> CaseRun {
     let run = ClientRun::new(Arc::clone(&server.app))
         .socketio_path(server.path.clone())
@@ -144,9 +145,9 @@ pub(crate) fn run_simulated(
             ..endpoint
         };
         let simulation = Some((scenario_server, case_seed));
-        guarded((case.body)(Probe::new(
-            endpoint, recorder, timeout, simulation, None,
-        )))
+        let probe = Probe::new(endpoint, recorder, timeout, simulation, None)
+            .declaring_connect_timeout(connect_timeout);
+        guarded((case.body)(probe))
     });
     let outcome = report.output.unwrap_or_else(|| {
         Err(CaseError::Broken(format!(
@@ -261,10 +262,17 @@ impl LiveServer {
     }
 
     /// Runs one case against the server, on the caller's LocalSet.
-    pub async fn run(&self, case: Case, timeout: Duration) -> CaseRun {
+    pub async fn run(
+        &self,
+        case: Case,
+        timeout: Duration,
+        connect_timeout: Option<Duration>,
+    ) -> CaseRun {
         let recorder = Recorder::new();
         let started = tokio::time::Instant::now();
-        let probe = self.probe(recorder.clone(), timeout);
+        let probe = self
+            .probe(recorder.clone(), timeout)
+            .declaring_connect_timeout(connect_timeout);
         let deadline = case_deadline(timeout);
         let outcome = match tokio::time::timeout(deadline, guarded((case.body)(probe))).await {
             Ok(outcome) => outcome,

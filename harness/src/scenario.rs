@@ -180,6 +180,12 @@ impl ClientScript {
     pub fn disconnect(self) -> Self {
         self.step(Step::Disconnect)
     }
+
+    /// Waits up to `within_ms` for the server (or this client's heartbeat
+    /// watchdog) to end the session.
+    pub fn expect_disconnect(self, within_ms: u64) -> Self {
+        self.step(Step::ExpectDisconnect { within_ms })
+    }
 }
 
 /// How a session reaches the server.
@@ -328,6 +334,36 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Holds `client`'s messages to and from the server until [`Fault::release`].
+    pub fn hold(client: impl Into<String>) -> Self {
+        Fault::Hold {
+            client: client.into(),
+        }
+    }
+
+    /// Delivers what [`Fault::hold`] held, and lets messages flow again.
+    pub fn release(client: impl Into<String>) -> Self {
+        Fault::Release {
+            client: client.into(),
+        }
+    }
+
+    /// Cuts `client`'s link to the server both ways until [`Fault::repair`].
+    pub fn partition(client: impl Into<String>) -> Self {
+        Fault::Partition {
+            client: client.into(),
+            direction: Direction::Both,
+        }
+    }
+
+    /// Heals what [`Fault::partition`] cut.
+    pub fn repair(client: impl Into<String>) -> Self {
+        Fault::Repair {
+            client: client.into(),
+            direction: Direction::Both,
+        }
+    }
+
     /// The client this fault targets alone, if any.
     pub fn client(&self) -> Option<&str> {
         match self {

@@ -139,6 +139,9 @@ fn run_selected_against(server: &HostileServer, patterns: &[&str]) -> (SuiteRepo
     let options = RunOptions {
         timeout: TIMEOUT,
         patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
+        // Declared, so that the connect-timeout case runs too (it is NOT
+        // APPLICABLE without one).
+        connect_timeout: Some(TIMEOUT),
         ..RunOptions::default()
     };
     let (done, finished) = mpsc::channel();

@@ -306,7 +306,12 @@ impl PollingSession {
     /// Checks that the session is gone: a fresh GET answers 400, as the
     /// official suite requires after every way of ending a session.
     pub async fn expect_closed(&self) -> Result<String, CaseError> {
-        match self.get_within(self.probe.timeout()).await {
+        self.expect_closed_within(self.probe.timeout()).await
+    }
+
+    /// [`Self::expect_closed`], with the GET's answer due within `within`.
+    pub async fn expect_closed_within(&self, within: Duration) -> Result<String, CaseError> {
+        match self.get_within(within).await {
             Answer::Response(response) if response.status == 400 => Ok("GET: 400".into()),
             Answer::Response(response) if response.status == 200 => crate::broken!(
                 "the session is still open: a GET answered 200 {:?}",

@@ -191,7 +191,10 @@ const EXPECTED: &[(&str, Verdict)] = &[
     ),
 ];
 
-fn server(name: &str, app: impl Fn() -> axum::Router + Send + Sync + 'static) -> SimServer {
+pub(crate) fn server(
+    name: &str,
+    app: impl Fn() -> axum::Router + Send + Sync + 'static,
+) -> SimServer {
     SimServer {
         name: name.into(),
         app: Arc::new(app),
@@ -273,7 +276,7 @@ fn the_same_seed_gives_the_same_verdicts_and_traces() {
 
 /// What a tiny broken seed app gets wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bug {
+pub(crate) enum Bug {
     /// `chat message` uses `broadcast()`, so the sender never sees its own.
     ChatSkipsTheSender,
     /// `increase count` tells only the sender the new value.
@@ -285,7 +288,7 @@ enum Bug {
 }
 
 /// A small socketioxide seed app with one `bug`, on closure handlers.
-fn tiny_app(bug: Bug) -> axum::Router {
+pub(crate) fn tiny_app(bug: Bug) -> axum::Router {
     let (layer, io) = SocketIo::new_layer();
     let count = Arc::new(AtomicU64::new(0));
     io.ns("/", async move |socket: SocketRef| {
@@ -420,7 +423,7 @@ fn a_room_message_to_everyone_fails_the_members_only_case() {
 /// The reference app behind a middleware that misreports two routes:
 /// `POST /api/things` answers 200 where 201 is due, and `GET /` says
 /// `text/plain`.
-fn misreporting_app() -> axum::Router {
+pub(crate) fn misreporting_app() -> axum::Router {
     siosim_server::app(&Config::default()).layer(axum::middleware::from_fn(misreport))
 }
 

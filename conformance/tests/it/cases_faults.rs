@@ -337,7 +337,7 @@ fn assert_cites_trace(report: &CaseReport, what: &str) {
 // with one delivery bug.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Bug {
+pub(crate) enum Bug {
     /// Every `chat message` goes out twice.
     RelaysTwice,
     /// Odd counts and odd-numbered chat messages (`"alice 1"`) are relayed
@@ -359,7 +359,7 @@ enum Bug {
 
 const LATE_MS: u64 = 30;
 
-fn buggy(bug: Bug) -> SimServer {
+pub(crate) fn buggy(bug: Bug) -> SimServer {
     SimServer {
         name: format!("{bug:?}"),
         app: Arc::new(move || buggy_app(bug)),

@@ -157,6 +157,11 @@ fn run(server: SimServer, patterns: &[&str]) -> SuiteReport {
         patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
         timeout: TIMEOUT,
         jobs: 2,
+        // As `siosim check` declares it in simulation: the reference
+        // server's own setting (every server these tests build keeps it).
+        connect_timeout: Some(Duration::from_millis(
+            siosim_server::Config::default().connect_timeout_ms,
+        )),
         ..RunOptions::default()
     };
     let target = Target::Sim { seed: 7, server };
@@ -275,7 +280,7 @@ fn the_same_seed_gives_the_same_traces() {
 
 /// A socketioxide server at `/socket.io` whose `/` namespace is set up by
 /// `on_connect`, and nothing else.
-fn tiny_server(name: &str, on_connect: fn(SocketRef)) -> SimServer {
+pub(crate) fn tiny_server(name: &str, on_connect: fn(SocketRef)) -> SimServer {
     SimServer {
         name: name.into(),
         path: "/socket.io".into(),

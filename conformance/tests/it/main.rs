@@ -12,4 +12,6 @@ mod check_framework;
     reason = "the command's tests (cli/tests/it/hostile.rs) start every misbehaviour; the reports here only a flood"
 )]
 mod hostile_servers;
+mod official_suites;
 mod reports;
+mod witnesses;

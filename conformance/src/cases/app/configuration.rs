@@ -118,20 +118,29 @@ async fn advertised_timings(probe: Probe) -> CaseOutcome {
 }
 
 /// Opens a session and never joins a namespace; records when the server
-/// gives up on it, waiting at most the default connect timeout plus the
-/// probe's margin.
+/// gives up on it, waiting at most the declared connect timeout (the
+/// contract's default if none was declared) plus the probe's margin.
 async fn connect_timeout(probe: Probe) -> CaseOutcome {
+    let (expected, declared) = match probe.declared_connect_timeout() {
+        Some(declared) => (declared, "declared"),
+        None => (
+            std::time::Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS),
+            "the default; declare the server's with --connect-timeout-ms",
+        ),
+    };
     let session = probe.session(Transport::Websocket).await?;
     let started = Instant::now();
-    let within = std::time::Duration::from_millis(DEFAULT_CONNECT_TIMEOUT_MS) + probe.timeout();
+    let within = expected + probe.timeout();
     Ok(match session.wait_closed(within).await {
         Some(reason) => format!(
-            "closed {} ms after the handshake ({reason})",
-            started.elapsed().as_millis()
+            "closed {} ms after the handshake ({reason}); connect timeout {} ms ({declared})",
+            started.elapsed().as_millis(),
+            expected.as_millis()
         ),
         None => format!(
-            "still open {} ms after the handshake (default connect timeout {DEFAULT_CONNECT_TIMEOUT_MS} ms)",
-            within.as_millis()
+            "still open {} ms after the handshake; connect timeout {} ms ({declared})",
+            within.as_millis(),
+            expected.as_millis()
         ),
     })
 }

@@ -2,7 +2,7 @@
 
 use presence_example::app;
 use serde_json::{Value, json};
-use siosim_harness::{ClientScript, Direction, Fault, Scenario, Simulation, Step, Transport};
+use siosim_harness::{ClientScript, Fault, Scenario, Simulation, Transport};
 
 /// A client that connects after `after_ms` and joins as `name`, acked with `members`.
 fn member(name: &str, after_ms: u64, transport: Transport, members: &[&str]) -> ClientScript {
@@ -36,18 +36,8 @@ fn a_held_member_gets_every_message_in_order() {
     let scenario = Scenario::new("held member")
         .client(alice)
         .client(bob)
-        .fault(
-            500,
-            Fault::Hold {
-                client: "bob".into(),
-            },
-        )
-        .fault(
-            1_500,
-            Fault::Release {
-                client: "bob".into(),
-            },
-        );
+        .fault(500, Fault::hold("bob"))
+        .fault(1_500, Fault::release("bob"));
     Simulation::new(scenario, app).assert_passes();
 }
 
@@ -59,15 +49,10 @@ fn a_vanished_member_is_announced_as_left() {
         .expect_event("joined", Some(vec![json!("bob")]), 2_000)
         .expect_event("left", Some(vec![json!("bob")]), 60_000)
         .disconnect();
-    let bob = member("bob", 100, Transport::Websocket, &["alice", "bob"])
-        .step(Step::ExpectDisconnect { within_ms: 60_000 });
-    let partition = Fault::Partition {
-        client: "bob".into(),
-        direction: Direction::Both,
-    };
+    let bob = member("bob", 100, Transport::Websocket, &["alice", "bob"]).expect_disconnect(60_000);
     let scenario = Scenario::new("vanished member")
         .client(alice)
         .client(bob)
-        .fault(500, partition);
+        .fault(500, Fault::partition("bob"));
     Simulation::new(scenario, app).assert_passes();
 }

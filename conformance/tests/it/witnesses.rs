@@ -1,0 +1,215 @@
+//! Every MUST and SHOULD case is shown to fail on a deliberately broken
+//! server: each witness server below is run against the whole suite, and
+//! every graded case of `cases::all()` must earn FAILED (or NON-STRICT, for
+//! a SHOULD) from at least one of them. A new case that no broken server
+//! fails makes this test fail, naming it.
+//!
+//! The witnesses are the broken servers of the family tests (the lazy
+//! Engine.IO server, the seed apps with one bug each, the misreporting
+//! routes) and, below, the reference server with one part taken out: no
+//! upgrade, `OK` for `ok`, the wrong Content-Type, a v4-style CONNECT
+//! answer, nothing at the Socket.IO path.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use siosim_conformance::runner::{self, RunOptions};
+use siosim_conformance::{Severity, SimServer, SuiteReport, Target, Verdict, cases};
+use siosim_server::Config;
+
+use super::{cases_app, cases_engineio, cases_faults, cases_socketio};
+
+/// The largest polling body the mutating middlewares read.
+const BODY_LIMIT: usize = 4 << 20;
+
+fn run_all(server: SimServer) -> SuiteReport {
+    let options = RunOptions {
+        timeout: Duration::from_secs(10),
+        jobs: 2,
+        connect_timeout: Some(Duration::from_millis(Config::default().connect_timeout_ms)),
+        ..RunOptions::default()
+    };
+    runner::run(
+        &cases::all(),
+        &Target::Sim { seed: 3, server },
+        &options,
+        |_| {},
+    )
+    .expect("a simulated target always runs")
+}
+
+fn sim(name: &str, app: impl Fn() -> Router + Send + Sync + 'static) -> SimServer {
+    SimServer {
+        name: name.into(),
+        path: "/socket.io".into(),
+        app: Arc::new(app),
+    }
+}
+
+/// The reference app behind `middleware`.
+fn reference_with<F, Fut>(name: &str, middleware: F) -> SimServer
+where
+    F: Fn(Request, Next) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    sim(name, move || {
+        siosim_server::app(&Config::default()).layer(axum::middleware::from_fn(middleware.clone()))
+    })
+}
+
+fn is_websocket_with_sid(request: &Request) -> bool {
+    let query = request.uri().query().unwrap_or_default();
+    query.contains("transport=websocket") && query.contains("sid=")
+}
+
+/// Refuses every upgrade: a WebSocket request naming a session gets 400.
+async fn refuse_upgrades(request: Request, next: Next) -> Response {
+    if is_websocket_with_sid(&request) {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    next.run(request).await
+}
+
+/// Answers a polling POST's `ok` as `OK` (as python-engineio does).
+async fn shout_ok(request: Request, next: Next) -> Response {
+    let post = request.method() == Method::POST;
+    let response = next.run(request).await;
+    if !post {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let body = to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
+    let body = if body.as_ref() == b"ok" {
+        Body::from("OK")
+    } else {
+        Body::from(body)
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Labels every polling answer `application/octet-stream`.
+async fn octet_stream(request: Request, next: Next) -> Response {
+    let polling = request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .contains("transport=polling");
+    let mut response = next.run(request).await;
+    if polling {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+    }
+    response
+}
+
+/// Serves the Socket.IO path at every path, and nothing at its own: a
+/// server configured with another path, or a reverse proxy gone wrong.
+async fn socketio_everywhere_but_home(mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/socket.io") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if path != "/" && !path.starts_with("/api") {
+        let query = request
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        if let Ok(uri) = format!("/socket.io/{query}").parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    next.run(request).await
+}
+
+/// An Engine.IO server whose Socket.IO layer answers a CONNECT as v4 did:
+/// `40` with no payload, so no socket id. Pings as it should.
+fn v4_connect_engine() -> Router {
+    Router::new().route(
+        "/socket.io/",
+        any(|upgrade: Result<WebSocketUpgrade, _>| async move {
+            match upgrade {
+                Ok(upgrade) => upgrade.on_upgrade(answer_v4_connect).into_response(),
+                Err::<_, axum::extract::ws::rejection::WebSocketUpgradeRejection>(_) => {
+                    StatusCode::BAD_REQUEST.into_response()
+                }
+            }
+        }),
+    )
+}
+
+async fn answer_v4_connect(mut socket: WebSocket) {
+    let open = r#"0{"sid":"v4","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+    if socket.send(Message::text(open)).await.is_err() {
+        return;
+    }
+    while let Some(Ok(message)) = socket.recv().await {
+        if message == Message::text("40") && socket.send(Message::text("40")).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Every broken server the suite is run against.
+fn witnesses() -> Vec<SimServer> {
+    let lazy = match cases_engineio::lazy_target(cases_engineio::LAZY_POLLING_OPEN) {
+        Target::Sim { server, .. } => server,
+        Target::Url { .. } => unreachable!("lazy_target is simulated"),
+    };
+    vec![
+        lazy,
+        cases_socketio::tiny_server("no-echo", |_| {}),
+        cases_app::server("chat-skips-sender", || {
+            cases_app::tiny_app(cases_app::Bug::ChatSkipsTheSender)
+        }),
+        cases_app::server("misreporting", cases_app::misreporting_app),
+        cases_faults::buggy(cases_faults::Bug::RelaysTwice),
+        cases_faults::buggy(cases_faults::Bug::IgnoresRooms),
+        reference_with("no-upgrade", refuse_upgrades),
+        reference_with("shouts-ok", shout_ok),
+        reference_with("octet-stream", octet_stream),
+        reference_with("socketio-everywhere-but-home", socketio_everywhere_but_home),
+        sim("v4-connect", v4_connect_engine),
+    ]
+}
+
+#[test]
+fn every_graded_case_fails_on_some_broken_server() {
+    let mut caught: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for server in witnesses() {
+        let name = server.name.clone();
+        for case in run_all(server).cases {
+            if matches!(case.verdict, Verdict::Failed | Verdict::NonStrict) {
+                caught
+                    .entry(case.name)
+                    .or_default()
+                    .push(format!("{name}: {}", case.reason));
+            }
+        }
+    }
+    let mut unwitnessed = Vec::new();
+    for case in cases::all() {
+        let graded = matches!(case.severity, Severity::Must | Severity::Should);
+        if graded && !caught.contains_key(case.name) {
+            unwitnessed.push(case.name);
+        }
+        if let Some(witnesses) = caught.get(case.name) {
+            println!("{} <- {}", case.name, witnesses.join(" | "));
+        }
+    }
+    assert!(
+        unwitnessed.is_empty(),
+        "no broken server fails these cases: {unwitnessed:#?}"
+    );
+}
