@@ -228,7 +228,7 @@ pub fn run(
 /// can be rebuilt byte for byte. `None` when the variable is not a number or
 /// the date is outside 1970..=9999 (humantime's range; it would panic).
 /// Read on the caller's thread, which no simulation seeds: the real clock.
-pub(crate) fn started_at() -> Option<String> {
+pub fn started_at() -> Option<String> {
     use std::fmt::Write as _;
     use std::time::{SystemTime, UNIX_EPOCH};
     let now = match std::env::var("SOURCE_DATE_EPOCH") {

@@ -164,7 +164,7 @@ pub(crate) fn run_simulated(
 
 /// `HOST:PORT` of a live server's root URL `http://HOST[:PORT]`, or why
 /// the URL is not one.
-pub(crate) fn live_authority(url: &str) -> Result<String, String> {
+pub fn live_authority(url: &str) -> Result<String, String> {
     let authority = url
         .strip_prefix("http://")
         .ok_or_else(|| format!("{url:?}: only http:// URLs are supported"))?

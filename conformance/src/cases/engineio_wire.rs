@@ -10,6 +10,7 @@ use serde_json::Value;
 use siosim_harness::EventKind;
 use siosim_harness::client::{HttpConnection, HttpResponse, Stream, deadline_after};
 use siosim_harness::codec::{EioPacket, Handshake, decode_polling_payload};
+use siosim_harness::trace::binary_text;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
@@ -369,9 +370,9 @@ pub(super) fn shown_packets(packets: &[EioPacket]) -> String {
     let shown: Vec<String> = packets
         .iter()
         .take(16)
-        .map(|packet| match packet.encode_text() {
-            Some(text) => truncated(&text, 60),
-            None => "<binary>".to_owned(),
+        .map(|packet| match packet {
+            EioPacket::Binary(bytes) => binary_text(bytes),
+            other => truncated(&other.encode_text().unwrap_or_default(), 60),
         })
         .collect();
     format!("{shown:?}")
@@ -641,6 +642,28 @@ fn shown_response_headers(headers: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every reason shows binary data the way the trace does: one rendering.
+    #[test]
+    fn binary_packets_and_frames_are_shown_as_the_trace_shows_them() {
+        let bytes = Bytes::from_static(&[1, 2, 3]);
+        let packets = [
+            EioPacket::Message("hi".into()),
+            EioPacket::Binary(bytes.clone()),
+        ];
+        assert_eq!(
+            shown_packets(&packets),
+            r#"["4hi", "<binary 3 bytes 010203>"]"#
+        );
+        assert_eq!(
+            crate::cases::socketio_polling::shown(&EioPacket::Binary(bytes.clone())),
+            "<binary 3 bytes 010203>"
+        );
+        assert_eq!(
+            crate::cases::socketio_raw::shown(&Frame::Binary(bytes)),
+            "<binary 3 bytes 010203>"
+        );
+    }
 
     #[test]
     fn sids_are_escaped_for_queries() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use siosim_harness::client::deadline_after;
 use siosim_harness::codec::{EioPacket, decode_polling_payload};
+use siosim_harness::trace::binary_text;
 use tokio::time::Instant;
 
 use super::socketio_raw as raw;
@@ -31,10 +32,10 @@ pub(super) struct PollingSession {
     pending: VecDeque<EioPacket>,
 }
 
-/// A packet as shown in a reason: its text form, or `b` + its size.
+/// A packet as shown in a reason: its text form, or binary as the trace shows it.
 pub(super) fn shown(packet: &EioPacket) -> String {
     match packet {
-        EioPacket::Binary(bytes) => format!("<binary {:?}>", bytes.as_ref()),
+        EioPacket::Binary(bytes) => binary_text(bytes),
         other => format!(
             "{:?}",
             truncated(&other.encode_text().unwrap_or_default(), 160)
@@ -103,7 +104,8 @@ impl PollingSession {
         let packet = self.next().await?;
         ensure!(
             matches!(&packet, EioPacket::Binary(bytes) if bytes.as_ref() == expected),
-            "expected the binary attachment {expected:?}, got {}",
+            "expected the binary attachment {}, got {}",
+            binary_text(expected),
             shown(&packet)
         );
         Ok(())

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use siosim_harness::codec::{EioPacket, Handshake};
+use siosim_harness::trace::binary_text;
 use tokio::time::Instant;
 
 use crate::case::CaseError;
@@ -22,11 +23,12 @@ pub(super) const BARRIER_NAMESPACE: &str = "/siosim-barrier";
 /// at most (the reference server sends `get count` before `auth`).
 const MAX_SKIPPED_FRAMES: usize = 16;
 
-/// How a frame is shown in a reason: text as is (cut), binary by its size.
+/// How a frame is shown in a reason: text as is (cut), binary as the trace
+/// shows it.
 pub(super) fn shown(frame: &Frame) -> String {
     match frame {
         Frame::Text(text) => format!("{:?}", truncated(text, 160)),
-        Frame::Binary(bytes) => format!("<binary {} bytes>", bytes.len()),
+        Frame::Binary(bytes) => binary_text(bytes),
     }
 }
 
@@ -239,11 +241,9 @@ pub(super) async fn expect_binary(
     })?;
     ensure!(
         matches!(&frame, Frame::Binary(bytes) if bytes.as_ref() == expected),
-        "expected the binary attachment {expected:?}, got {}",
-        match &frame {
-            Frame::Binary(bytes) => format!("binary {:?}", bytes.as_ref()),
-            text => shown(text),
-        }
+        "expected the binary attachment {}, got {}",
+        binary_text(expected),
+        shown(&frame)
     );
     Ok(())
 }

@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::{Value, json};
-use siosim::runner::{self, RunOptions};
-use siosim::{SimServer, SuiteReport, Target, Verdict};
+use siosim_conformance::runner::{self, RunOptions};
+use siosim_conformance::{SimServer, SuiteReport, Target, Verdict};
 use siosim_server::Config;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef, TryData};
@@ -213,7 +213,7 @@ fn check(server: SimServer, patterns: &[&str]) -> SuiteReport {
         ..RunOptions::default()
     };
     runner::run(
-        &siosim::cases::all(),
+        &siosim_conformance::cases::all(),
         &Target::Sim { seed: 1, server },
         &options,
         |_| {},

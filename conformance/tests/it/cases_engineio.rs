@@ -12,8 +12,8 @@ use axum::extract::{Query, rejection::QueryRejection};
 use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::any;
-use siosim::runner::{self, RunOptions};
-use siosim::{Profile, SimServer, SuiteReport, Target, Verdict, cases};
+use siosim_conformance::runner::{self, RunOptions};
+use siosim_conformance::{Profile, SimServer, SuiteReport, Target, Verdict, cases};
 
 use Verdict::{Failed, Informational, Passed};
 

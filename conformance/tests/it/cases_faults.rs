@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use siosim::runner::{self, RunOptions, SuiteReport};
-use siosim::{CaseReport, SimServer, Target, Verdict, cases};
+use siosim_conformance::runner::{self, RunOptions, SuiteReport};
+use siosim_conformance::{CaseReport, SimServer, Target, Verdict, cases};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::socket::DisconnectReason;

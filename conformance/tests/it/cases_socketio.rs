@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use serde_json::json;
-use siosim::{CaseReport, RunOptions, SimServer, SuiteReport, Target, Verdict};
+use siosim_conformance::{CaseReport, RunOptions, SimServer, SuiteReport, Target, Verdict};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef};
 
@@ -165,7 +165,7 @@ fn run(server: SimServer, patterns: &[&str]) -> SuiteReport {
         ..RunOptions::default()
     };
     let target = Target::Sim { seed: 7, server };
-    siosim::runner::run(&siosim::cases::all(), &target, &options, |_| {})
+    siosim_conformance::runner::run(&siosim_conformance::cases::all(), &target, &options, |_| {})
         .expect("a simulated target always runs")
 }
 

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use siosim::cases;
-use siosim::expectations::Expectations;
-use siosim::runner::{self, RunOptions, glob_matches};
-use siosim::{CaseError, Clause, Profile, Severity, SimServer, Spec, Target, Verdict};
+use siosim_conformance::cases;
+use siosim_conformance::expectations::Expectations;
+use siosim_conformance::runner::{self, RunOptions, glob_matches};
+use siosim_conformance::{CaseError, Clause, Profile, Severity, SimServer, Spec, Target, Verdict};
 
 #[test]
 fn globs_match_whole_names_across_separators() {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use siosim::cases;
+use siosim_conformance::cases;
 
 /// `describe` path and `it` title of each engine.io v4 test, and its cases.
 const ENGINE_IO_V4: [(&str, &[&str]); 25] = [

@@ -1,8 +1,8 @@
 //! Every clause of the seed-app contract that a case cites is a heading of
 //! README.md: a case must never point at a section a merge has eaten.
 
-use siosim::Spec;
-use siosim::cases;
+use siosim_conformance::Spec;
+use siosim_conformance::cases;
 
 fn readme_headings() -> Vec<String> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))

@@ -22,8 +22,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use siosim::runner::{self, RunOptions};
-use siosim::{Severity, SimServer, SuiteReport, Target, Verdict, cases};
+use siosim_conformance::runner::{self, RunOptions};
+use siosim_conformance::{Severity, SimServer, SuiteReport, Target, Verdict, cases};
 use siosim_server::Config;
 
 use super::{cases_app, cases_engineio, cases_faults, cases_socketio};

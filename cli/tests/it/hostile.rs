@@ -6,8 +6,10 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use siosim::runner::{self, RunOptions};
-use siosim::{Case, CaseOutcome, Clause, Probe, Severity, Spec, SuiteReport, Target, Verdict};
+use siosim_conformance::runner::{self, RunOptions};
+use siosim_conformance::{
+    Case, CaseOutcome, Clause, Probe, Severity, Spec, SuiteReport, Target, Verdict,
+};
 use siosim_harness::Transport;
 
 use crate::hostile_servers::{HostileServer, Misbehaviour};
@@ -29,42 +31,42 @@ const HANDSHAKE: Clause = Clause {
 /// hostile servers meet every reader whatever families exist on the branch.
 fn probe_cases() -> Vec<Case> {
     vec![
-        siosim::case!(
+        siosim_conformance::case!(
             "hostile::session::websocket",
             Must,
             Protocol,
             HANDSHAKE,
             session_websocket
         ),
-        siosim::case!(
+        siosim_conformance::case!(
             "hostile::session::polling",
             Must,
             Protocol,
             HANDSHAKE,
             session_polling
         ),
-        siosim::case!(
+        siosim_conformance::case!(
             "hostile::session::upgrade",
             Must,
             Protocol,
             HANDSHAKE,
             session_upgrade
         ),
-        siosim::case!(
+        siosim_conformance::case!(
             "hostile::session::awaits_an_event",
             Must,
             Protocol,
             HANDSHAKE,
             session_awaits_an_event
         ),
-        siosim::case!(
+        siosim_conformance::case!(
             "hostile::socket::join",
             Must,
             Protocol,
             HANDSHAKE,
             socket_join
         ),
-        siosim::case!(
+        siosim_conformance::case!(
             "hostile::raw_websocket::frames",
             Must,
             Protocol,
@@ -108,8 +110,8 @@ async fn raw_websocket_frames(probe: Probe) -> CaseOutcome {
     // reader what follows it.
     let first = socket.next().await?;
     let second = socket.next().await?;
-    siosim::ensure!(
-        matches!(&first, siosim::Frame::Text(open) if open.starts_with('0')),
+    siosim_conformance::ensure!(
+        matches!(&first, siosim_conformance::Frame::Text(open) if open.starts_with('0')),
         "first frame {first:?} is no OPEN"
     );
     let shown = format!("frames {first:?}, {second:?}");
@@ -118,7 +120,7 @@ async fn raw_websocket_frames(probe: Probe) -> CaseOutcome {
 
 /// The suite on this branch plus the probe cases.
 fn all_cases() -> Vec<Case> {
-    let mut cases = siosim::cases::all();
+    let mut cases = siosim_conformance::cases::all();
     cases.extend(probe_cases());
     cases
 }
@@ -330,7 +332,7 @@ fn panicking_case() -> Case {
     async fn panics(_probe: Probe) -> CaseOutcome {
         panic!("a bug in the case body")
     }
-    siosim::case!("hostile::body::panics", Must, Protocol, HANDSHAKE, panics)
+    siosim_conformance::case!("hostile::body::panics", Must, Protocol, HANDSHAKE, panics)
 }
 
 #[test]
@@ -360,13 +362,13 @@ fn a_case_body_that_panics_in_simulation_is_failed_and_the_run_goes_on() {
     let config = siosim_server::Config::default();
     let target = Target::Sim {
         seed: 1,
-        server: siosim::SimServer {
+        server: siosim_conformance::SimServer {
             name: "reference".into(),
             path: config.socketio_path.clone(),
             app: std::sync::Arc::new(move || siosim_server::app(&config)),
         },
     };
-    let cases = [panicking_case(), siosim::cases::all()[0]];
+    let cases = [panicking_case(), siosim_conformance::cases::all()[0]];
     let report = runner::run(&cases, &target, &RunOptions::default(), |_| {}).expect("runs");
     assert_eq!(report.cases[0].verdict, Verdict::Failed);
     assert_eq!(

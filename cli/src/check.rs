@@ -13,15 +13,14 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use serde_json::Value;
 
-use crate::case::{Case, Profile};
-use crate::cases;
+use siosim_conformance::expectations::Expectations;
+use siosim_conformance::preflight::{self, Unusable};
+use siosim_conformance::runner::{self, RunOptions, ServerLost, SuiteReport};
+use siosim_conformance::{
+    Case, Credentials, Profile, SimServer, Target, Verdict, cases, live_authority, report,
+};
+
 use crate::exit_code::Exit;
-use crate::expectations::Expectations;
-use crate::preflight::{self, Unusable};
-use crate::report;
-use crate::runner::{self, RunOptions, ServerLost, SuiteReport};
-use crate::target::{Credentials, SimServer, Target};
-use crate::verdict::Verdict;
 
 /// Simulated time is cheap, so waits in simulation may be long enough for
 /// any server default (socket.io's 45 s connect timeout, say).
@@ -258,7 +257,7 @@ fn options(args: &CheckArgs, given: &ArgMatches) -> RunOptions {
 fn target(args: &CheckArgs) -> anyhow::Result<Target> {
     Ok(match &args.url {
         Some(url) => {
-            crate::target::live_authority(url).map_err(anyhow::Error::msg)?;
+            live_authority(url).map_err(anyhow::Error::msg)?;
             Target::Url {
                 url: url.clone(),
                 path: args.server.socketio_path.clone(),

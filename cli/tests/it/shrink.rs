@@ -28,7 +28,7 @@ fn a_failing_seed_shrinks_to_a_smaller_file_that_still_fails() {
         "{printed}"
     );
     let shrunk = Scenario::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let original = siosim::reference::swarm().scenario(1);
+    let original = siosim_conformance::reference::swarm().scenario(1);
     assert!(Size::of(&shrunk) < Size::of(&original), "{printed}");
     assert!(
         Size::of(&shrunk).steps * 4 < Size::of(&original).steps,

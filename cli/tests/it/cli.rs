@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use serde_json::Value;
+
 /// Runs the `siosim` binary: exit code, stdout, stderr.
 pub(crate) fn siosim(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_siosim"))
@@ -138,4 +140,28 @@ fn check_against_a_dead_url_is_one_preflight_line_not_a_failed_case_each() {
         "{stdout}"
     );
     assert!(!stdout.contains("FAILED  "), "no case ran: {stdout}");
+}
+
+#[test]
+fn the_run_is_dated_from_source_date_epoch_and_timed() {
+    let dir = std::env::temp_dir().join(format!("siosim-dated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let json = dir.join("report.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_siosim"))
+        .args([
+            "check",
+            "--case",
+            "engineio::handshake::polling::opens_a_session",
+            "--json",
+        ])
+        .arg(&json)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .expect("running siosim");
+    assert!(output.status.success(), "{output:?}");
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the report")).expect("JSON");
+    assert_eq!(document["started_at"], "2026-01-01T00:00:00Z");
+    assert!(document["duration_ms"].is_u64());
+    assert!(document["server_lost"].is_null());
 }

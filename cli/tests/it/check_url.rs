@@ -14,8 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use serde_json::Value;
 use siosim::exit_code::Exit;
-use siosim::runner::{self, RunOptions};
-use siosim::{CaseOutcome, Clause, Probe, Profile, Spec, Target, Verdict};
+use siosim_conformance::runner::{self, RunOptions};
+use siosim_conformance::{CaseOutcome, Clause, Probe, Profile, Spec, Target, Verdict};
 use socketioxide::SocketIo;
 use socketioxide::extract::{SocketRef, TryData};
 use socketioxide::handler::ConnectHandler as _;
@@ -517,14 +517,14 @@ const ANY_RULE: Clause = Clause {
 #[test]
 fn protocol_cases_run_side_by_side_and_app_cases_alone_in_case_order() {
     let cases = vec![
-        siosim::case!("overlap::p1", Must, Protocol, ANY_RULE, protocol_body),
-        siosim::case!("overlap::p2", Must, Protocol, ANY_RULE, protocol_body),
-        siosim::case!("overlap::p3", Must, Protocol, ANY_RULE, protocol_body),
-        siosim::case!("overlap::a1", Must, App, ANY_RULE, app_body),
-        siosim::case!("overlap::p4", Must, Protocol, ANY_RULE, protocol_body),
-        siosim::case!("overlap::a2", Must, App, ANY_RULE, app_body),
-        siosim::case!("overlap::p5", Must, Protocol, ANY_RULE, protocol_body),
-        siosim::case!("overlap::p6", Must, Protocol, ANY_RULE, protocol_body),
+        siosim_conformance::case!("overlap::p1", Must, Protocol, ANY_RULE, protocol_body),
+        siosim_conformance::case!("overlap::p2", Must, Protocol, ANY_RULE, protocol_body),
+        siosim_conformance::case!("overlap::p3", Must, Protocol, ANY_RULE, protocol_body),
+        siosim_conformance::case!("overlap::a1", Must, App, ANY_RULE, app_body),
+        siosim_conformance::case!("overlap::p4", Must, Protocol, ANY_RULE, protocol_body),
+        siosim_conformance::case!("overlap::a2", Must, App, ANY_RULE, app_body),
+        siosim_conformance::case!("overlap::p5", Must, Protocol, ANY_RULE, protocol_body),
+        siosim_conformance::case!("overlap::p6", Must, Protocol, ANY_RULE, protocol_body),
     ];
     // The bodies never touch the server: any resolvable address will do.
     let target = Target::Url {

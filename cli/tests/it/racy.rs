@@ -10,7 +10,7 @@
 //! (spawned-chat) of them.
 
 use serde_json::{Value, json};
-use siosim::reference::ROOM_ANSWER_MS;
+use siosim_conformance::reference::ROOM_ANSWER_MS;
 use siosim_harness::{ClientScript, Report, Scenario, Simulation, Step, Transport};
 use siosim_server::{Config, variants};
 

@@ -2,8 +2,8 @@
 //! clients in simulation. `siosim run <name>` prints one's trace; the
 //! snapshot tests lock each down over every transport.
 
-use crate::reference::ROOM_ANSWER_MS;
 use serde_json::json;
+use siosim_conformance::reference::ROOM_ANSWER_MS;
 use siosim_harness::{ClientScript, Direction, Fault, Scenario, Step, Transport};
 
 /// Which transports a scenario's clients use.

@@ -8,11 +8,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use siosim_conformance::reference;
 use siosim_harness::swarm;
 use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
 
 use crate::exit_code::Exit;
-use crate::reference;
 use crate::scenarios::{self, TransportMix};
 
 /// The correct server, `siosim_server::app`.

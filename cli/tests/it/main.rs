@@ -1,0 +1,14 @@
+//! The one integration-test binary of the `siosim` command: the binary
+//! itself, `check --url` against live servers, hostile servers, the built-in
+//! scenarios' snapshots, the racy variants, `explore` and `shrink`.
+
+mod check_url;
+mod cli;
+mod explore;
+mod hostile;
+/// Shared with the suite's tests, which start the same servers.
+#[path = "../../../conformance/tests/it/hostile_servers.rs"]
+mod hostile_servers;
+mod racy;
+mod scenario_snapshots;
+mod shrink;
