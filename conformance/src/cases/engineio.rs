@@ -840,9 +840,39 @@ async fn polling_closes_on_duplicate_get(probe: Probe) -> CaseOutcome {
 /// not yet seen the abort when that GET arrives sees a duplicate GET, which
 /// also ends the session with 400.)
 async fn polling_closes_on_cancelled_get(probe: Probe) -> CaseOutcome {
-    let session = PollingSession::open(&probe).await?;
-    session.drain().await?;
-    let window = pending_window(&session, &probe);
+    // A close seen late could be the heartbeat's, not the cancel's (a slow
+    // machine stretches every step): such a run proves nothing either way,
+    // so it is tried again, a bounded number of times.
+    let mut ambiguous = Vec::new();
+    for _ in 0..CANCELLED_GET_ATTEMPTS {
+        match cancel_a_pending_get(&probe).await? {
+            Cancelled::ClosedInTime(note) => return Ok(note),
+            Cancelled::HeartbeatMayHaveClosed(note) => ambiguous.push(note),
+        }
+    }
+    broken!(
+        "each time, the session was found closed only when its heartbeat could have closed it too: {}",
+        ambiguous.join("; ")
+    )
+}
+
+/// Tries of [`polling_closes_on_cancelled_get`] before it gives up.
+const CANCELLED_GET_ATTEMPTS: usize = 3;
+
+/// How one try of [`polling_closes_on_cancelled_get`] ended, if the session
+/// was found closed.
+enum Cancelled {
+    /// Closed, seen before the server's heartbeat could have ended it.
+    ClosedInTime(String),
+    /// Closed, but seen so late that the heartbeat may have ended it.
+    HeartbeatMayHaveClosed(String),
+}
+
+async fn cancel_a_pending_get(probe: &Probe) -> Result<Cancelled, CaseError> {
+    let opened = tokio::time::Instant::now();
+    let session = PollingSession::open(probe).await?;
+    let drained = session.drain().await?;
+    let window = pending_window(&session, probe);
     match session.get_within(window).await {
         Answer::Silent => {}
         early => broken!(
@@ -859,8 +889,8 @@ async fn polling_closes_on_cancelled_get(probe: Probe) -> CaseOutcome {
     );
     // Due within the server's reaction time: later, its heartbeat (the
     // cancelled GET took no ping) could be what ended the session.
-    let (_, ping_timeout) = session.heartbeat();
-    let within = reaction_time(&probe, ping_timeout);
+    let (interval, ping_timeout) = session.heartbeat();
+    let within = reaction_time(probe, ping_timeout);
     let closed = session
         .expect_closed_within(within)
         .await
@@ -870,7 +900,22 @@ async fn polling_closes_on_cancelled_get(probe: Probe) -> CaseOutcome {
                 within.as_millis()
             ))
         })?;
-    Ok(format!("cancelled GET, then {closed}"))
+    // The heartbeat ends a session no sooner than a ping interval after the
+    // last ping (the first comes an interval after the handshake), plus the
+    // ping timeout.
+    let pinged = drained.contains(&EioPacket::Ping { probe: false });
+    let last_ping = if pinged { interval } else { Duration::ZERO };
+    let heartbeat_earliest = last_ping + interval + ping_timeout;
+    let seen_after = opened.elapsed();
+    let note = format!(
+        "cancelled GET, then {closed} ({} ms after the handshake; the heartbeat could end it from {} ms)",
+        seen_after.as_millis(),
+        heartbeat_earliest.as_millis()
+    );
+    Ok(match seen_after < heartbeat_earliest {
+        true => Cancelled::ClosedInTime(note),
+        false => Cancelled::HeartbeatMayHaveClosed(note),
+    })
 }
 
 async fn polling_closes_on_duplicate_post(probe: Probe) -> CaseOutcome {
