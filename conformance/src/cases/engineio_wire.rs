@@ -123,6 +123,11 @@ impl PollingSession {
         })
     }
 
+    /// The probe the session's requests go through.
+    pub fn probe(&self) -> &Probe {
+        &self.probe
+    }
+
     pub fn handshake(&self) -> &Handshake {
         &self.handshake
     }

@@ -24,7 +24,7 @@ use siosim_harness::Transport;
 use siosim_harness::codec::{EioPacket, SioPacket};
 use tokio::time::Instant;
 
-use super::socketio_polling::{self as polling, PollingSession};
+use super::socketio_polling::{self as polling, PolledPackets};
 use super::socketio_raw::{self as raw, AfterBarrier};
 use crate::case::{Case, CaseError, CaseOutcome, Clause, Spec};
 use crate::probe::{Probe, truncated};
@@ -1014,8 +1014,8 @@ async fn namespace_unjoined_events_not_handled(probe: Probe) -> CaseOutcome {
 async fn polling_joined(
     probe: &Probe,
     request: &str,
-) -> Result<(PollingSession, String), CaseError> {
-    let mut session = PollingSession::open(probe).await?;
+) -> Result<(PolledPackets, String), CaseError> {
+    let mut session = PolledPackets::open(probe).await?;
     session.post(request).await?;
     let answer = session.next().await?;
     let text = answer.encode_text().unwrap_or_default();
@@ -1028,7 +1028,7 @@ async fn polling_joined(
 }
 
 /// Waits for the `auth` event on `/`, which must be exactly `expected`.
-async fn polling_auth(session: &mut PollingSession, expected: &str) -> CaseOutcome {
+async fn polling_auth(session: &mut PolledPackets, expected: &str) -> CaseOutcome {
     let mut before = Vec::new();
     loop {
         let packet = session.next().await.map_err(|error| {
@@ -1060,7 +1060,7 @@ async fn polling_auth(session: &mut PollingSession, expected: &str) -> CaseOutco
 }
 
 /// The official suite's `initSocketIOConnection`, over long-polling.
-async fn polling_joined_past_auth(probe: &Probe) -> Result<PollingSession, CaseError> {
+async fn polling_joined_past_auth(probe: &Probe) -> Result<PolledPackets, CaseError> {
     let (mut session, _) = polling_joined(probe, "40").await?;
     polling_auth(&mut session, r#"42["auth",{}]"#).await?;
     Ok(session)

@@ -1,34 +1,32 @@
-//! An HTTP long-polling session driven request by request, for the
+//! An HTTP long-polling session read packet by packet, for the
 //! `socketio::polling::*` cases that check the server's exact packets on the
-//! transport the official suite does not exercise.
+//! transport the official suite does not exercise. The requests are
+//! [`engineio_wire::PollingSession`]'s, the one polling session of the suite;
+//! this adds the queue of packets received and not yet read.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use siosim_harness::client::deadline_after;
-use siosim_harness::codec::{EioPacket, decode_polling_payload};
+use siosim_harness::codec::EioPacket;
 use siosim_harness::trace::binary_text;
 use tokio::time::Instant;
 
+use super::engineio_wire::{self, Answer, decode};
 use super::socketio_raw as raw;
 use crate::case::CaseError;
 use crate::probe::{Probe, truncated};
 use crate::{broken, ensure};
 
-/// What the official client sends as a polling body's content type.
-const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
-
 /// Packets kept from polls and not yet read: far above what one exchange
 /// of these cases makes a server send.
 const MAX_PENDING_PACKETS: usize = 64;
 
-/// A polling session: each [`PollingSession::next`] is a `GET`, each
-/// [`PollingSession::post`] a `POST`, on fresh connections.
+/// A polling session whose packets are read one at a time: each
+/// [`PolledPackets::next`] polls (`GET`) only when none is pending.
 #[derive(Debug)]
-pub(super) struct PollingSession {
-    probe: Probe,
-    target: String,
-    ping_interval_ms: u64,
+pub(super) struct PolledPackets {
+    session: engineio_wire::PollingSession,
     pending: VecDeque<EioPacket>,
 }
 
@@ -43,39 +41,26 @@ pub(super) fn shown(packet: &EioPacket) -> String {
     }
 }
 
-impl PollingSession {
+impl PolledPackets {
     /// `GET ?EIO=4&transport=polling`, checked by [`Probe::polling_handshake`].
-    pub(super) async fn open(probe: &Probe) -> Result<PollingSession, CaseError> {
-        let handshake = probe.polling_handshake().await?;
-        Ok(PollingSession {
-            probe: probe.clone(),
-            target: probe.engine_target(&format!("EIO=4&transport=polling&sid={}", handshake.sid)),
-            ping_interval_ms: handshake.ping_interval_ms,
+    pub(super) async fn open(probe: &Probe) -> Result<PolledPackets, CaseError> {
+        Ok(PolledPackets {
+            session: engineio_wire::PollingSession::open(probe).await?,
             pending: VecDeque::new(),
         })
     }
 
-    /// Sends `body` (Engine.IO packets, `\x1e`-separated) in one `POST`.
+    /// Sends `body` (Engine.IO packets, `\x1e`-separated) in one `POST`,
+    /// which must be accepted.
     pub(super) async fn post(&self, body: &str) -> Result<(), CaseError> {
-        let response = self
-            .probe
-            .http("POST", &self.target, Some(TEXT_PLAIN), body.to_owned())
-            .await?;
-        ensure!(
-            response.status == 200,
-            "POST {:?} answered {} {:?}",
-            truncated(body, 120),
-            response.status,
-            truncated(&response.body_text(), 120)
-        );
-        Ok(())
+        self.session.post_accepted(body).await.map(drop)
     }
 
     /// The next packet the server sends, polling as needed; pings are
     /// answered and skipped. Bounded by the probe's timeout plus the
     /// server's ping interval (a poll with nothing to say lasts that long).
     pub(super) async fn next(&mut self) -> Result<EioPacket, CaseError> {
-        let within = self.probe.timeout() + self.ping_interval();
+        let within = self.probe().timeout() + self.ping_interval();
         let deadline = deadline_after(within);
         loop {
             if let Some(packet) = self.pending.pop_front() {
@@ -84,7 +69,8 @@ impl PollingSession {
             if Instant::now() >= deadline {
                 broken!("nothing but pings within {} ms", within.as_millis());
             }
-            self.poll().await?;
+            let body = self.session.poll(self.ping_interval()).await?;
+            self.take(decode(&body)?).await?;
         }
     }
 
@@ -117,11 +103,7 @@ impl PollingSession {
     pub(super) async fn expect_close_after(&mut self, packet: &str) -> Result<String, CaseError> {
         self.post(packet).await?;
         let barrier = format!("40{},", raw::BARRIER_NAMESPACE);
-        let posted = self
-            .probe
-            .http("POST", &self.target, Some(TEXT_PLAIN), barrier.clone())
-            .await;
-        match posted {
+        match self.session.post(&barrier).await {
             Ok(response) if response.status == 200 => {}
             Ok(response) => {
                 return Ok(format!(
@@ -172,73 +154,57 @@ impl PollingSession {
         }
     }
 
-    /// Like [`PollingSession::next`], but a refused or failed poll is the
+    /// Like [`PolledPackets::next`], but a refused or failed poll is the
     /// session's end (`Err` says how), not a broken case; `Ok(None)`:
     /// nothing but pings within the timeout plus a ping interval.
     async fn next_or_end(&mut self) -> Result<Option<EioPacket>, String> {
-        let deadline = deadline_after(self.probe.timeout_plus(self.ping_interval_ms));
+        let deadline = deadline_after(self.probe().timeout() + self.ping_interval());
         while self.pending.is_empty() {
-            if Instant::now() >= deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 return Ok(None);
             }
-            let response = self
-                .probe
-                .get(&self.target)
-                .await
-                .map_err(|e| e.to_string())?;
-            if response.status != 200 {
-                return Err(format!(
-                    "a poll answered {} {:?}",
-                    response.status,
-                    truncated(&response.body_text(), 120)
-                ));
-            }
-            let packets = decode_polling_payload(&response.body_text())
-                .map_err(|violation| format!("a poll answered a malformed payload: {violation}"))?;
-            for packet in packets {
-                match packet {
-                    EioPacket::Ping { probe: false } => {
-                        self.post("3").await.map_err(|e| e.to_string())?;
-                    }
-                    other if self.pending.len() < MAX_PENDING_PACKETS => {
-                        self.pending.push_back(other);
-                    }
-                    _ => return Err(format!("over {MAX_PENDING_PACKETS} packets pending")),
+            let body = match self.session.get_within(left).await {
+                Answer::Response(response) if response.status == 200 => response.body_text(),
+                Answer::Response(response) => {
+                    return Err(format!(
+                        "a poll answered {} {:?}",
+                        response.status,
+                        truncated(&response.body_text(), 120)
+                    ));
                 }
-            }
+                Answer::Failed(error) => return Err(error),
+                Answer::Silent => return Ok(None),
+            };
+            let packets = decode(&body).map_err(|error| error.to_string())?;
+            self.take(packets)
+                .await
+                .map_err(|error| error.to_string())?;
         }
         Ok(self.pending.pop_front())
     }
 
-    fn ping_interval(&self) -> Duration {
-        Duration::from_millis(self.ping_interval_ms)
-    }
-
-    /// One `GET`: its packets join the pending ones; pings are answered.
-    async fn poll(&mut self) -> Result<(), CaseError> {
-        let response = self.probe.get(&self.target).await?;
-        let body = response.body_text();
-        ensure!(
-            response.status == 200,
-            "a poll answered {} {:?}",
-            response.status,
-            truncated(&body, 120)
-        );
-        let packets = decode_polling_payload(&body).map_err(|violation| {
-            CaseError::Broken(format!("a poll answered a malformed payload: {violation}"))
-        })?;
+    /// Queues a poll's packets, answering its pings instead.
+    async fn take(&mut self, packets: Vec<EioPacket>) -> Result<(), CaseError> {
+        self.session.answer_pings(&packets).await?;
         for packet in packets {
-            match packet {
-                EioPacket::Ping { probe: false } => self.post("3").await?,
-                other => {
-                    ensure!(
-                        self.pending.len() < MAX_PENDING_PACKETS,
-                        "over {MAX_PENDING_PACKETS} packets pending"
-                    );
-                    self.pending.push_back(other);
-                }
+            if packet == (EioPacket::Ping { probe: false }) {
+                continue;
             }
+            ensure!(
+                self.pending.len() < MAX_PENDING_PACKETS,
+                "over {MAX_PENDING_PACKETS} packets pending"
+            );
+            self.pending.push_back(packet);
         }
         Ok(())
+    }
+
+    fn probe(&self) -> &Probe {
+        self.session.probe()
+    }
+
+    fn ping_interval(&self) -> Duration {
+        self.session.heartbeat().0
     }
 }
