@@ -165,3 +165,59 @@ fn the_run_is_dated_from_source_date_epoch_and_timed() {
     assert!(document["duration_ms"].is_u64());
     assert!(document["server_lost"].is_null());
 }
+
+/// Runs one of the repository's CI scripts: exit code and everything printed.
+fn ci_script(script: &str, args: &[&str]) -> (i32, String) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/");
+    let output = Command::new("python3")
+        .arg(format!("{path}{script}"))
+        .args(args)
+        .output()
+        .expect("running python3");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), printed)
+}
+
+/// CI reads `siosim check --json` with its own scripts: they must accept the
+/// schema the binary writes (a schema bump once broke CI only at its end).
+#[test]
+fn the_ci_scripts_read_the_reports_siosim_writes() {
+    let dir = std::env::temp_dir().join(format!("siosim-ci-scripts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let report = dir.join("report.json");
+    let report = report.to_str().expect("a UTF-8 path");
+    let (code, stdout, stderr) = siosim(&[
+        "check",
+        "--case",
+        "engineio::handshake::*",
+        "--json",
+        report,
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    let (code, printed) = ci_script("same-verdicts", &[report, report]);
+    assert_eq!(code, 0, "{printed}");
+    let (code, printed) = ci_script("conformance-matrix", &[&format!("reference={report}")]);
+    assert_eq!(code, 0, "{printed}");
+
+    // And same-verdicts does tell two reports apart.
+    let mut changed: Value =
+        serde_json::from_str(&std::fs::read_to_string(report).expect("the report")).expect("JSON");
+    let case = changed["cases"]
+        .as_array_mut()
+        .expect("cases")
+        .iter_mut()
+        .find(|c| c["verdict"] == "PASSED")
+        .expect("a passed case");
+    case["verdict"] = "FAILED".into();
+    let other = dir.join("changed.json");
+    std::fs::write(&other, changed.to_string()).expect("writing the changed report");
+    let other = other.to_str().expect("a UTF-8 path");
+    let (code, printed) = ci_script("same-verdicts", &[report, other]);
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("1 cases differ"), "{printed}");
+}
