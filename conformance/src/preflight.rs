@@ -91,7 +91,7 @@ impl Preflight {
     }
 
     fn probe(&self, server: &LiveServer) -> Probe {
-        server.probe(Recorder::new(), self.step)
+        server.probe(Recorder::new(), self.step, None)
     }
 
     /// Something accepts TCP connections at the address.

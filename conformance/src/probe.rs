@@ -40,12 +40,18 @@ struct Inner {
     timeout: Duration,
     /// In simulation: the server and the case's seed, for scenario runs.
     simulation: Option<(SimServer, u64)>,
-    /// `--auth`: the CONNECT payload of a case that brings none of its own.
-    auth: Option<Value>,
+    declared: Declared,
     sessions_opened: Cell<u32>,
-    /// The server's connect timeout, when the user declared it (a server
-    /// does not advertise it).
-    connect_timeout: Option<Duration>,
+}
+
+/// What the user tells the suite about the server, since no handshake says it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Declared {
+    /// `--auth`: the CONNECT payload of a case that brings none of its own.
+    pub auth: Option<Value>,
+    /// The server's connect timeout: in simulation the reference server's
+    /// setting, over TCP `--connect-timeout-ms`.
+    pub connect_timeout: Option<Duration>,
 }
 
 impl Probe {
@@ -54,7 +60,7 @@ impl Probe {
         recorder: Recorder,
         timeout: Duration,
         simulation: Option<(SimServer, u64)>,
-        auth: Option<Value>,
+        declared: Declared,
     ) -> Self {
         Self(Rc::new(Inner {
             endpoint,
@@ -62,16 +68,15 @@ impl Probe {
             origin: Instant::now(),
             timeout,
             simulation,
-            auth,
+            declared,
             sessions_opened: Cell::new(0),
-            connect_timeout: None,
         }))
     }
 
     /// The server's credentials (`--auth`): the CONNECT payload used when a
     /// case joins a namespace without one of its own.
     pub fn auth(&self) -> Option<&Value> {
-        self.0.auth.as_ref()
+        self.0.declared.auth.as_ref()
     }
 
     /// `packet` as sent on the wire: a payload-less CONNECT (`40`,
@@ -91,20 +96,11 @@ impl Probe {
         }
     }
 
-    /// The same probe, told the server's connect timeout (which no
-    /// handshake advertises). Only for a probe not yet shared.
-    pub(crate) fn declaring_connect_timeout(mut self, connect_timeout: Option<Duration>) -> Self {
-        if let Some(inner) = Rc::get_mut(&mut self.0) {
-            inner.connect_timeout = connect_timeout;
-        }
-        self
-    }
-
     /// The server's connect timeout (how long a session may stay without
     /// joining a namespace), if the user declared it: in simulation the
     /// reference server's setting, over TCP `--connect-timeout-ms`.
     pub fn declared_connect_timeout(&self) -> Option<Duration> {
-        self.0.connect_timeout
+        self.0.declared.connect_timeout
     }
 
     /// The longest any single wait may take. Waits that the protocol bounds

@@ -16,7 +16,7 @@ use siosim_harness::trace::Recorder;
 use siosim_harness::{ClientRun, Trace};
 
 use crate::case::{Case, CaseError, CaseFuture, CaseOutcome};
-use crate::probe::Probe;
+use crate::probe::{Declared, Probe};
 pub use crate::sim_server::SimServer;
 
 /// Largest WebSocket message or polling body a case accepts from the server.
@@ -145,8 +145,11 @@ pub(crate) fn run_simulated(
             ..endpoint
         };
         let simulation = Some((scenario_server, case_seed));
-        let probe = Probe::new(endpoint, recorder, timeout, simulation, None)
-            .declaring_connect_timeout(connect_timeout);
+        let declared = Declared {
+            auth: None,
+            connect_timeout,
+        };
+        let probe = Probe::new(endpoint, recorder, timeout, simulation, declared);
         guarded((case.body)(probe))
     });
     let outcome = report.output.unwrap_or_else(|| {
@@ -245,10 +248,19 @@ impl LiveServer {
         }
     }
 
-    /// A probe on the server, as a case body gets it.
-    pub fn probe(&self, recorder: Recorder, timeout: Duration) -> Probe {
-        let auth = self.credentials.auth.clone();
-        Probe::new(self.endpoint(timeout), recorder, timeout, None, auth)
+    /// A probe on the server, as a case body gets it, told the server's
+    /// connect timeout if the user declared it.
+    pub fn probe(
+        &self,
+        recorder: Recorder,
+        timeout: Duration,
+        connect_timeout: Option<Duration>,
+    ) -> Probe {
+        let declared = Declared {
+            auth: self.credentials.auth.clone(),
+            connect_timeout,
+        };
+        Probe::new(self.endpoint(timeout), recorder, timeout, None, declared)
     }
 
     /// Whether the server is gone: a TCP connect to it is refused (a
@@ -270,9 +282,7 @@ impl LiveServer {
     ) -> CaseRun {
         let recorder = Recorder::new();
         let started = tokio::time::Instant::now();
-        let probe = self
-            .probe(recorder.clone(), timeout)
-            .declaring_connect_timeout(connect_timeout);
+        let probe = self.probe(recorder.clone(), timeout, connect_timeout);
         let deadline = case_deadline(timeout);
         let outcome = match tokio::time::timeout(deadline, guarded((case.body)(probe))).await {
             Ok(outcome) => outcome,
