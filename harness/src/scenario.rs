@@ -266,6 +266,17 @@ pub enum Step {
     Drop,
     /// Keeps the session but stops answering the server's pings.
     StopAnsweringPings,
+    /// Keeps the session but stops reading it, as a hung client would: what
+    /// the server sends backs up, and no ping is answered.
+    StopReading,
+    /// Waits for the server to end the session: at most the ping interval
+    /// plus the ping timeout its handshake announced, plus `grace_ms`. A
+    /// client that stopped reading reads again halfway through the grace,
+    /// so that it can see the close. Never fails by itself: the heartbeat
+    /// invariant judges whether the server dropped a silent client in time.
+    AwaitDrop {
+        grace_ms: u64,
+    },
     /// An HTTP request to the server, from this client's host.
     Http {
         method: String,

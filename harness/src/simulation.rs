@@ -167,6 +167,7 @@ impl Simulation {
                             script,
                             endpoint.clone(),
                             recorder.clone(),
+                            tokio::time::Instant::now(),
                         ))
                     })
                     .collect();

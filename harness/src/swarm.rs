@@ -76,6 +76,10 @@ use serde_json::Value;
 
 use crate::scenario::{ClientScript, Direction, Fault, Scenario, Step, Transport};
 
+mod live_plan;
+
+pub use live_plan::{LIVE_SWARM, LiveOptions, Misbehaviour};
+
 /// The scenario name under which swarm runs are reported.
 pub const SWARM: &str = "swarm";
 /// How long each client stays connected once it has done its liveness work.
@@ -107,6 +111,12 @@ pub type DrawEvent = Arc<dyn Fn(&mut SwarmRng, &str) -> Emit + Send + Sync>;
 /// Draws a client's finale on the healed network: from the seed's generator
 /// and the client's name, the events it emits (each with an ack) in order.
 pub type DrawFinale = Arc<dyn Fn(&mut SwarmRng, &str) -> Vec<Emit> + Send + Sync>;
+
+/// Draws a client's HTTP requests (live plans only): from the seed's
+/// generator, a text unique in the run and across seeds (`alice:7@s42`),
+/// and an earlier such text of the same client (`alice:3@s42`, what it may
+/// have created), the steps it takes, in order.
+pub type DrawRequests = Arc<dyn Fn(&mut SwarmRng, &str, Option<&str>) -> Vec<Step> + Send + Sync>;
 
 /// A family of events the seed weighs against the others in the mix.
 #[derive(Clone)]
@@ -154,6 +164,7 @@ impl EventFamily {
 pub struct Swarm {
     families: Vec<EventFamily>,
     finale: Option<DrawFinale>,
+    requests: Option<DrawRequests>,
 }
 
 impl fmt::Debug for Swarm {
@@ -161,6 +172,7 @@ impl fmt::Debug for Swarm {
         f.debug_struct("Swarm")
             .field("families", &self.families)
             .field("finale", &self.finale.is_some())
+            .field("requests", &self.requests.is_some())
             .finish()
     }
 }
@@ -182,6 +194,17 @@ impl Swarm {
         draw: impl Fn(&mut SwarmRng, &str) -> Vec<Emit> + Send + Sync + 'static,
     ) -> Self {
         self.finale = Some(Arc::new(draw));
+        self
+    }
+
+    /// The HTTP requests (a REST API, say) a live plan's clients mix in
+    /// with their events ([`Swarm::live_scenario`]); simulated swarm
+    /// scenarios do not use them.
+    pub fn requests(
+        mut self,
+        draw: impl Fn(&mut SwarmRng, &str, Option<&str>) -> Vec<Step> + Send + Sync + 'static,
+    ) -> Self {
+        self.requests = Some(Arc::new(draw));
         self
     }
 

@@ -188,14 +188,31 @@ impl Recorder {
 
     /// From now on `sid` is shown as `alias` everywhere in the trace, earlier
     /// lines included (a server may log a sid before the client learns it).
-    pub fn alias(&self, sid: &str, alias: &str) {
+    ///
+    /// A sid the server already gave another session is a protocol
+    /// violation (session ids are never reused): recorded as a `BAD` line
+    /// on `alias`'s session at `at`.
+    pub fn alias(&self, at: Duration, sid: &str, alias: &str) {
         if sid.is_empty() {
             return;
         }
-        self.inner
+        let previous = self
+            .inner
             .borrow_mut()
             .aliases
             .insert(sid.to_owned(), alias.to_owned());
+        let session = |alias: &str| alias.split(['.', '/']).next().unwrap_or_default().to_owned();
+        if let Some(previous) = previous.filter(|p| session(p) != session(alias)) {
+            self.record(
+                at,
+                &session(alias),
+                EventKind::Violation,
+                format!(
+                    "session id reused: the server gave {} the id it had given {previous}",
+                    session(alias)
+                ),
+            );
+        }
     }
 
     /// Number of events recorded so far.
@@ -301,7 +318,7 @@ mod tests {
         recorder.record(Duration::from_millis(5), "b", EventKind::Recv, "second");
         recorder.record(Duration::from_millis(1), "a", EventKind::Send, "first");
         recorder.record(Duration::from_millis(5), "c", EventKind::Recv, "third");
-        recorder.alias("second", "2nd");
+        recorder.alias(Duration::ZERO, "second", "2nd");
         let text = recorder.finish().to_string();
         assert_eq!(
             text,

@@ -74,6 +74,8 @@ enum Command {
     Send(EioPacket),
     Close,
     Abort,
+    /// Stop (false) or resume (true) reading the transport.
+    Read(bool),
 }
 
 /// The state the driver and the script share. Single-threaded by design.
@@ -265,7 +267,7 @@ impl Session {
                 return Err(error);
             }
         };
-        recorder.alias(&handshake.sid, &format!("{alias}.eio"));
+        recorder.alias(shared.now(), &handshake.sid, &format!("{alias}.eio"));
         let (commands, command_rx) = mpsc::channel(256);
         let driver = tokio::task::spawn_local(drive(
             shared.clone(),
@@ -290,6 +292,12 @@ impl Session {
 
     pub fn handshake(&self) -> &Handshake {
         &self.handshake
+    }
+
+    /// How long the server may stay silent on this session: the ping
+    /// interval plus the ping timeout its handshake announced (at most a day).
+    pub fn heartbeat(&self) -> Duration {
+        heartbeat(&self.handshake)
     }
 
     /// Why the session ended, once it has.
@@ -337,6 +345,15 @@ impl Session {
     /// Drops the transport with no close packet.
     pub async fn abort(&self) {
         let _ = self.commands.send(Command::Abort).await;
+    }
+
+    /// Stops (`false`) or resumes (`true`) reading the transport, as a hung
+    /// client would: what the server sends waits in the socket buffers and
+    /// the transport readers' bounded queue, then backs up on the server.
+    /// Pings go unanswered (they are not read) and the client's own
+    /// heartbeat watchdog is off until reading resumes.
+    pub async fn set_reading(&self, reading: bool) {
+        let _ = self.commands.send(Command::Read(reading)).await;
     }
 
     /// Removes and returns the first inbox packet `matches` accepts, waiting
@@ -848,6 +865,7 @@ async fn drive(
     let readers = AbortOnDrop(readers);
     let heartbeat = heartbeat(&handshake);
     let mut last_heard = Instant::now();
+    let mut reading = true;
     let mut assembler = BinaryAssembler::new();
     // Wire bytes of the packet being assembled (its text and attachments).
     let mut assembling_bytes = 0usize;
@@ -869,8 +887,13 @@ async fn drive(
                     break "closed by the client".to_owned();
                 }
                 Some(Command::Abort) | None => break "dropped by the client".to_owned(),
+                Some(Command::Read(resume)) => {
+                    reading = resume;
+                    last_heard = Instant::now();
+                    shared.record(EventKind::Session, if resume { "reads again" } else { "stops reading" });
+                }
             },
-            event = incoming.recv() => match event {
+            event = incoming.recv(), if reading => match event {
                 Some(WireEvent::Packet(packet)) => {
                     last_heard = Instant::now();
                     if let Some(reason) = handle_packet(&shared, &mut wire, &mut assembler, &mut assembling_bytes, packet).await {
@@ -881,7 +904,7 @@ async fn drive(
                 Some(WireEvent::Closed(reason)) => break reason,
                 None => break "transport readers gone".to_owned(),
             },
-            _ = tokio::time::sleep_until(last_heard + heartbeat) => {
+            _ = tokio::time::sleep_until(last_heard + heartbeat), if reading => {
                 break format!("ping timeout: nothing heard for {} ms", heartbeat.as_millis());
             }
         }
@@ -955,7 +978,7 @@ async fn handle_packet(
                 } else {
                     format!("{}{}", shared.actor, packet.namespace)
                 };
-                shared.recorder.alias(sid, &alias);
+                shared.recorder.alias(shared.now(), sid, &alias);
             }
             shared.deliver(packet, std::mem::take(assembling_bytes));
         }

@@ -36,6 +36,8 @@ struct Client {
     namespace: String,
     next_ack_id: u64,
     awaited_ack: Option<u64>,
+    /// Whether the open session's transport is read (see [`Step::StopReading`]).
+    reading: bool,
 }
 
 impl Client {
@@ -120,6 +122,12 @@ impl Client {
                 session.record(EventKind::Session, "stops answering pings");
                 Ok(())
             }
+            Step::StopReading => {
+                self.session()?.set_reading(false).await;
+                self.reading = false;
+                Ok(())
+            }
+            Step::AwaitDrop { grace_ms } => self.await_drop(*grace_ms).await,
             Step::Http {
                 method,
                 path,
@@ -148,6 +156,7 @@ impl Client {
         .await
         .map_err(|e| format!("could not open a session: {e}"))?;
         self.namespace = namespace.to_owned();
+        self.reading = true;
         self.next_ack_id = 0;
         self.awaited_ack = None;
         session
@@ -266,6 +275,28 @@ impl Client {
         }
     }
 
+    /// Waits for the server to drop the session (see [`Step::AwaitDrop`]).
+    async fn await_drop(&mut self, grace_ms: u64) -> Result<(), String> {
+        let was_reading = std::mem::replace(&mut self.reading, true);
+        let session = self.session()?;
+        let half_grace = Duration::from_millis(grace_ms / 2);
+        let mut ended = session
+            .wait_closed(session.heartbeat().saturating_add(half_grace))
+            .await;
+        if ended.is_none() && !was_reading {
+            session.set_reading(true).await;
+        }
+        if ended.is_none() {
+            ended = session.wait_closed(half_grace).await;
+        }
+        let text = match ended {
+            Some(reason) => format!("dropped: {reason}"),
+            None => "still open: the server never dropped the silent client".to_owned(),
+        };
+        session.record(EventKind::Session, text);
+        Ok(())
+    }
+
     async fn http(
         &mut self,
         method: &str,
@@ -321,22 +352,26 @@ fn is_event(packet: &SioPacket, namespace: &str, event: &str) -> bool {
         && packet.event_name() == Some(event)
 }
 
-/// Runs `script` against `endpoint` until its last step or its first failure.
+/// Runs `script` against `endpoint` until its last step or its first
+/// failure. Outside a simulation the trace's times count from `origin`
+/// (the same for every client of a run, so that their lines interleave).
 pub async fn run_script(
     script: ClientScript,
     endpoint: Endpoint,
     recorder: Recorder,
+    origin: Instant,
 ) -> ClientOutcome {
     let mut client = Client {
         name: script.name.clone(),
         endpoint,
         recorder,
-        origin: Instant::now(),
+        origin,
         sessions_opened: 0,
         session: None,
         namespace: "/".into(),
         next_ack_id: 0,
         awaited_ack: None,
+        reading: true,
     };
     for step in &script.steps {
         if let Err(failure) = client.run(step).await {

@@ -39,6 +39,8 @@ pub struct Counter {
     increment: String,
     /// Whether [`NO_GAP`] is judged.
     without_gaps: bool,
+    /// Whether the count may start anywhere (see [`Counter::starting_anywhere`]).
+    starting_anywhere: bool,
 }
 
 impl Counter {
@@ -47,7 +49,17 @@ impl Counter {
             value: value.into(),
             increment: increment.into(),
             without_gaps: false,
+            starting_anywhere: false,
         }
+    }
+
+    /// The count need not start at 0 (a live server that has counted
+    /// before): [`NO_LOST_INCREMENT`]'s bounds count from the first value a
+    /// socket received before any increment of the run was sent, and are
+    /// not judged if none was.
+    pub fn starting_anywhere(mut self) -> Self {
+        self.starting_anywhere = true;
+        self
     }
 
     /// Also judge [`NO_GAP`]: every increment pushes its own value to every
@@ -90,7 +102,12 @@ impl Invariant for Counter {
         let epochs = history.restarts_us.len() + 1;
         for epoch in 0..epochs {
             let lifetime = Lifetime::of(self, history, epoch);
-            violations.extend(lifetime.no_lost_increment(history));
+            let start = if self.starting_anywhere && epoch == 0 {
+                lifetime.first_count_before_increments()
+            } else {
+                Some(0)
+            };
+            violations.extend(lifetime.no_lost_increment(history, start));
             if epoch + 1 == epochs {
                 violations.extend(lifetime.converges(self, history));
             }
@@ -143,6 +160,8 @@ struct Lifetime {
     acks: Vec<(u64, usize, usize)>,
     /// The highest count seen, and where it was first seen.
     final_count: Option<(u64, usize)>,
+    /// The first count received (value, index), whatever came before it.
+    first_count: Option<(u64, usize)>,
 }
 
 impl Lifetime {
@@ -151,6 +170,7 @@ impl Lifetime {
             increments_sent: Vec::new(),
             acks: Vec::new(),
             final_count: None,
+            first_count: None,
         };
         for session in history.sessions.values() {
             if history.epoch_of(session) == epoch {
@@ -187,6 +207,9 @@ impl Lifetime {
                 _ => None,
             };
             if let Some(value) = seen {
+                if self.first_count.is_none_or(|(_, at)| packet.event < at) {
+                    self.first_count = Some((value, packet.event));
+                }
                 let higher = self
                     .final_count
                     .is_none_or(|(best, at)| value > best || (value == best && packet.event < at));
@@ -197,7 +220,15 @@ impl Lifetime {
         }
     }
 
-    fn no_lost_increment(&self, history: &History<'_>) -> Vec<Violation> {
+    /// The first count received, if it came before any increment was sent.
+    fn first_count_before_increments(&self) -> Option<u64> {
+        let (value, at) = self.first_count?;
+        let first_sent = self.increments_sent.first().copied().unwrap_or(usize::MAX);
+        (at < first_sent).then_some(value)
+    }
+
+    /// `start` is the count before the run's increments (None: unknown).
+    fn no_lost_increment(&self, history: &History<'_>, start: Option<u64>) -> Vec<Violation> {
         let mut violations = Vec::new();
         let mut by_value: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
         for &(value, ack, send) in &self.acks {
@@ -211,8 +242,13 @@ impl Lifetime {
             }
             by_value.insert(value, (ack, send));
         }
-        let Some((final_count, at)) = self.final_count else {
+        let (Some((final_count, at)), Some(start)) = (self.final_count, start) else {
             return violations;
+        };
+        let final_count = final_count.saturating_sub(start);
+        let rise = |by: u64| match start {
+            0 => format!("reached {by}"),
+            _ => format!("rose by {by} from {start}"),
         };
         let sent = self.increments_sent.len() as u64;
         if final_count > sent {
@@ -220,7 +256,7 @@ impl Lifetime {
             witnesses.extend(self.increments_sent.iter().copied());
             violations.push(Violation::new(
                 NO_LOST_INCREMENT,
-                format!("the count reached {final_count} but only {sent} increments were sent"),
+                format!("the count {} but only {sent} increments were sent", rise(final_count)),
                 history.witnesses(&witnesses),
             ));
         } else if final_count < self.acks.len() as u64 {
@@ -229,7 +265,8 @@ impl Lifetime {
             violations.push(Violation::new(
                 NO_LOST_INCREMENT,
                 format!(
-                    "the final count is {final_count} but {} increments were acked",
+                    "the final count {} but {} increments were acked",
+                    if start == 0 { format!("is {final_count}") } else { rise(final_count) },
                     self.acks.len()
                 ),
                 history.witnesses(&witnesses),
@@ -252,7 +289,7 @@ impl Lifetime {
             .sessions
             .values()
             .filter(|s| history.epoch_of(s) == last_epoch && history.is_healthy(s))
-            .filter(|s| history.end_of(s) >= deadline)
+            .filter(|s| history.responsive_until(s) >= deadline)
             .filter_map(|session| {
                 let counts = counter.counts_received(session);
                 let last = counts.last().copied();

@@ -351,7 +351,7 @@ fn acks(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
     if !history.is_healthy(session) {
         return None;
     }
-    let end = history.end_of(session);
+    let end = history.responsive_until(session);
     let unanswered: BTreeSet<usize> = asked
         .iter()
         .filter(|(id, _)| !answered.contains_key(id))

@@ -76,7 +76,8 @@ pub struct SessionLog {
     pub packets: Vec<Packet>,
     /// `send` events whose text is not a well-formed Socket.IO packet.
     pub malformed_sends: Vec<usize>,
-    /// The `sess stops answering pings` event, if any.
+    /// The first `sess stops answering pings` or `sess stops reading`
+    /// event (a client that stops reading answers no ping either), if any.
     pub stopped_pings: Option<usize>,
 }
 
@@ -213,8 +214,8 @@ impl<'a> History<'a> {
         };
         if text.starts_with("closed") && session.closed.is_none() {
             session.closed = Some(index);
-        } else if text == "stops answering pings" {
-            session.stopped_pings = Some(index);
+        } else if text == "stops answering pings" || text == "stops reading" {
+            session.stopped_pings.get_or_insert(index);
         }
     }
 
@@ -335,6 +336,16 @@ impl<'a> History<'a> {
             .map(|other| self.at_us(other.opened))
             .min()
             .unwrap_or(self.end_us)
+    }
+
+    /// Until when the session could take part in liveness: [`Self::end_of`],
+    /// or earlier, when its client stopped answering pings or reading (what
+    /// the server sent after that may arrive late or never).
+    pub fn responsive_until(&self, session: &SessionLog) -> u64 {
+        let end = self.end_of(session);
+        session
+            .stopped_pings
+            .map_or(end, |stopped| end.min(self.at_us(stopped)))
     }
 
     /// Whether the session opened in the healed phase, after every fault.

@@ -7,8 +7,9 @@
 //! [`Simulation`](crate::Simulation) with `.invariant(...)`. The built-in
 //! families take your app's events as configuration: [`counter::Counter`],
 //! [`chat::Chat`] and [`delivery::Delivery`] (both configured by a
-//! [`Relays`]), [`disconnect::DisconnectReasons`] and, for a scenario built
-//! to end one session one way, [`disconnect::ExpectedReason`]. Every run is also
+//! [`Relays`]), [`disconnect::DisconnectReasons`],
+//! [`heartbeat::Heartbeat`] (a silent client is dropped) and, for a
+//! scenario built to end one session one way, [`disconnect::ExpectedReason`]. Every run is also
 //! judged for [`PROTOCOL`] and [`EXPECTATIONS`].
 //!
 //! They only judge what the trace can prove: a message lost to a partition is
@@ -43,6 +44,7 @@ pub mod chat;
 pub mod counter;
 pub mod delivery;
 pub mod disconnect;
+pub mod heartbeat;
 mod history;
 mod relays;
 
@@ -168,6 +170,7 @@ pub const INVARIANTS: &[&str] = &[
     delivery::ACK_EXACTLY_ONCE,
     disconnect::REASON_MATCHES_FAULT,
     disconnect::EXPECTED_REASON,
+    heartbeat::SILENT_CLIENT_DROPPED,
     PROTOCOL,
     EXPECTATIONS,
 ];
