@@ -12,6 +12,7 @@ use serde::Serialize;
 use siosim_harness::{AppFactory, Exploration, Explorer, Verdict};
 
 use crate::exit_code::Exit;
+use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile, parse_duration};
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
 
@@ -19,7 +20,25 @@ use crate::scenarios::TransportMix;
 #[derive(Debug, clap::Args)]
 pub struct ExploreArgs {
     /// A built-in scenario, or `swarm` (every seed draws its own scenario).
-    pub scenario: String,
+    /// With `--url`: `swarm` or nothing (live plans are drawn from the seed).
+    #[arg(required_unless_present = "url")]
+    pub scenario: Option<String>,
+    /// Explore the live server at this root URL (`http://HOST:PORT`) over
+    /// real TCP instead of a server in simulation: one seed's plan at a time.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// With `--url`: what the server is judged as claiming.
+    #[arg(long, value_enum, default_value_t = LiveProfile::Protocol)]
+    pub profile: LiveProfile,
+    /// With `--url`: stop starting seeds after this much wall time (`90s`, `10m`, `1h`).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// With `--url`: most connections a plan holds at once (3 per client).
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// With `--url`: a host other than loopback that may be explored.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
     /// The seeds: `A..B` (B excluded) or `A..=B`.
     #[arg(long, value_parser = parse_seeds)]
     pub seeds: SeedRange,
@@ -197,10 +216,57 @@ struct FailureJson {
     replay: String,
 }
 
-/// `siosim explore`: exits 1 if any seed failed.
-pub fn explore(args: ExploreArgs) -> anyhow::Result<Exit> {
+/// Flags that configure a server in simulation or its scenarios.
+const SIMULATION_ONLY: [(&str, &str); 9] = [
+    ("server_variant", "--server"),
+    ("transport", "--transport"),
+    ("jobs", "--jobs"),
+    ("ping_interval_ms", "--ping-interval-ms"),
+    ("ping_timeout_ms", "--ping-timeout-ms"),
+    ("connect_timeout_ms", "--connect-timeout-ms"),
+    ("max_payload_bytes", "--max-payload-bytes"),
+    ("host", "--host"),
+    ("port", "--port"),
+];
+/// Flags that only a live server uses.
+const LIVE_ONLY: [(&str, &str); 4] = [
+    ("profile", "--profile"),
+    ("duration", "--duration"),
+    ("max_connections", "--max-connections"),
+    ("allow_hosts", "--allow-host"),
+];
+
+/// Refuses, before anything runs, the flags that do not apply to the target.
+pub fn refuse_flags(given: &clap::ArgMatches, live: bool) -> anyhow::Result<()> {
+    use clap::parser::ValueSource;
+    let (refused, why): (&[(&str, &str)], &str) = if live {
+        (&SIMULATION_ONLY, "applies to a server in simulation, not to one at --url")
+    } else {
+        (&LIVE_ONLY, "applies only to a live server, with --url")
+    };
+    for (id, flag) in refused {
+        if given.value_source(id) == Some(ValueSource::CommandLine) {
+            anyhow::bail!("{flag} {why}");
+        }
+    }
+    Ok(())
+}
+
+/// `siosim explore`: exits 1 if any seed failed (3 if the live server
+/// cannot be used at all).
+pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
+    refuse_flags(given, args.url.is_some())?;
+    if let Some(url) = &args.url {
+        if args.scenario.as_deref().is_some_and(|s| s != siosim_harness::swarm::SWARM) {
+            anyhow::bail!(
+                "with --url, explore runs the plans each seed draws (`swarm`); built-in scenarios run in simulation only"
+            );
+        }
+        return explore_live(url, &args);
+    }
+    let scenario = args.scenario.clone().unwrap_or_default();
     let campaign = Campaign {
-        scenario: args.scenario.clone(),
+        scenario,
         server: args.server_variant.clone(),
         app: run::server_app(&args.server_variant, &args.server)?,
         socketio_path: args.server.socketio_path.clone(),
@@ -253,6 +319,87 @@ pub fn explore(args: ExploreArgs) -> anyhow::Result<Exit> {
         };
         let text = serde_json::to_string_pretty(&json)?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if outcome.failures.is_empty() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
+}
+
+/// `siosim explore --url`: the preflight, then one seed's plan at a time.
+fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
+    let campaign = match LiveCampaign::connect(
+        url,
+        &args.server.socketio_path,
+        args.profile,
+        args.max_connections,
+        &args.allow_hosts,
+    )? {
+        Ok(campaign) => campaign,
+        Err(unusable) => {
+            println!("preflight FAILED: {}", unusable.0);
+            return Ok(Exit::ServerUnusable);
+        }
+    };
+    let seeds: Vec<u64> = args.seeds.seeds(args.shard).collect();
+    let total = seeds.len();
+    let quiet = args.quiet;
+    let mut done = 0;
+    let outcome = campaign.explore(seeds, args.keep_going, args.duration, |verdict| {
+        done += 1;
+        if !quiet {
+            let mark = if verdict.passed() { "ok" } else { "FAILED" };
+            eprintln!(
+                "seed {} {mark} ({done}/{total}, {:.1} s)",
+                verdict.seed(),
+                verdict.report.simulated.as_secs_f64()
+            );
+        }
+    })?;
+    for failure in &outcome.failures {
+        let seed = failure.seed();
+        print!("{}{}", campaign.describe(seed), failure);
+        let invariant = failure.violations.first().map_or("", |v| v.invariant);
+        println!("replay:  {}", campaign.replay(seed));
+        println!("shrink:  {}", campaign.shrink_line(seed, invariant));
+    }
+    let seconds = outcome.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "explored {} seeds ({} sessions) against {} in {:.1} s ({:.2} sessions/s): {} failing{}",
+        outcome.seeds_run,
+        outcome.sessions,
+        campaign.url,
+        seconds,
+        outcome.sessions as f64 / seconds,
+        outcome.failures.len(),
+        if outcome.out_of_time {
+            format!("; --duration ended the campaign after {} of {total} seeds", outcome.seeds_run)
+        } else {
+            String::new()
+        }
+    );
+    if let Some(path) = &args.json {
+        let json = CampaignJson {
+            scenario: siosim_harness::swarm::LIVE_SWARM,
+            server: &campaign.url,
+            seeds: format!("{}..{}", args.seeds.start, args.seeds.end),
+            shard: args.shard.map(|s| format!("{}/{}", s.index, s.count)),
+            seeds_run: outcome.seeds_run,
+            seconds,
+            seeds_per_second: outcome.seeds_run as f64 / seconds,
+            failures: outcome
+                .failures
+                .iter()
+                .flat_map(|f| failure_json(f, &campaign.replay(f.seed())))
+                .collect(),
+        };
+        let text = serde_json::to_string_pretty(&json)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if outcome.seeds_run == 0 {
+        println!("no seed ran");
+        return Ok(Exit::Usage);
     }
     Ok(if outcome.failures.is_empty() {
         Exit::Passed

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod exit_code;
 pub mod explore;
+pub mod live_campaign;
 pub mod run;
 pub mod scenarios;
 pub mod shrink;

@@ -67,7 +67,12 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
         }
         Command::Serve { config } => serve(config),
         Command::Run(args) => siosim::run::run(args),
-        Command::Explore(args) => siosim::explore::explore(args),
+        Command::Explore(args) => {
+            let given = matches
+                .subcommand_matches("explore")
+                .context("the explore subcommand's arguments")?;
+            siosim::explore::explore(args, given)
+        }
         Command::Shrink(args) => siosim::shrink::shrink(args),
         Command::List => {
             for built_in in scenarios::BUILT_INS {

@@ -9,6 +9,8 @@ use siosim_harness::invariants::{
     Audience, Relays, Rooms, chat::Chat, counter::Counter, delivery::Delivery,
     disconnect::DisconnectReasons,
 };
+use siosim_harness::Step;
+use siosim_harness::invariants::{Invariant, heartbeat::Heartbeat};
 use siosim_harness::swarm::{EventFamily, Swarm};
 
 /// How long a room request (`join`, `leave`) may take to be acked.
@@ -40,6 +42,74 @@ pub fn judged(simulation: Simulation) -> Simulation {
         .invariant(Chat::new(relays()))
         .invariant(Delivery::new(relays()))
         .invariant(DisconnectReasons)
+}
+
+/// The invariants a live server claiming the seed-app contract is judged
+/// by over a URL (`siosim explore --url --profile app`): the same checkers
+/// as in simulation, the counter starting wherever the server's count is,
+/// and the heartbeat. The server's own disconnect logs are not there to read.
+pub fn live_judges() -> Vec<Box<dyn Invariant>> {
+    vec![
+        Box::new(Counter::new("get count", "increase count").starting_anywhere()),
+        Box::new(Chat::new(relays())),
+        Box::new(Delivery::new(relays())),
+        Box::new(Heartbeat),
+    ]
+}
+
+/// What any server must keep over a URL (`--profile protocol`): acks
+/// exactly once, no room or session leaks of the relays it does not know
+/// (none), the heartbeat; the wire protocol and session-id reuse are
+/// judged on every run.
+pub fn protocol_judges() -> Vec<Box<dyn Invariant>> {
+    vec![Box::new(Delivery::new(Relays::new())), Box::new(Heartbeat)]
+}
+
+/// A swarm of events no app handles (`--profile protocol`): the server
+/// may ignore them, and must still keep the protocol while clients
+/// reconnect, drop, go silent and stop reading.
+pub fn protocol_swarm() -> Swarm {
+    Swarm::new().family(
+        EventFamily::new("unknown", |_, text| {
+            ("siosim unknown event".into(), vec![json!(text)])
+        })
+        .without_acks(),
+    )
+}
+
+/// The reference app's swarm for live servers: its events, and REST
+/// requests on `/api/things` (create, read right after, delete an earlier
+/// one, list).
+pub fn live_swarm() -> Swarm {
+    swarm().requests(|rng, text, earlier| {
+        let get = || http("GET", THINGS.to_owned(), None);
+        match rng.between(0, 9) {
+            0..=4 => {
+                let mut steps = vec![http("POST", THINGS.to_owned(), Some(json!({ "name": text })))];
+                if rng.chance(50) {
+                    steps.push(get());
+                }
+                steps
+            }
+            5..=6 => match earlier {
+                Some(name) => vec![http("DELETE", format!("{THINGS}/{name}"), None)],
+                None => vec![get()],
+            },
+            _ => vec![get()],
+        }
+    })
+}
+
+/// The REST collection of things.
+const THINGS: &str = "/api/things";
+
+fn http(method: &str, path: String, body: Option<Value>) -> Step {
+    Step::Http {
+        method: method.into(),
+        path,
+        body,
+        expect_status: None,
+    }
 }
 
 /// The reference app's swarm: counter, chat and room events, then a finale

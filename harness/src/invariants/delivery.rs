@@ -166,15 +166,29 @@ fn room_membership(
     let mut rooms: BTreeMap<String, Membership> = BTreeMap::new();
     // Ack id -> (what was asked, room, the send's index).
     let mut asked: BTreeMap<u64, (String, String, usize)> = BTreeMap::new();
+    let mut left_namespace = false;
     for packet in &session.packets {
         let args = packet.sio.args();
         match packet.way {
             Way::Sent if packet.sio.kind == SioPacketKind::Disconnect => {
                 // Leaving the namespace leaves every room; messages already
                 // on their way may still arrive.
+                left_namespace = true;
                 rooms
                     .values_mut()
                     .for_each(|state| state.surely_member = false);
+            }
+            Way::Received
+                if left_namespace
+                    && packet.sio.kind == SioPacketKind::Connect
+                    && packet.sio.namespace == "/" =>
+            {
+                // Back in the namespace as a new socket: the server handled
+                // the leave first (one connection, in order), and what it
+                // sent the old socket came before this answer. The new
+                // socket is in no room until it asks.
+                left_namespace = false;
+                rooms.clear();
             }
             Way::Sent => {
                 let (Some(name), Some(room)) = (packet.sio.event_name(), room_arg(&args)) else {

@@ -97,6 +97,17 @@ impl SessionLog {
         self.packets(Way::Received).filter(|p| p.is_ack())
     }
 
+    /// Whether a CONNECT answer in `/` (a new socket, after the client left
+    /// the namespace on this session) arrived between two trace indexes.
+    pub fn reconnected_between(&self, from: usize, to: usize) -> bool {
+        self.packets(Way::Received).any(|p| {
+            p.event > from
+                && p.event < to
+                && p.sio.kind == SioPacketKind::Connect
+                && p.sio.namespace == "/"
+        })
+    }
+
     /// The ack it received for the event packet `sent`, if any.
     pub fn ack_of(&self, sent: &Packet) -> Option<&Packet> {
         let id = sent.sio.ack_id?;
