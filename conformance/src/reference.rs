@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 use siosim_harness::Simulation;
 use siosim_harness::invariants::{
-    Audience, Relays, Rooms, chat::Chat, counter::Counter, delivery::Delivery,
-    disconnect::DisconnectReasons,
+    Audience, Relays, Rooms, chat::Chat, collection::Collection, counter::Counter,
+    delivery::Delivery, disconnect::DisconnectReasons,
 };
 use siosim_harness::swarm::{EventFamily, Swarm};
 
@@ -32,13 +32,20 @@ fn is_ok(args: &[Value]) -> bool {
     args.first().and_then(|a| a.get("ok")) == Some(&Value::Bool(true))
 }
 
+/// The REST things and their pushes (README, "HTTP routes").
+pub fn things() -> Collection {
+    Collection::new("/api/things", "thing:create", "thing:destroy")
+}
+
 /// `simulation`, judged by every built-in invariant configured for the
-/// reference app (counter, chat, delivery, disconnect reasons, in that order).
+/// reference app (counter, chat, delivery, things, disconnect reasons, in
+/// that order).
 pub fn judged(simulation: Simulation) -> Simulation {
     simulation
         .invariant(Counter::new("get count", "increase count"))
         .invariant(Chat::new(relays()))
         .invariant(Delivery::new(relays()))
+        .invariant(things())
         .invariant(DisconnectReasons)
 }
 

@@ -7,7 +7,8 @@
 //! [`Simulation`](crate::Simulation) with `.invariant(...)`. The built-in
 //! families take your app's events as configuration: [`counter::Counter`],
 //! [`chat::Chat`] and [`delivery::Delivery`] (both configured by a
-//! [`Relays`]), [`disconnect::DisconnectReasons`] and, for a scenario built
+//! [`Relays`]), [`collection::Collection`] (a REST collection whose changes
+//! are pushed), [`disconnect::DisconnectReasons`] and, for a scenario built
 //! to end one session one way, [`disconnect::ExpectedReason`]. Every run is also
 //! judged for [`PROTOCOL`] and [`EXPECTATIONS`].
 //!
@@ -40,6 +41,7 @@
 //! ```
 
 pub mod chat;
+pub mod collection;
 pub mod counter;
 pub mod delivery;
 pub mod disconnect;
@@ -166,6 +168,8 @@ pub const INVARIANTS: &[&str] = &[
     delivery::NO_ROOM_LEAK,
     delivery::JOIN_ACK_MEANS_MEMBER,
     delivery::ACK_EXACTLY_ONCE,
+    collection::READ_AFTER_PUSH,
+    collection::PUSH_PER_CHANGE,
     disconnect::REASON_MATCHES_FAULT,
     disconnect::EXPECTED_REASON,
     PROTOCOL,
