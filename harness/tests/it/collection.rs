@@ -2,9 +2,20 @@
 //! correct history (re-creates, pre-existing items, unanswered requests and
 //! restarts included), and each violation caught with its witnessing lines.
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Json, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
 use siosim_harness::invariants::collection::{self, Collection};
 use siosim_harness::invariants::{History, Invariant, Violation};
-use siosim_harness::{EventKind, Scenario, Trace, TraceEvent};
+use siosim_harness::{
+    ClientScript, EventKind, Scenario, Simulation, Step, Trace, TraceEvent, Transport,
+};
+use socketioxide::SocketIo;
+use socketioxide::extract::SocketRef;
 
 /// A trace from `(ms, actor, kind, text)` rows, kinds as the trace prints them.
 fn trace(rows: &[(u64, &str, &str, &str)]) -> Trace {
@@ -420,4 +431,92 @@ fn a_socket_that_joined_after_the_request_need_not_receive_its_push() {
     };
     assert_clean(&carol_joined(false));
     only(&carol_joined(true), collection::PUSH_PER_CHANGE);
+}
+
+/// How long the racy shelf's store takes.
+const STORE_LATENCY: Duration = Duration::from_millis(50);
+
+/// The shelf's items and its pushes.
+type Shelf = (Arc<Mutex<Vec<Value>>>, SocketIo);
+
+async fn list(State((items, _)): State<Shelf>) -> Json<Vec<Value>> {
+    Json(items.lock().expect("the shelf").clone())
+}
+
+/// A tiny REST collection over socketioxide and axum: `POST /api/things`
+/// stores the item and pushes `thing:create`; `GET /api/things` lists them.
+/// The racy build pushes first and stores after a store round trip, so a
+/// socket that reads as soon as it is told can miss the item.
+fn shelf_app(racy: bool) -> impl Fn() -> axum::Router + Send + Sync + 'static {
+    move || {
+        let (layer, io) = SocketIo::new_layer();
+        io.ns("/", async |_: SocketRef| {});
+        let create = move |State((items, io)): State<Shelf>, Json(item): Json<Value>| async move {
+            if racy {
+                let _ = io.emit("thing:create", &item).await;
+                tokio::time::sleep(STORE_LATENCY).await;
+                items.lock().expect("the shelf").push(item.clone());
+            } else {
+                items.lock().expect("the shelf").push(item.clone());
+                let _ = io.emit("thing:create", &item).await;
+            }
+            (StatusCode::CREATED, Json(item))
+        };
+        axum::Router::new()
+            .route("/api/things", get(list).post(create))
+            .with_state((Arc::default(), io))
+            .layer(layer)
+    }
+}
+
+/// Alice adds an item; Bob lists the shelf as soon as he is told of it.
+fn told_then_read() -> Scenario {
+    let http = |method: &str, body| Step::Http {
+        method: method.into(),
+        path: "/api/things".into(),
+        body,
+        expect_status: None,
+    };
+    let item = json!({"name": "apple"});
+    Scenario::new("told-then-read")
+        .client(
+            ClientScript::new("alice")
+                .connect(Transport::Websocket)
+                .wait_ms(200)
+                .step(http("POST", Some(item.clone())))
+                .wait_ms(4_000)
+                .disconnect(),
+        )
+        .client(
+            ClientScript::new("bob")
+                .connect(Transport::Websocket)
+                .expect_event("thing:create", Some(vec![item]), 2_000)
+                .step(http("GET", None))
+                .wait_ms(4_000)
+                .disconnect(),
+        )
+        .duration_ms(10_000)
+}
+
+#[test]
+fn the_checker_finds_a_push_before_store_in_simulation_and_passes_the_fix() {
+    let simulation = |racy| {
+        Simulation::new(told_then_read(), shelf_app(racy)).invariant(Collection::new(
+            "/api/things",
+            "thing:create",
+            "thing:destroy",
+        ))
+    };
+    let fixed = simulation(false).check(1);
+    assert!(fixed.passed(), "{fixed}");
+    assert!(
+        fixed
+            .report
+            .trace
+            .to_string()
+            .contains(r#"http  200 [{"name":"apple"}]"#),
+        "{fixed}"
+    );
+    let racy = simulation(true).check(1);
+    assert!(racy.broke(collection::READ_AFTER_PUSH), "{racy}");
 }
