@@ -251,11 +251,12 @@ impl Changes {
 
     /// Whether `key` may have been created again after the destroy whose
     /// push arrived at `destroy_push`, by a create sent before `answer`: the
-    /// destroy came from one of the deletes sent before its push, so a
-    /// create answered before the first of them came before it.
+    /// destroy came from one of the unrefused deletes sent before its push,
+    /// so a create answered before the first of them came before it.
     fn recreated(&self, key: &str, destroy_push: usize, answer: usize) -> bool {
         let first_delete = self
             .asked(Method::Destroy, key)
+            .filter(|d| d.may_have_changed())
             .map(|d| d.request)
             .find(|&request| request < destroy_push);
         self.asked(Method::Create, key).any(|create| {
