@@ -14,3 +14,4 @@ mod racy;
 mod scenario_snapshots;
 mod serve;
 mod shrink;
+mod things_model;
