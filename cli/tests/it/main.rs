@@ -1,7 +1,7 @@
 //! The one integration-test binary of the `siosim` command: the binary
 //! itself, `check --url` against live servers, hostile servers, the built-in
-//! scenarios' snapshots, the racy variants, `serve --server`, `explore` and
-//! `shrink`.
+//! scenarios' snapshots, the racy variants, `serve --server`, `explore`,
+//! `shrink`, and the reference's things model under crossing REST changes.
 
 mod check_url;
 mod cli;
