@@ -26,8 +26,12 @@ enum Command {
     /// conformant, 1 if a MUST case FAILED, 2 on a usage error or when no
     /// case ran, 3 if the server could not be checked.
     Check(siosim::check::CheckArgs),
-    /// Serve the reference counter + chat + REST server on real TCP.
+    /// Serve the reference counter + chat + REST server, or one of its racy
+    /// variants, on real TCP.
     Serve {
+        /// The server to serve: `reference`, or a racy variant.
+        #[arg(long = "server", default_value = siosim::run::REFERENCE)]
+        server_variant: String,
         #[command(flatten)]
         config: siosim_server::Config,
     },
@@ -65,7 +69,10 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
                 .context("the check subcommand's arguments")?;
             siosim::check::check(args, given)
         }
-        Command::Serve { config } => serve(config),
+        Command::Serve {
+            server_variant,
+            config,
+        } => serve(&server_variant, config),
         Command::Run(args) => siosim::run::run(args),
         Command::Explore(args) => {
             let given = matches
@@ -83,7 +90,8 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
     }
 }
 
-fn serve(config: siosim_server::Config) -> anyhow::Result<Exit> {
+fn serve(server_variant: &str, config: siosim_server::Config) -> anyhow::Result<Exit> {
+    let server = siosim::run::served(server_variant, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -99,9 +107,9 @@ fn serve(config: siosim_server::Config) -> anyhow::Result<Exit> {
             .await
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let local = listener.local_addr()?;
-        tracing::info!(%local, path = %config.socketio_path, "siosim reference server listening");
+        tracing::info!(%local, path = %config.socketio_path, server = server_variant, "siosim server listening");
         println!("listening on http://{local}");
-        siosim_server::serve(listener, &config, shutdown_signal()).await?;
+        server.serve(listener, shutdown_signal()).await?;
         Ok(Exit::Passed)
     })
 }

@@ -25,6 +25,14 @@ pub fn server_names() -> Vec<&'static str> {
     names
 }
 
+/// The named server, built once with its shutdown handles, for `siosim serve`.
+pub fn served(name: &str, config: &siosim_server::Config) -> anyhow::Result<siosim_server::Server> {
+    if name == REFERENCE {
+        return Ok(siosim_server::Server::reference(config));
+    }
+    siosim_server::variants::server(name, config).ok_or_else(|| unknown_server(name))
+}
+
 /// Builds the named server for each (re)start of the server host.
 pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<AppFactory> {
     let config = config.clone();
@@ -32,16 +40,21 @@ pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<
         return Ok(std::sync::Arc::new(move || siosim_server::app(&config)));
     }
     if !siosim_server::variants::NAMES.contains(&name) {
-        anyhow::bail!(
-            "no server variant {name:?}; known: {}",
-            server_names().join(", ")
-        );
+        return Err(unknown_server(name));
     }
     let name = name.to_owned();
     Ok(std::sync::Arc::new(move || {
         siosim_server::variants::app(&name, &config)
             .expect("the name was checked when the variant was chosen")
     }))
+}
+
+/// The usage error for a `--server` name that is neither the reference nor a variant.
+fn unknown_server(name: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no server variant {name:?}; known: {}",
+        server_names().join(", ")
+    )
 }
 
 /// A scenario by name: `swarm` is drawn from the seed, anything else is a

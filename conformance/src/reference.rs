@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 use siosim_harness::Simulation;
 use siosim_harness::invariants::{
-    Audience, Relays, Rooms, chat::Chat, counter::Counter, delivery::Delivery,
-    disconnect::DisconnectReasons,
+    Audience, Relays, Rooms, chat::Chat, collection::Collection, counter::Counter,
+    delivery::Delivery, disconnect::DisconnectReasons,
 };
 use siosim_harness::Step;
 use siosim_harness::invariants::{Invariant, heartbeat::Heartbeat};
@@ -34,25 +34,33 @@ fn is_ok(args: &[Value]) -> bool {
     args.first().and_then(|a| a.get("ok")) == Some(&Value::Bool(true))
 }
 
+/// The REST things and their pushes (README, "HTTP routes").
+pub fn things() -> Collection {
+    Collection::new("/api/things", "thing:create", "thing:destroy")
+}
+
 /// `simulation`, judged by every built-in invariant configured for the
-/// reference app (counter, chat, delivery, disconnect reasons, in that order).
+/// reference app (counter, chat, delivery, things, disconnect reasons, in
+/// that order).
 pub fn judged(simulation: Simulation) -> Simulation {
     simulation
         .invariant(Counter::new("get count", "increase count"))
         .invariant(Chat::new(relays()))
         .invariant(Delivery::new(relays()))
+        .invariant(things())
         .invariant(DisconnectReasons)
 }
 
 /// The invariants a live server claiming the seed-app contract is judged
 /// by over a URL (`siosim explore --url --profile app`): the same checkers
-/// as in simulation, the counter starting wherever the server's count is,
-/// and the heartbeat. The server's own disconnect logs are not there to read.
+/// as in simulation (counter, chat, delivery, things), the counter starting
+/// wherever the server's count is, and the heartbeat. The server's own disconnect logs are not there to read.
 pub fn live_judges() -> Vec<Box<dyn Invariant>> {
     vec![
         Box::new(Counter::new("get count", "increase count").starting_anywhere()),
         Box::new(Chat::new(relays())),
         Box::new(Delivery::new(relays())),
+        Box::new(things()),
         Box::new(Heartbeat),
     ]
 }

@@ -6,6 +6,8 @@
 //!
 //! * [`app`] builds the whole HTTP application as an [`axum::Router`].
 //! * [`serve`] runs it on any [`axum::serve::Listener`] until shut down.
+//! * [`Server`] is a built app with its shutdown handles, so a racy variant
+//!   (feature `racy`) is served with the same graceful shutdown.
 //!
 //! It also answers the official Socket.IO protocol test suite's echo
 //! contract (`auth`, `message`, `message-with-ack`, namespace `/custom`).
@@ -45,17 +47,11 @@ pub use things::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS};
 /// A fresh seed app: new counter, no things, no sockets. Each call is an
 /// independent server, so rebuilding it models a restarted host.
 pub fn app(config: &Config) -> Router {
-    // Dropping the shutdown sender means plain WebSocket connections are
-    // closed only by their clients, which is all a bare Router can promise.
-    build(config, lifecycle::keep_reference).router
+    Server::reference(config).into_router()
 }
 
-/// Serves a fresh seed app on `listener` until `shutdown` resolves, then
-/// stops accepting, closes every Socket.IO client's transport (the official
-/// client reports "transport close", or "transport error" for a long-polling
-/// client with no request pending, and by default tries to reconnect, as it
-/// would after a restarted host), closes the plain WebSockets and waits for
-/// in-flight HTTP requests to finish.
+/// Serves a fresh seed app on `listener` until `shutdown` resolves; see
+/// [`Server::serve`].
 pub async fn serve<L>(
     listener: L,
     config: &Config,
@@ -65,31 +61,69 @@ where
     L: axum::serve::Listener,
     L::Addr: Debug,
 {
-    let Built {
-        router,
-        io,
-        plain_ws_shutdown,
-    } = build(config, lifecycle::keep_reference);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Upgraded connections are no longer tracked by axum's graceful
-            // shutdown; without these they would outlive `serve`.
-            plain_ws_shutdown.send_replace(true);
-            io.close().await;
-        })
-        .await
+    Server::reference(config).serve(listener, shutdown).await
 }
 
-/// The app and the handles `serve` needs to shut it down.
-struct Built {
+/// A built app and the handles that shut it down gracefully.
+pub struct Server {
     router: Router,
     io: SocketIo,
     plain_ws_shutdown: watch::Sender<bool>,
 }
 
+impl Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A fresh reference seed app.
+    pub fn reference(config: &Config) -> Self {
+        build(config, lifecycle::keep_reference)
+    }
+
+    /// The app alone. Dropping the shutdown handle means plain WebSocket
+    /// connections are closed only by their clients, which is all a bare
+    /// Router can promise.
+    pub fn into_router(self) -> Router {
+        self.router
+    }
+
+    /// Serves the app on `listener` until `shutdown` resolves, then stops
+    /// accepting, closes every Socket.IO client's transport (the official
+    /// client reports "transport close", or "transport error" for a
+    /// long-polling client with no request pending, and by default tries to
+    /// reconnect, as it would after a restarted host), closes the plain
+    /// WebSockets and waits for in-flight HTTP requests to finish.
+    pub async fn serve<L>(
+        self,
+        listener: L,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()>
+    where
+        L: axum::serve::Listener,
+        L::Addr: Debug,
+    {
+        let Self {
+            router,
+            io,
+            plain_ws_shutdown,
+        } = self;
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Upgraded connections are no longer tracked by axum's graceful
+                // shutdown; without these they would outlive `serve`.
+                plain_ws_shutdown.send_replace(true);
+                io.close().await;
+            })
+            .await
+    }
+}
+
 /// Builds the app; `rewire` swaps handlers for a racy variant.
-fn build(config: &Config, rewire: lifecycle::Rewire) -> Built {
+fn build(config: &Config, rewire: lifecycle::Rewire) -> Server {
     let (layer, io) = SocketIo::builder()
         .req_path(config.socketio_path.clone())
         .ping_interval(config.ping_interval())
@@ -114,7 +148,7 @@ fn build(config: &Config, rewire: lifecycle::Rewire) -> Built {
         .merge(things::routes(io.clone()))
         .merge(plain_ws::routes(plain_ws_shutdown_rx))
         .layer(layer);
-    Built {
+    Server {
         router,
         io,
         plain_ws_shutdown,

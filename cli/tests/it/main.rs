@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `siosim` command: the binary
 //! itself, `check --url` against live servers, hostile servers, the built-in
-//! scenarios' snapshots, the racy variants, `explore` and `shrink`.
+//! scenarios' snapshots, the racy variants, `serve --server`, `explore`,
+//! `shrink`, and the reference's things model under crossing REST changes.
 
 mod check_url;
 mod cli;
@@ -11,4 +12,6 @@ mod hostile;
 mod hostile_servers;
 mod racy;
 mod scenario_snapshots;
+mod serve;
 mod shrink;
+mod things_model;

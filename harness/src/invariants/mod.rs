@@ -7,9 +7,10 @@
 //! [`Simulation`](crate::Simulation) with `.invariant(...)`. The built-in
 //! families take your app's events as configuration: [`counter::Counter`],
 //! [`chat::Chat`] and [`delivery::Delivery`] (both configured by a
-//! [`Relays`]), [`disconnect::DisconnectReasons`],
-//! [`heartbeat::Heartbeat`] (a silent client is dropped) and, for a
-//! scenario built to end one session one way, [`disconnect::ExpectedReason`]. Every run is also
+//! [`Relays`]), [`collection::Collection`] (a REST collection whose changes
+//! are pushed), [`disconnect::DisconnectReasons`], [`heartbeat::Heartbeat`]
+//! (a silent client is dropped) and, for a scenario built to end one
+//! session one way, [`disconnect::ExpectedReason`]. Every run is also
 //! judged for [`PROTOCOL`] and [`EXPECTATIONS`].
 //!
 //! They only judge what the trace can prove: a message lost to a partition is
@@ -41,6 +42,7 @@
 //! ```
 
 pub mod chat;
+pub mod collection;
 pub mod counter;
 pub mod delivery;
 pub mod disconnect;
@@ -168,6 +170,8 @@ pub const INVARIANTS: &[&str] = &[
     delivery::NO_ROOM_LEAK,
     delivery::JOIN_ACK_MEANS_MEMBER,
     delivery::ACK_EXACTLY_ONCE,
+    collection::READ_AFTER_PUSH,
+    collection::PUSH_PER_CHANGE,
     disconnect::REASON_MATCHES_FAULT,
     disconnect::EXPECTED_REASON,
     heartbeat::SILENT_CLIENT_DROPPED,

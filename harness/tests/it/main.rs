@@ -5,6 +5,7 @@ mod app_wall_clock;
 mod bug_finder;
 mod client_run;
 mod codec_crosscheck;
+mod collection;
 mod echo_app;
 mod invariants;
 mod logs;

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use axum::Router;
 
-use crate::Config;
 use crate::lifecycle::Rewire;
+use crate::{Config, Server};
 
 /// The racy variants' names, for `--server`.
 pub const NAMES: &[&str] = &[
@@ -32,6 +32,12 @@ pub const NAMES: &[&str] = &[
 
 /// The named variant's app, or None for an unknown name.
 pub fn app(name: &str, config: &Config) -> Option<Router> {
+    server(name, config).map(Server::into_router)
+}
+
+/// The named variant with its shutdown handles, to serve over real TCP
+/// ([`Server::serve`]); None for an unknown name.
+pub fn server(name: &str, config: &Config) -> Option<Server> {
     let rewire: Rewire = match name {
         "lost-update" => lost_update::rewire,
         "early-room-emit" => early_room_emit::rewire,
@@ -39,7 +45,7 @@ pub fn app(name: &str, config: &Config) -> Option<Router> {
         "spawned-chat" => spawned_chat::rewire,
         _ => return None,
     };
-    Some(crate::build(config, rewire).router)
+    Some(crate::build(config, rewire))
 }
 
 /// A round trip to the variants' simulated store (or any remote service).
