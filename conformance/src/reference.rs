@@ -87,7 +87,7 @@ pub fn protocol_swarm() -> Swarm {
 
 /// The reference app's swarm for live servers: its events, and REST
 /// requests on `/api/things` (create, read right after, delete an earlier
-/// one, list).
+/// one, list); each client deletes what it created at the end.
 pub fn live_swarm() -> Swarm {
     swarm().requests(|rng, text, earlier| {
         let get = || http("GET", THINGS.to_owned(), None);
@@ -105,6 +105,12 @@ pub fn live_swarm() -> Swarm {
             },
             _ => vec![get()],
         }
+    })
+    .cleanup(|created| {
+        created
+            .iter()
+            .map(|name| http("DELETE", format!("{THINGS}/{name}"), None))
+            .collect()
     })
 }
 

@@ -112,6 +112,11 @@ pub type DrawEvent = Arc<dyn Fn(&mut SwarmRng, &str) -> Emit + Send + Sync>;
 /// and the client's name, the events it emits (each with an ack) in order.
 pub type DrawFinale = Arc<dyn Fn(&mut SwarmRng, &str) -> Vec<Emit> + Send + Sync>;
 
+/// What a live plan's client requests in its finale to undo what its
+/// requests created (given the texts of the requests that POSTed): a live
+/// server keeps its state from one seed to the next.
+pub type DrawCleanup = Arc<dyn Fn(&[String]) -> Vec<Step> + Send + Sync>;
+
 /// Draws a client's HTTP requests (live plans only): from the seed's
 /// generator, a text unique in the run and across seeds (`alice:7@s42`),
 /// and an earlier such text of the same client (`alice:3@s42`, what it may
@@ -165,6 +170,7 @@ pub struct Swarm {
     families: Vec<EventFamily>,
     finale: Option<DrawFinale>,
     requests: Option<DrawRequests>,
+    cleanup: Option<DrawCleanup>,
 }
 
 impl fmt::Debug for Swarm {
@@ -205,6 +211,14 @@ impl Swarm {
         draw: impl Fn(&mut SwarmRng, &str, Option<&str>) -> Vec<Step> + Send + Sync + 'static,
     ) -> Self {
         self.requests = Some(Arc::new(draw));
+        self
+    }
+
+    /// What a live plan's client requests at the end of its finale, given
+    /// the texts of its requests that POSTed (delete what they created,
+    /// say), so that a server explored for hours does not grow without end.
+    pub fn cleanup(mut self, draw: impl Fn(&[String]) -> Vec<Step> + Send + Sync + 'static) -> Self {
+        self.cleanup = Some(Arc::new(draw));
         self
     }
 

@@ -49,6 +49,10 @@ pub enum Misbehaviour {
     Reconnect,
     /// Drops its transport without a close, then opens a new session.
     Drop,
+    /// Leaves the namespace and joins it again on the same connection (the
+    /// official client's `socket.disconnect()` then `socket.connect()` on a
+    /// shared Manager): a new socket, in no room.
+    LeavesNamespace,
     /// Stops answering pings and waits for the server to drop it.
     Silent,
     /// Stops reading its transport and waits for the server to drop it.
@@ -60,6 +64,7 @@ impl Misbehaviour {
         match self {
             Misbehaviour::Reconnect => "reconnects",
             Misbehaviour::Drop => "drops its transport",
+            Misbehaviour::LeavesNamespace => "leaves the namespace and comes back",
             Misbehaviour::Silent => "goes silent",
             Misbehaviour::StopsReading => "stops reading",
         }
@@ -174,6 +179,8 @@ impl LiveOptions {
             .find(|(client, _, _)| client == name)
             .map(|&(_, at, what)| (at, what));
         let (mut elapsed, mut sent) = (0, 0u64);
+        // Texts of requests that POSTed, for the cleanup.
+        let mut created = Vec::new();
         while elapsed < self.active_ms {
             let gap = rng.between(0, MAX_GAP_MS);
             script = script.wait_ms(gap);
@@ -183,6 +190,10 @@ impl LiveOptions {
                 match what {
                     Misbehaviour::Reconnect => script = script.disconnect(),
                     Misbehaviour::Drop => script = script.step(Step::Drop),
+                    Misbehaviour::LeavesNamespace => {
+                        script = leave_and_return(script, rng);
+                        continue;
+                    }
                     Misbehaviour::Silent => return silent(script, Step::StopAnsweringPings),
                     Misbehaviour::StopsReading => return silent(script, Step::StopReading),
                 }
@@ -191,11 +202,15 @@ impl LiveOptions {
                 continue;
             }
             sent += 1;
+            let text = format!("{name}:{sent}@s{}", self.seed);
             for step in self.action(swarm, rng, name, sent) {
+                if matches!(&step, Step::Http { method, .. } if method == "POST") {
+                    created.push(text.clone());
+                }
                 script = script.step(step);
             }
         }
-        self.finale(swarm, rng, name, script)
+        self.finale(swarm, rng, name, script, &created)
     }
 
     /// One action the mix picks: an event (perhaps acked) or requests.
@@ -230,23 +245,21 @@ impl LiveOptions {
         rng: &mut SwarmRng,
         name: &str,
         script: ClientScript,
+        created: &[String],
     ) -> ClientScript {
         let finale = swarm.finale.as_ref().map(|draw| draw(rng, name));
         let mut script = script.wait_ms(FINALE_PAUSE_MS);
         for (event, args) in finale.into_iter().flatten() {
             script = script.emit_with_ack(&event, args);
         }
+        let cleanup = swarm.cleanup.as_ref().map(|draw| draw(created));
+        for step in cleanup.into_iter().flatten() {
+            script = script.step(step);
+        }
         if rng.chance(LEAVE_NAMESPACE_PERCENT) {
-            // Leaves the namespace and comes back on the same connection
-            // (the official client's `socket.disconnect()` then
-            // `socket.connect()` on a shared Manager): the server's answer
-            // proves it handled the leave, so anything of the old socket's
-            // rooms after it is a leak the client side can prove.
-            return script
-                .wait_ms(rng.between(0, 200))
-                .step(Step::SendRaw { text: "41".into() })
-                .wait_ms(rng.between(0, 50))
-                .step(Step::SendRaw { text: "40".into() })
+            // Leaves the namespace and comes back, as during the activity.
+            let script = script.wait_ms(rng.between(0, 200));
+            return leave_and_return(script, rng)
                 .wait_ms(LIVENESS_SETTLE_MS)
                 .step(Step::Drop);
         }
@@ -261,6 +274,17 @@ fn emit(family: &EventFamily, rng: &mut SwarmRng, text: &str, ack: bool) -> Step
         args,
         ack: ack && family.acked,
     }
+}
+
+/// Leaves the namespace (`41`) and joins it again (`40`) on the same
+/// connection. The server's CONNECT answer proves it handled the leave
+/// (one connection, in order): anything of the old socket's rooms after it
+/// is a leak the client can prove.
+fn leave_and_return(script: ClientScript, rng: &mut SwarmRng) -> ClientScript {
+    script
+        .step(Step::SendRaw { text: "41".into() })
+        .wait_ms(rng.between(0, 50))
+        .step(Step::SendRaw { text: "40".into() })
 }
 
 /// The client goes quiet (`how`) and waits for the server to drop it.
@@ -286,7 +310,11 @@ fn draw_misbehaviours(
         let what = if silent == Some(index) {
             *rng.pick(&[Misbehaviour::Silent, Misbehaviour::StopsReading])
         } else if rng.chance(RECONNECT_PERCENT) {
-            *rng.pick(&[Misbehaviour::Reconnect, Misbehaviour::Drop])
+            *rng.pick(&[
+                Misbehaviour::Reconnect,
+                Misbehaviour::Drop,
+                Misbehaviour::LeavesNamespace,
+            ])
         } else {
             continue;
         };
