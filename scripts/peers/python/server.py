@@ -37,6 +37,9 @@ MAX_THING_NAME_CHARS = 200
 MAX_THING_BODY_BYTES = 16 * 1024
 MAX_PLAIN_WS_MESSAGE_BYTES = 64 * 1024
 GREETING = "Hello! I am a server."
+# The sockets that had their `get count` greeting: count pushes go to them.
+# Longer than a room name may be, so no client can join it.
+GREETED = "siosim: the greeted sockets (no client can join a room with a name this long)"
 ECHO_PREFIX = "You said: "
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~\-/]*$")
 
@@ -195,8 +198,13 @@ class SeedApp:
         self.joined[sid] = set()
         # The contract: `get count` is the first event a socket sees, then
         # `auth` (`{}` when the client sent none, as socket.io's handshake.auth).
+        # With always_connect, python-socketio registers the socket before
+        # this handler runs: a count pushed to everyone in between would
+        # precede the greeting (found by `siosim explore --url`). Counts go
+        # to the greeted room, which the socket enters with its greeting.
         async with self.push_lock:
             await self.sio.emit("get count", self.count, to=sid)
+            await self.sio.enter_room(sid, GREETED)
         await self.sio.emit("auth", auth if auth is not None else {}, to=sid)
 
     async def connect_custom(self, sid, environ, auth=None):
@@ -211,7 +219,7 @@ class SeedApp:
     async def increase_count(self, sid, *_ignored):
         async with self.push_lock:
             self.count += 1
-            await self.sio.emit("get count", self.count)
+            await self.sio.emit("get count", self.count, room=GREETED)
             return self.count
 
     async def chat_message(self, sid, *args):
