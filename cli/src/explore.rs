@@ -238,11 +238,21 @@ const LIVE_ONLY: [(&str, &str); 4] = [
 
 /// Refuses, before anything runs, the flags that do not apply to the target.
 pub fn refuse_flags(given: &clap::ArgMatches, live: bool) -> anyhow::Result<()> {
+    refuse_listed(given, live, &SIMULATION_ONLY, &LIVE_ONLY)
+}
+
+/// Refuses `simulation_only` flags with `--url` (`live`), `live_only` ones without.
+pub fn refuse_listed(
+    given: &clap::ArgMatches,
+    live: bool,
+    simulation_only: &[(&str, &str)],
+    live_only: &[(&str, &str)],
+) -> anyhow::Result<()> {
     use clap::parser::ValueSource;
-    let (refused, why): (&[(&str, &str)], &str) = if live {
-        (&SIMULATION_ONLY, "applies to a server in simulation, not to one at --url")
+    let (refused, why) = if live {
+        (simulation_only, "applies to a server in simulation, not to one at --url")
     } else {
-        (&LIVE_ONLY, "applies only to a live server, with --url")
+        (live_only, "applies only to a live server, with --url")
     };
     for (id, flag) in refused {
         if given.value_source(id) == Some(ValueSource::CommandLine) {

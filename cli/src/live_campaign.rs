@@ -118,17 +118,34 @@ impl LiveCampaign {
         Ok(self.server.check(plan, seed, &self.judges())?)
     }
 
-    /// Runs `plan` `runs` times: how many broke `invariant`.
+    /// Runs `plan` `runs` times: how many verdicts `fails` accepts.
     pub fn reproduce(
         &self,
         plan: &Scenario,
         seed: u64,
-        invariant: &str,
+        fails: impl FnMut(&Verdict) -> bool,
         runs: usize,
     ) -> anyhow::Result<siosim_harness::Reproduction> {
         Ok(self
             .server
-            .reproduce(plan, seed, &self.judges(), runs, |v| v.broke(invariant))?)
+            .reproduce(plan, seed, &self.judges(), runs, fails)?)
+    }
+
+    /// Runs `plan` up to `runs` times, until a verdict `fails` accepts.
+    pub fn first_failure(
+        &self,
+        plan: &Scenario,
+        seed: u64,
+        mut fails: impl FnMut(&Verdict) -> bool,
+        runs: usize,
+    ) -> anyhow::Result<Option<Verdict>> {
+        for _ in 0..runs {
+            let verdict = self.check(plan, seed)?;
+            if fails(&verdict) {
+                return Ok(Some(verdict));
+            }
+        }
+        Ok(None)
     }
 
     /// The flags that name this server and profile on a command line.
@@ -139,6 +156,15 @@ impl LiveCampaign {
         }
         if self.max_connections != DEFAULT_MAX_CONNECTIONS {
             flags.push_str(&format!(" --max-connections {}", self.max_connections));
+        }
+        flags
+    }
+
+    /// The flags of `siosim run` that name this server and profile.
+    pub fn run_flags(&self) -> String {
+        let mut flags = format!("--url {} --profile {}", self.url, self.profile.name());
+        if self.path != siosim_server::Config::default().socketio_path {
+            flags.push_str(&format!(" --path {}", self.path));
         }
         flags
     }

@@ -73,14 +73,24 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
             server_variant,
             config,
         } => serve(&server_variant, config),
-        Command::Run(args) => siosim::run::run(args),
+        Command::Run(args) => {
+            let given = matches
+                .subcommand_matches("run")
+                .context("the run subcommand's arguments")?;
+            siosim::run::run(args, given)
+        }
         Command::Explore(args) => {
             let given = matches
                 .subcommand_matches("explore")
                 .context("the explore subcommand's arguments")?;
             siosim::explore::explore(args, given)
         }
-        Command::Shrink(args) => siosim::shrink::shrink(args),
+        Command::Shrink(args) => {
+            let given = matches
+                .subcommand_matches("shrink")
+                .context("the shrink subcommand's arguments")?;
+            siosim::shrink::shrink(args, given)
+        }
         Command::List => {
             for built_in in scenarios::BUILT_INS {
                 println!("{:<12} {}", built_in.name, built_in.about);

@@ -13,6 +13,7 @@ use siosim_harness::swarm;
 use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
 
 use crate::exit_code::Exit;
+use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::scenarios::{self, TransportMix};
 
 /// The correct server, `siosim_server::app`.
@@ -113,7 +114,7 @@ pub fn replay_line(scenario: &str, seed: u64, mix: TransportMix, server: &str) -
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// A built-in scenario (see `siosim list`), or `swarm`: a scenario drawn from the seed.
-    #[arg(required_unless_present = "scenario_file")]
+    #[arg(required_unless_present_any = ["scenario_file", "url"])]
     pub scenario: Option<String>,
     /// Run this JSON scenario file instead of a built-in.
     #[arg(long, conflicts_with = "scenario")]
@@ -130,20 +131,82 @@ pub struct RunArgs {
     /// Also write the trace as versioned JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Run the plan (`swarm`: the seed's live plan, or `--scenario-file`)
+    /// once against the live server at this root URL, over real TCP.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// With `--url`: what the server is judged as claiming.
+    #[arg(long, value_enum, default_value_t = LiveProfile::Protocol)]
+    pub profile: LiveProfile,
+    /// With `--url`: a host other than loopback that may be used.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
     #[command(flatten)]
     pub server: siosim_server::Config,
 }
 
+/// Flags that configure a server in simulation or its scenarios.
+const SIMULATION_ONLY: [(&str, &str); 8] = [
+    ("server_variant", "--server"),
+    ("transport", "--transport"),
+    ("ping_interval_ms", "--ping-interval-ms"),
+    ("ping_timeout_ms", "--ping-timeout-ms"),
+    ("connect_timeout_ms", "--connect-timeout-ms"),
+    ("max_payload_bytes", "--max-payload-bytes"),
+    ("host", "--host"),
+    ("port", "--port"),
+];
+/// Flags that only a live server uses.
+const LIVE_ONLY: [(&str, &str); 2] = [("profile", "--profile"), ("allow_hosts", "--allow-host")];
+
+/// `siosim run --url`: one run of a plan against a live server, judged.
+fn run_live(url: &str, args: &RunArgs) -> anyhow::Result<Exit> {
+    if args.scenario.as_deref().is_some_and(|s| s != swarm::SWARM) {
+        anyhow::bail!("with --url, run takes the plan the seed draws (`swarm`) or --scenario-file");
+    }
+    let campaign = match LiveCampaign::connect(
+        url,
+        &args.server.socketio_path,
+        args.profile,
+        DEFAULT_MAX_CONNECTIONS,
+        &args.allow_hosts,
+    )? {
+        Ok(campaign) => campaign,
+        Err(unusable) => {
+            println!("preflight FAILED: {}", unusable.0);
+            return Ok(Exit::ServerUnusable);
+        }
+    };
+    let (plan, preamble) = match &args.scenario_file {
+        Some(path) => (read_scenario(path)?, String::new()),
+        None => (campaign.plan(args.seed), campaign.describe(args.seed)),
+    };
+    let verdict = campaign.check(&plan, args.seed)?;
+    print!("{preamble}{verdict}");
+    if let Some(file) = &args.json {
+        std::fs::write(file, verdict.report.trace.to_json())
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    Ok(if verdict.passed() { Exit::Passed } else { Exit::Failed })
+}
+
+fn read_scenario(path: &std::path::Path) -> anyhow::Result<Scenario> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Scenario::from_json(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
 /// `siosim run`: prints the judged run; exits 1 on any violation.
-pub fn run(args: RunArgs) -> anyhow::Result<Exit> {
+pub fn run(args: RunArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
+    crate::explore::refuse_listed(given, args.url.is_some(), &SIMULATION_ONLY, &LIVE_ONLY)?;
+    if let Some(url) = &args.url {
+        return run_live(url, &args);
+    }
     let seed = args.seed;
     let app = server_app(&args.server_variant, &args.server)?;
     let (scenario, preamble, replay) = match (&args.scenario, &args.scenario_file) {
         (_, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let scenario = Scenario::from_json(&text)
-                .with_context(|| format!("parsing {}", path.display()))?;
+            let scenario = read_scenario(path)?;
             let mut replay = format!(
                 "siosim run --scenario-file {} --seed {seed}",
                 path.display()

@@ -6,20 +6,37 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use siosim_harness::{Scenario, Shrinker};
+use siosim_harness::{Scenario, Shrinker, Verdict};
 
 pub use siosim_harness::shrinker::Size;
 
 use crate::exit_code::Exit;
+use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
 
 /// `siosim shrink`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct ShrinkArgs {
-    /// A built-in scenario, or `swarm`.
-    #[arg(required_unless_present = "scenario_file")]
+    /// A built-in scenario, or `swarm`. With `--url`: `swarm` or nothing.
     pub scenario: Option<String>,
+    /// Shrink the plan of `--seed` against the live server at this root
+    /// URL (`http://HOST:PORT`), as `siosim explore --url` ran it.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// With `--url`: what the server is judged as claiming.
+    #[arg(long, value_enum, default_value_t = LiveProfile::Protocol)]
+    pub profile: LiveProfile,
+    /// With `--url`: most connections a plan holds at once (3 per client).
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// With `--url`: a host other than loopback that may be used.
+    #[arg(long = "allow-host")]
+    pub allow_hosts: Vec<String>,
+    /// With `--url`: runs of each candidate (it still fails if one of them
+    /// does), and runs of the shrunk plan to say how often it reproduces.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub repeats: u64,
     /// Shrink this JSON scenario file instead.
     #[arg(long, conflicts_with = "scenario")]
     pub scenario_file: Option<PathBuf>,
@@ -35,9 +52,10 @@ pub struct ShrinkArgs {
     /// The invariant to keep broken (default: the run's first violation).
     #[arg(long)]
     pub invariant: Option<String>,
-    /// Most runs to spend.
-    #[arg(long, default_value_t = 1_000)]
-    pub max_runs: usize,
+    /// Most runs to spend (default: 1000 in simulation, 40 with `--url`,
+    /// where every run takes seconds of real time).
+    #[arg(long)]
+    pub max_runs: Option<usize>,
     /// Where to write the shrunk scenario (JSON).
     #[arg(long)]
     pub out: PathBuf,
@@ -45,9 +63,41 @@ pub struct ShrinkArgs {
     pub server: siosim_server::Config,
 }
 
+/// Flags that configure a server in simulation or its scenarios.
+const SIMULATION_ONLY: [(&str, &str); 8] = [
+    ("server_variant", "--server"),
+    ("transport", "--transport"),
+    ("ping_interval_ms", "--ping-interval-ms"),
+    ("ping_timeout_ms", "--ping-timeout-ms"),
+    ("connect_timeout_ms", "--connect-timeout-ms"),
+    ("max_payload_bytes", "--max-payload-bytes"),
+    ("host", "--host"),
+    ("port", "--port"),
+];
+/// Flags that only a live server uses.
+const LIVE_ONLY: [(&str, &str); 4] = [
+    ("profile", "--profile"),
+    ("max_connections", "--max-connections"),
+    ("allow_hosts", "--allow-host"),
+    ("repeats", "--repeats"),
+];
+
+/// Runs a simulation's shrink spends unless told otherwise.
+const SIMULATION_MAX_RUNS: usize = 1_000;
+/// Runs a live shrink spends unless told otherwise: each takes seconds.
+const LIVE_MAX_RUNS: usize = 40;
+
 /// `siosim shrink`: writes the smallest failing scenario found and prints
-/// its size and replay line. Exits 2 if the seed does not fail.
-pub fn shrink(args: ShrinkArgs) -> anyhow::Result<Exit> {
+/// its size and replay line. Exits 2 if the seed does not fail (3 if the
+/// live server cannot be used at all).
+pub fn shrink(args: ShrinkArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
+    crate::explore::refuse_listed(given, args.url.is_some(), &SIMULATION_ONLY, &LIVE_ONLY)?;
+    if let Some(url) = &args.url {
+        return shrink_live(url, &args);
+    }
+    if args.scenario.is_none() && args.scenario_file.is_none() {
+        anyhow::bail!("name a scenario or pass --scenario-file");
+    }
     let app = run::server_app(&args.server_variant, &args.server)?;
     let scenario = match (&args.scenario, &args.scenario_file) {
         (_, Some(path)) => Scenario::from_json(
@@ -74,7 +124,7 @@ pub fn shrink(args: ShrinkArgs) -> anyhow::Result<Exit> {
             .with_context(|| format!("seed {} passes: nothing to shrink", args.seed))?,
     };
     let shrunk = Shrinker::new(simulation, args.seed)
-        .max_runs(args.max_runs)
+        .max_runs(args.max_runs.unwrap_or(SIMULATION_MAX_RUNS))
         .shrink(|verdict| verdict.broke(invariant));
     shrunk
         .write(&args.out)
@@ -92,4 +142,123 @@ pub fn shrink(args: ShrinkArgs) -> anyhow::Result<Exit> {
     }
     println!("replay: {replay}");
     Ok(Exit::Passed)
+}
+
+/// `siosim shrink --url`: the seed's plan (or `--scenario-file`'s), run
+/// against the live server; each candidate counts as failing if one of
+/// `--repeats` runs breaks the invariant (the server's schedule is not
+/// ours), and the shrunk plan is run `--repeats` more times to say how
+/// often it reproduces.
+fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
+    if args.scenario.as_deref().is_some_and(|s| s != siosim_harness::swarm::SWARM) {
+        anyhow::bail!("with --url, shrink takes the plan the seed draws (`swarm`) or --scenario-file");
+    }
+    let campaign = match LiveCampaign::connect(
+        url,
+        &args.server.socketio_path,
+        args.profile,
+        args.max_connections,
+        &args.allow_hosts,
+    )? {
+        Ok(campaign) => campaign,
+        Err(unusable) => {
+            println!("preflight FAILED: {}", unusable.0);
+            return Ok(Exit::ServerUnusable);
+        }
+    };
+    let plan = match &args.scenario_file {
+        Some(path) => Scenario::from_json(
+            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("parsing {}", path.display()))?,
+        None => campaign.plan(args.seed),
+    };
+    let repeats = args.repeats as usize;
+    // The race may be rare: up to `repeats` runs to see it fail once.
+    let Some(verdict) = campaign.first_failure(&plan, args.seed, |v| !v.passed(), repeats)? else {
+        println!("seed {} passed {repeats} runs against {url}: nothing to shrink", args.seed);
+        return Ok(Exit::Usage);
+    };
+    let target = Target::of(&verdict, args.invariant.as_deref())
+        .with_context(|| format!("seed {} does not break {:?}", args.seed, args.invariant))?;
+    let live = std::sync::Arc::new(campaign);
+    let judge = live.clone();
+    let still = target.clone();
+    let shrunk = Shrinker::with_check(plan.clone(), args.seed, move |candidate, seed| {
+        match judge.first_failure(candidate, seed, |v| still.holds(v), repeats) {
+            Ok(Some(failure)) => failure,
+            Ok(None) | Err(_) => passing(candidate, seed),
+        }
+    })
+    .max_runs(args.max_runs.unwrap_or(LIVE_MAX_RUNS))
+    .shrink(|verdict| target.holds(verdict));
+    shrunk
+        .write(&args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let rate = live.reproduce(&shrunk.scenario, args.seed, |v| target.holds(v), repeats)?;
+    println!("shrunk for {} in {} candidates ({repeats} runs each at most)", target.invariant, shrunk.attempts);
+    println!("before: {}", shrunk.before);
+    println!("after:  {}", shrunk.after);
+    println!("the shrunk plan {rate} against {url}");
+    println!(
+        "replay: siosim run --scenario-file {} --seed {} {}",
+        args.out.display(),
+        args.seed,
+        live.run_flags()
+    );
+    Ok(if rate.failed > 0 { Exit::Passed } else { Exit::Failed })
+}
+
+/// What a shrink keeps broken: an invariant, and for the run's own
+/// failures (`run.expectations`) the failure's text too, so that a
+/// candidate failing some other way (a step left without its session) does
+/// not count.
+#[derive(Debug, Clone)]
+struct Target {
+    invariant: &'static str,
+    expectation: Option<String>,
+}
+
+impl Target {
+    fn of(verdict: &Verdict, wanted: Option<&str>) -> Option<Self> {
+        let violation = verdict
+            .violations
+            .iter()
+            .find(|v| wanted.is_none_or(|w| v.invariant == w))?;
+        let expectation = (violation.invariant == siosim_harness::invariants::EXPECTATIONS)
+            .then(|| failure_text(&violation.summary).to_owned());
+        Some(Target {
+            invariant: violation.invariant,
+            expectation,
+        })
+    }
+
+    fn holds(&self, verdict: &Verdict) -> bool {
+        verdict.violations.iter().any(|v| {
+            v.invariant == self.invariant
+                && self
+                    .expectation
+                    .as_deref()
+                    .is_none_or(|text| failure_text(&v.summary) == text)
+        })
+    }
+}
+
+/// A run failure without its client's name (`carol: session closed: …`).
+fn failure_text(summary: &str) -> &str {
+    summary.split_once(": ").map_or(summary, |(_, text)| text)
+}
+
+/// The verdict of a candidate that did not fail in any of its runs.
+fn passing(candidate: &Scenario, seed: u64) -> Verdict {
+    Verdict {
+        report: siosim_harness::Report::new(
+            candidate.name.clone(),
+            seed,
+            siosim_harness::Trace { version: siosim_harness::trace::TRACE_FORMAT_VERSION, events: Vec::new() },
+            Vec::new(),
+            std::time::Duration::ZERO,
+        ),
+        violations: Vec::new(),
+    }
 }

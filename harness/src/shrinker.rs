@@ -18,6 +18,7 @@
 //! ```
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::scenario::{Fault, Scenario, Step};
 use crate::simulation::Simulation;
@@ -92,12 +93,27 @@ fn ends(start: &Fault, end: &Fault) -> bool {
     }
 }
 
-/// A shrink to run: which simulation and seed, and how many runs it may spend.
-#[derive(Debug, Clone)]
+/// Judges a candidate scenario run with a seed.
+type Check = Arc<dyn Fn(&Scenario, u64) -> Verdict + Send + Sync>;
+
+/// A shrink to run: which scenario and seed, how a candidate is judged (a
+/// simulation, or any runner), and how many runs it may spend.
+#[derive(Clone)]
 pub struct Shrinker {
-    simulation: Simulation,
+    scenario: Scenario,
     seed: u64,
     max_runs: usize,
+    check: Check,
+}
+
+impl std::fmt::Debug for Shrinker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shrinker")
+            .field("scenario", &self.scenario.name)
+            .field("seed", &self.seed)
+            .field("max_runs", &self.max_runs)
+            .finish()
+    }
 }
 
 /// What a shrink produced.
@@ -124,10 +140,25 @@ impl Shrinker {
     /// Shrinks `simulation`'s scenario run with `seed`, spending at most
     /// [`DEFAULT_MAX_RUNS`] runs.
     pub fn new(simulation: Simulation, seed: u64) -> Self {
+        let scenario = simulation.scenario().clone();
+        Self::with_check(scenario, seed, move |candidate, seed| {
+            simulation.with_scenario(candidate.clone()).check(seed)
+        })
+    }
+
+    /// Shrinks `scenario` run with `seed`, each candidate judged by `check`
+    /// (a live server's runs, say: [`crate::LiveServer::check`], perhaps
+    /// several times, since its schedule is not ours).
+    pub fn with_check(
+        scenario: Scenario,
+        seed: u64,
+        check: impl Fn(&Scenario, u64) -> Verdict + Send + Sync + 'static,
+    ) -> Self {
         Self {
-            simulation,
+            scenario,
             seed,
             max_runs: DEFAULT_MAX_RUNS,
+            check: Arc::new(check),
         }
     }
 
@@ -140,9 +171,9 @@ impl Shrinker {
     /// verdict. The predicate is not asked about the original: check it
     /// fails first.
     pub fn shrink(&self, still_fails: impl FnMut(&Verdict) -> bool) -> Shrunk {
-        let original = self.simulation.scenario().clone();
+        let original = self.scenario.clone();
         let mut job = Job {
-            simulation: self.simulation.clone(),
+            check: self.check.clone(),
             seed: self.seed,
             still_fails,
             budget: self.max_runs,
@@ -169,7 +200,7 @@ impl Simulation {
 
 /// One shrinking job: the runs made and left, and the predicate to keep true.
 struct Job<F> {
-    simulation: Simulation,
+    check: Check,
     seed: u64,
     still_fails: F,
     /// Runs left.
@@ -186,10 +217,7 @@ impl<F: FnMut(&Verdict) -> bool> Job<F> {
         }
         self.budget -= 1;
         self.attempts += 1;
-        let verdict = self
-            .simulation
-            .with_scenario(candidate.clone())
-            .check(self.seed);
+        let verdict = (self.check)(candidate, self.seed);
         (self.still_fails)(&verdict)
     }
 
