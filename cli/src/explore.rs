@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use siosim_harness::{AppFactory, Exploration, Explorer, Verdict};
 
+use crate::documented_violations::DocumentedViolations;
 use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile, parse_duration};
 use crate::run::{self, REFERENCE};
@@ -39,6 +40,10 @@ pub struct ExploreArgs {
     /// With `--url`: a host other than loopback that may be explored.
     #[arg(long = "allow-host")]
     pub allow_hosts: Vec<String>,
+    /// With `--url`: the server's documented violations (JSON): a seed that
+    /// breaks only these passes, and they are counted with their reasons.
+    #[arg(long)]
+    pub expect: Option<PathBuf>,
     /// The seeds: `A..B` (B excluded) or `A..=B`.
     #[arg(long, value_parser = parse_seeds)]
     pub seeds: SeedRange,
@@ -229,11 +234,12 @@ const SIMULATION_ONLY: [(&str, &str); 9] = [
     ("port", "--port"),
 ];
 /// Flags that only a live server uses.
-const LIVE_ONLY: [(&str, &str); 4] = [
+const LIVE_ONLY: [(&str, &str); 5] = [
     ("profile", "--profile"),
     ("duration", "--duration"),
     ("max_connections", "--max-connections"),
     ("allow_hosts", "--allow-host"),
+    ("expect", "--expect"),
 ];
 
 /// Refuses, before anything runs, the flags that do not apply to the target.
@@ -250,7 +256,10 @@ pub fn refuse_listed(
 ) -> anyhow::Result<()> {
     use clap::parser::ValueSource;
     let (refused, why) = if live {
-        (simulation_only, "applies to a server in simulation, not to one at --url")
+        (
+            simulation_only,
+            "applies to a server in simulation, not to one at --url",
+        )
     } else {
         (live_only, "applies only to a live server, with --url")
     };
@@ -267,7 +276,11 @@ pub fn refuse_listed(
 pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
     refuse_flags(given, args.url.is_some())?;
     if let Some(url) = &args.url {
-        if args.scenario.as_deref().is_some_and(|s| s != siosim_harness::swarm::SWARM) {
+        if args
+            .scenario
+            .as_deref()
+            .is_some_and(|s| s != siosim_harness::swarm::SWARM)
+        {
             anyhow::bail!(
                 "with --url, explore runs the plans each seed draws (`swarm`); built-in scenarios run in simulation only"
             );
@@ -339,6 +352,11 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
 
 /// `siosim explore --url`: the preflight, then one seed's plan at a time.
 fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
+    let expected = args
+        .expect
+        .as_deref()
+        .map(DocumentedViolations::read)
+        .transpose()?;
     let campaign = match LiveCampaign::connect(
         url,
         &args.server.socketio_path,
@@ -356,23 +374,36 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
     let total = seeds.len();
     let quiet = args.quiet;
     let mut done = 0;
-    let outcome = campaign.explore(seeds, args.keep_going, args.duration, |verdict| {
-        done += 1;
-        if !quiet {
-            let mark = if verdict.passed() { "ok" } else { "FAILED" };
-            eprintln!(
-                "seed {} {mark} ({done}/{total}, {:.1} s)",
-                verdict.seed(),
-                verdict.report.simulated.as_secs_f64()
-            );
-        }
-    })?;
+    let outcome = campaign.explore(
+        seeds,
+        args.keep_going,
+        args.duration,
+        expected.as_ref(),
+        |verdict| {
+            done += 1;
+            if !quiet {
+                let mark = if verdict.passed() { "ok" } else { "FAILED" };
+                eprintln!(
+                    "seed {} {mark} ({done}/{total}, {:.1} s)",
+                    verdict.seed(),
+                    verdict.report.simulated.as_secs_f64()
+                );
+            }
+        },
+    )?;
     for failure in &outcome.failures {
         let seed = failure.seed();
         print!("{}{}", campaign.describe(seed), failure);
         let invariant = failure.violations.first().map_or("", |v| v.invariant);
         println!("replay:  {}", campaign.replay(seed));
         println!("shrink:  {}", campaign.shrink_line(seed, invariant));
+    }
+    for ((invariant, matching), (reason, seeds)) in &outcome.documented {
+        println!(
+            "documented: {invariant} ({matching:?}) in {} seed(s), first {}: {reason}",
+            seeds.len(),
+            seeds[0]
+        );
     }
     let seconds = outcome.elapsed.as_secs_f64().max(1e-9);
     println!(
@@ -384,7 +415,10 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
         outcome.sessions as f64 / seconds,
         outcome.failures.len(),
         if outcome.out_of_time {
-            format!("; --duration ended the campaign after {} of {total} seeds", outcome.seeds_run)
+            format!(
+                "; --duration ended the campaign after {} of {total} seeds",
+                outcome.seeds_run
+            )
         } else {
             String::new()
         }

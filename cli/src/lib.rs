@@ -5,6 +5,7 @@
 //! the binary runs.
 
 pub mod check;
+pub mod documented_violations;
 pub mod exit_code;
 pub mod explore;
 pub mod live_campaign;

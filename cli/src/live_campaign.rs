@@ -5,6 +5,7 @@
 //! here). Seeds run one after another: the server's state (its counter,
 //! its things, its broadcasts) is shared by everything connected to it.
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,8 @@ use siosim_conformance::{Credentials, live_authority};
 use siosim_harness::invariants::Invariant;
 use siosim_harness::swarm::Swarm;
 use siosim_harness::{LiveServer, Scenario, Verdict};
+
+use crate::documented_violations::DocumentedViolations;
 
 /// What a live server is judged as claiming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -210,7 +213,9 @@ fn resolve(url: &str, allowed_hosts: &[String]) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("resolving {authority}"))?
         .next()
         .with_context(|| format!("{authority} resolves to no address"))?;
-    let host = authority.rsplit_once(':').map_or(authority.as_str(), |(h, _)| h);
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority.as_str(), |(h, _)| h);
     let allowed = allowed_hosts.iter().any(|h| h == host);
     if !addr.ip().is_loopback() && !allowed {
         bail!(
@@ -244,6 +249,9 @@ pub struct LiveOutcome {
     pub seeds_run: usize,
     pub sessions: usize,
     pub failures: Vec<Verdict>,
+    /// Documented violations seen (`--expect`): the entry's invariant and
+    /// text, its reason, and the seeds that broke it.
+    pub documented: BTreeMap<(String, String), (String, Vec<u64>)>,
     pub elapsed: Duration,
     /// Whether `--duration` ended it before its last seed.
     pub out_of_time: bool,
@@ -257,6 +265,7 @@ impl LiveCampaign {
         seeds: impl IntoIterator<Item = u64>,
         keep_going: bool,
         budget: Option<Duration>,
+        expected: Option<&DocumentedViolations>,
         mut each: impl FnMut(&Verdict),
     ) -> anyhow::Result<LiveOutcome> {
         let started = Instant::now();
@@ -267,7 +276,20 @@ impl LiveCampaign {
                 break;
             }
             let plan = self.plan(seed);
-            let verdict = self.check(&plan, seed)?;
+            let mut verdict = self.check(&plan, seed)?;
+            for (entry, _) in expected
+                .map(|e| e.take_from(&mut verdict))
+                .unwrap_or_default()
+            {
+                let key = (entry.invariant.clone(), entry.matching.clone());
+                let (_, seeds) = outcome
+                    .documented
+                    .entry(key)
+                    .or_insert_with(|| (entry.reason.clone(), Vec::new()));
+                if seeds.last() != Some(&seed) {
+                    seeds.push(seed);
+                }
+            }
             outcome.seeds_run += 1;
             outcome.sessions += sessions_opened(&verdict);
             each(&verdict);
@@ -311,7 +333,9 @@ mod tests {
     #[test]
     fn only_loopback_or_named_hosts() {
         assert!(resolve("http://127.0.0.1:3000", &[]).is_ok());
-        let remote = resolve("http://192.0.2.1:3000", &[]).unwrap_err().to_string();
+        let remote = resolve("http://192.0.2.1:3000", &[])
+            .unwrap_err()
+            .to_string();
         assert!(remote.contains("--allow-host 192.0.2.1"), "{remote}");
         assert!(resolve("http://192.0.2.1:3000", &["192.0.2.1".into()]).is_ok());
     }

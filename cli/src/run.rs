@@ -187,7 +187,11 @@ fn run_live(url: &str, args: &RunArgs) -> anyhow::Result<Exit> {
         std::fs::write(file, verdict.report.trace.to_json())
             .with_context(|| format!("writing {}", file.display()))?;
     }
-    Ok(if verdict.passed() { Exit::Passed } else { Exit::Failed })
+    Ok(if verdict.passed() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
 }
 
 fn read_scenario(path: &std::path::Path) -> anyhow::Result<Scenario> {

@@ -150,8 +150,14 @@ pub fn shrink(args: ShrinkArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit
 /// ours), and the shrunk plan is run `--repeats` more times to say how
 /// often it reproduces.
 fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
-    if args.scenario.as_deref().is_some_and(|s| s != siosim_harness::swarm::SWARM) {
-        anyhow::bail!("with --url, shrink takes the plan the seed draws (`swarm`) or --scenario-file");
+    if args
+        .scenario
+        .as_deref()
+        .is_some_and(|s| s != siosim_harness::swarm::SWARM)
+    {
+        anyhow::bail!(
+            "with --url, shrink takes the plan the seed draws (`swarm`) or --scenario-file"
+        );
     }
     let campaign = match LiveCampaign::connect(
         url,
@@ -168,7 +174,8 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
     };
     let plan = match &args.scenario_file {
         Some(path) => Scenario::from_json(
-            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
         )
         .with_context(|| format!("parsing {}", path.display()))?,
         None => campaign.plan(args.seed),
@@ -176,7 +183,10 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
     let repeats = args.repeats as usize;
     // The race may be rare: up to `repeats` runs to see it fail once.
     let Some(verdict) = campaign.first_failure(&plan, args.seed, |v| !v.passed(), repeats)? else {
-        println!("seed {} passed {repeats} runs against {url}: nothing to shrink", args.seed);
+        println!(
+            "seed {} passed {repeats} runs against {url}: nothing to shrink",
+            args.seed
+        );
         return Ok(Exit::Usage);
     };
     let target = Target::of(&verdict, args.invariant.as_deref())
@@ -184,11 +194,11 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
     let live = std::sync::Arc::new(campaign);
     let judge = live.clone();
     let still = target.clone();
-    let shrunk = Shrinker::with_check(plan.clone(), args.seed, move |candidate, seed| {
-        match judge.first_failure(candidate, seed, |v| still.holds(v), repeats) {
-            Ok(Some(failure)) => failure,
-            Ok(None) | Err(_) => passing(candidate, seed),
-        }
+    let shrunk = Shrinker::with_check(plan.clone(), args.seed, move |candidate, seed| match judge
+        .first_failure(candidate, seed, |v| still.holds(v), repeats)
+    {
+        Ok(Some(failure)) => failure,
+        Ok(None) | Err(_) => passing(candidate, seed),
     })
     .max_runs(args.max_runs.unwrap_or(LIVE_MAX_RUNS))
     .shrink(|verdict| target.holds(verdict));
@@ -196,7 +206,10 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
         .write(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let rate = live.reproduce(&shrunk.scenario, args.seed, |v| target.holds(v), repeats)?;
-    println!("shrunk for {} in {} candidates ({repeats} runs each at most)", target.invariant, shrunk.attempts);
+    println!(
+        "shrunk for {} in {} candidates ({repeats} runs each at most)",
+        target.invariant, shrunk.attempts
+    );
     println!("before: {}", shrunk.before);
     println!("after:  {}", shrunk.after);
     println!("the shrunk plan {rate} against {url}");
@@ -206,7 +219,11 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
         args.seed,
         live.run_flags()
     );
-    Ok(if rate.failed > 0 { Exit::Passed } else { Exit::Failed })
+    Ok(if rate.failed > 0 {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
 }
 
 /// What a shrink keeps broken: an invariant, and for the run's own
@@ -255,7 +272,10 @@ fn passing(candidate: &Scenario, seed: u64) -> Verdict {
         report: siosim_harness::Report::new(
             candidate.name.clone(),
             seed,
-            siosim_harness::Trace { version: siosim_harness::trace::TRACE_FORMAT_VERSION, events: Vec::new() },
+            siosim_harness::Trace {
+                version: siosim_harness::trace::TRACE_FORMAT_VERSION,
+                events: Vec::new(),
+            },
             Vec::new(),
             std::time::Duration::ZERO,
         ),

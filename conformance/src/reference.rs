@@ -5,11 +5,11 @@
 
 use serde_json::{Value, json};
 use siosim_harness::Simulation;
+use siosim_harness::Step;
 use siosim_harness::invariants::{
     Audience, Relays, Rooms, chat::Chat, collection::Collection, counter::Counter,
     delivery::Delivery, disconnect::DisconnectReasons,
 };
-use siosim_harness::Step;
 use siosim_harness::invariants::{Invariant, heartbeat::Heartbeat};
 use siosim_harness::swarm::{EventFamily, Swarm};
 
@@ -89,29 +89,34 @@ pub fn protocol_swarm() -> Swarm {
 /// requests on `/api/things` (create, read right after, delete an earlier
 /// one, list); each client deletes what it created at the end.
 pub fn live_swarm() -> Swarm {
-    swarm().requests(|rng, text, earlier| {
-        let get = || http("GET", THINGS.to_owned(), None);
-        match rng.between(0, 9) {
-            0..=4 => {
-                let mut steps = vec![http("POST", THINGS.to_owned(), Some(json!({ "name": text })))];
-                if rng.chance(50) {
-                    steps.push(get());
+    swarm()
+        .requests(|rng, text, earlier| {
+            let get = || http("GET", THINGS.to_owned(), None);
+            match rng.between(0, 9) {
+                0..=4 => {
+                    let mut steps = vec![http(
+                        "POST",
+                        THINGS.to_owned(),
+                        Some(json!({ "name": text })),
+                    )];
+                    if rng.chance(50) {
+                        steps.push(get());
+                    }
+                    steps
                 }
-                steps
+                5..=6 => match earlier {
+                    Some(name) => vec![http("DELETE", format!("{THINGS}/{name}"), None)],
+                    None => vec![get()],
+                },
+                _ => vec![get()],
             }
-            5..=6 => match earlier {
-                Some(name) => vec![http("DELETE", format!("{THINGS}/{name}"), None)],
-                None => vec![get()],
-            },
-            _ => vec![get()],
-        }
-    })
-    .cleanup(|created| {
-        created
-            .iter()
-            .map(|name| http("DELETE", format!("{THINGS}/{name}"), None))
-            .collect()
-    })
+        })
+        .cleanup(|created| {
+            created
+                .iter()
+                .map(|name| http("DELETE", format!("{THINGS}/{name}"), None))
+                .collect()
+        })
 }
 
 /// The REST collection of things.

@@ -272,8 +272,9 @@ pub enum Step {
     /// Waits for the server to end the session: at most the ping interval
     /// plus the ping timeout its handshake announced, plus `grace_ms`. A
     /// client that stopped reading reads again halfway through the grace,
-    /// so that it can see the close. Never fails by itself: the heartbeat
-    /// invariant judges whether the server dropped a silent client in time.
+    /// so that it can see the close (a close seen then happened before).
+    /// Never fails by itself: the heartbeat invariant judges whether the
+    /// server dropped a silent client in time.
     AwaitDrop {
         grace_ms: u64,
     },

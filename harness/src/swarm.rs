@@ -217,7 +217,10 @@ impl Swarm {
     /// What a live plan's client requests at the end of its finale, given
     /// the texts of its requests that POSTed (delete what they created,
     /// say), so that a server explored for hours does not grow without end.
-    pub fn cleanup(mut self, draw: impl Fn(&[String]) -> Vec<Step> + Send + Sync + 'static) -> Self {
+    pub fn cleanup(
+        mut self,
+        draw: impl Fn(&[String]) -> Vec<Step> + Send + Sync + 'static,
+    ) -> Self {
         self.cleanup = Some(Arc::new(draw));
         self
     }

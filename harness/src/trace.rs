@@ -201,7 +201,13 @@ impl Recorder {
             .borrow_mut()
             .aliases
             .insert(sid.to_owned(), alias.to_owned());
-        let session = |alias: &str| alias.split(['.', '/']).next().unwrap_or_default().to_owned();
+        let session = |alias: &str| {
+            alias
+                .split(['.', '/'])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
         if let Some(previous) = previous.filter(|p| session(p) != session(alias)) {
             self.record(
                 at,

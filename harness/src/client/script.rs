@@ -284,6 +284,8 @@ impl Client {
             .wait_closed(session.heartbeat().saturating_add(half_grace))
             .await;
         if ended.is_none() && !was_reading {
+            // A client that does not read cannot see a close: it reads
+            // again (what waited, then the close if the server dropped it).
             session.set_reading(true).await;
         }
         if ended.is_none() {

@@ -259,7 +259,10 @@ impl Lifetime {
             witnesses.extend(self.increments_sent.iter().copied());
             violations.push(Violation::new(
                 NO_LOST_INCREMENT,
-                format!("the count {} but only {sent} increments were sent", rise(final_count)),
+                format!(
+                    "the count {} but only {sent} increments were sent",
+                    rise(final_count)
+                ),
                 history.witnesses(&witnesses),
             ));
         } else if final_count < self.acks.len() as u64 {
@@ -269,7 +272,11 @@ impl Lifetime {
                 NO_LOST_INCREMENT,
                 format!(
                     "the final count {} but {} increments were acked",
-                    if start == 0 { format!("is {final_count}") } else { rise(final_count) },
+                    if start == 0 {
+                        format!("is {final_count}")
+                    } else {
+                        rise(final_count)
+                    },
                     self.acks.len()
                 ),
                 history.witnesses(&witnesses),

@@ -57,10 +57,12 @@ fn undropped(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
     }
     let mut witnesses = vec![silent];
     witnesses.extend(session.closed);
+    // "stops reading" or "stops answering pings", as the client said it.
+    let how = history.event(silent).text.replacen("stops", "stopped", 1);
     Some(Violation::new(
         SILENT_CLIENT_DROPPED,
         format!(
-            "{} stopped answering pings but the server had not dropped it {} ms later \
+            "{} {how} but the server had not dropped it {} ms later \
              (its handshake announced pingInterval {interval} + pingTimeout {timeout} ms)",
             session.alias,
             (observed_until - history.at_us(silent)) / 1000

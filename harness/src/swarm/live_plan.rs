@@ -15,8 +15,8 @@
 
 use std::fmt::Write as _;
 
-use super::{EventFamily, LEAVE_NAMESPACE_PERCENT, LIVENESS_SETTLE_MS, MAX_WEIGHT, NAMES};
 use super::{ACK_PERCENT, Swarm, SwarmRng};
+use super::{EventFamily, LEAVE_NAMESPACE_PERCENT, LIVENESS_SETTLE_MS, MAX_WEIGHT, NAMES};
 use crate::invariants::heartbeat::DROP_GRACE_US;
 use crate::scenario::{ClientScript, Scenario, Step, Transport};
 
@@ -289,8 +289,10 @@ fn leave_and_return(script: ClientScript, rng: &mut SwarmRng) -> ClientScript {
 
 /// The client goes quiet (`how`) and waits for the server to drop it.
 fn silent(script: ClientScript, how: Step) -> ClientScript {
+    // Past the heartbeat invariant's deadline, so that a drop comes in time
+    // or the trace shows it did not.
     script.step(how).step(Step::AwaitDrop {
-        grace_ms: 2 * DROP_GRACE_US / 1000,
+        grace_ms: DROP_GRACE_US / 1000 + 1_000,
     })
 }
 
@@ -346,7 +348,9 @@ mod tests {
 
     fn swarm() -> Swarm {
         Swarm::new()
-            .family(EventFamily::new("say", |_, text| ("say".into(), vec![json!(text)])))
+            .family(EventFamily::new("say", |_, text| {
+                ("say".into(), vec![json!(text)])
+            }))
             .requests(|_, text, _| {
                 vec![Step::Http {
                     method: "POST".into(),
@@ -373,11 +377,24 @@ mod tests {
     #[test]
     fn seeds_mix_requests_misbehaviour_and_unique_texts() {
         let swarm = swarm();
-        let plans: Vec<String> = (0..100).map(|s| swarm.live_scenario(s, 6).to_json()).collect();
+        let plans: Vec<String> = (0..100)
+            .map(|s| swarm.live_scenario(s, 6).to_json())
+            .collect();
         let all = plans.concat();
-        for needle in ["stop_reading", "stop_answering_pings", "\"drop\"", "\"http\"", "@s42"] {
+        for needle in [
+            "stop_reading",
+            "stop_answering_pings",
+            "\"drop\"",
+            "\"http\"",
+            "@s42",
+        ] {
             assert!(all.contains(needle), "no plan has {needle}");
         }
-        assert!(swarm.live_options(42, 6).describe().starts_with("# live plan seed 42\n"));
+        assert!(
+            swarm
+                .live_options(42, 6)
+                .describe()
+                .starts_with("# live plan seed 42\n")
+        );
     }
 }
