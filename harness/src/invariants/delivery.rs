@@ -15,6 +15,10 @@
 //!   not refused for want of membership (until the socket asks to leave).
 //! - [`ACK_EXACTLY_ONCE`]: an ack answers an id the socket asked for, at
 //!   most once; on a healthy session it arrives within [`ACK_WINDOW_US`].
+//! - [`JOINED_NAMESPACES_ONLY`]: a session receives events and acks of a
+//!   namespace only while the server has it joined there: after the
+//!   server's CONNECT answer, and not after the server's own DISCONNECT or
+//!   CONNECT_ERROR of that namespace (one connection carries them in order).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +34,7 @@ pub const NOTHING_AFTER_DISCONNECT: &str = "delivery.nothing-after-disconnect";
 pub const NO_ROOM_LEAK: &str = "delivery.no-room-leak";
 pub const JOIN_ACK_MEANS_MEMBER: &str = "delivery.join-ack-means-member";
 pub const ACK_EXACTLY_ONCE: &str = "delivery.ack-exactly-once";
+pub const JOINED_NAMESPACES_ONLY: &str = "delivery.joined-namespaces-only";
 
 /// How long a healthy session may wait for an ack.
 pub const ACK_WINDOW_US: u64 = 3_000_000;
@@ -66,8 +71,43 @@ impl Invariant for Delivery {
             );
         }
         violations.extend(history.sessions.values().find_map(|s| acks(history, s)));
+        violations.extend(
+            history
+                .sessions
+                .values()
+                .find_map(|s| joined_namespaces_only(history, s)),
+        );
         violations
     }
+}
+
+/// The first event or ack `session` received in a namespace the server
+/// did not have it joined to at that point.
+fn joined_namespaces_only(history: &History<'_>, session: &SessionLog) -> Option<Violation> {
+    let mut joined: BTreeSet<&str> = BTreeSet::new();
+    for packet in session.packets(Way::Received) {
+        let namespace = packet.sio.namespace.as_str();
+        match packet.sio.kind {
+            SioPacketKind::Connect => {
+                joined.insert(namespace);
+            }
+            SioPacketKind::Disconnect | SioPacketKind::ConnectError => {
+                joined.remove(namespace);
+            }
+            _ if joined.contains(namespace) => {}
+            _ => {
+                return Some(Violation::new(
+                    JOINED_NAMESPACES_ONLY,
+                    format!(
+                        "{} received a packet of namespace {namespace} it was not connected to",
+                        session.alias
+                    ),
+                    history.witnesses(&[packet.event]),
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn at_most_once(history: &History<'_>, relays: &Relays) -> Option<Violation> {

@@ -170,6 +170,7 @@ pub const INVARIANTS: &[&str] = &[
     delivery::NO_ROOM_LEAK,
     delivery::JOIN_ACK_MEANS_MEMBER,
     delivery::ACK_EXACTLY_ONCE,
+    delivery::JOINED_NAMESPACES_ONLY,
     collection::READ_AFTER_PUSH,
     collection::PUSH_PER_CHANGE,
     disconnect::REASON_MATCHES_FAULT,

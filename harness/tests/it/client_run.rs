@@ -33,7 +33,7 @@ fn hold(at_ms: u64, release_ms: u64) -> ClientRun {
 fn a_held_link_delays_the_body_until_released() {
     let script = echo_after(200);
     let report = hold(100, 1_000).run(1, |endpoint, recorder| {
-        run_script(script, endpoint, recorder)
+        run_script(script, endpoint, recorder, tokio::time::Instant::now())
     });
     let trace = report.trace.to_string();
     assert!(report.failures.is_empty(), "{:?}\n{trace}", report.failures);
@@ -56,7 +56,7 @@ fn a_held_link_delays_the_body_until_released() {
 fn a_fault_on_a_quiet_link_is_a_failure() {
     let script = echo_after(1_000);
     let report = hold(100, 200).run(1, |endpoint, recorder| {
-        run_script(script, endpoint, recorder)
+        run_script(script, endpoint, recorder, tokio::time::Instant::now())
     });
     assert_eq!(
         report.failures,

@@ -41,8 +41,23 @@ fn check_trace(trace: &Trace, scenario: &Scenario) -> Vec<Violation> {
     invariants::judge(&report, scenario, &checkers)
 }
 
-/// A trace from `(ms, actor, kind, text)` rows, kinds as the trace prints them.
+/// A trace from `(ms, actor, kind, text)` rows, kinds as the trace prints
+/// them. Every session opened with [`OPEN`] is joined to `/` at once (the
+/// server's CONNECT answer follows the row), as in a real run.
 fn trace(rows: &[(u64, &str, &str, &str)]) -> Trace {
+    let joined: Vec<(u64, &str, &str, &str)> = rows
+        .iter()
+        .flat_map(|&row| {
+            let (ms, actor, kind, text) = row;
+            let answer = (kind == "sess" && text == OPEN).then_some((ms, actor, "recv", CONNECTED));
+            std::iter::once(row).chain(answer)
+        })
+        .collect();
+    raw_trace(&joined)
+}
+
+/// A trace of exactly `rows` (no CONNECT answer added).
+fn raw_trace(rows: &[(u64, &str, &str, &str)]) -> Trace {
     let events = rows
         .iter()
         .map(|&(ms, actor, kind, text)| TraceEvent {
@@ -84,6 +99,8 @@ fn assert_clean(violations: &[Violation]) {
 }
 
 const OPEN: &str = "open websocket";
+/// The server's CONNECT answer in `/`.
+const CONNECTED: &str = r#"40{"sid":"s1"}"#;
 
 #[test]
 fn counter_monotonic_catches_a_repeated_count_and_names_both_lines() {
@@ -412,6 +429,46 @@ fn delivery_acks_exactly_once() {
     let mut short = missing;
     short[2].0 = 2_000;
     assert_clean(&check(&short));
+}
+
+#[test]
+fn delivery_only_in_joined_namespaces() {
+    let scenario = Scenario::new("hand-made");
+    let judged = |rows: &[(u64, &str, &str, &str)]| check_trace(&raw_trace(rows), &scenario);
+    // Before the CONNECT answer, in a namespace never joined, and after the
+    // server's own DISCONNECT of the namespace.
+    for rows in [
+        &[
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "recv", r#"42["auth",{}]"#),
+            (2, "bob#1", "recv", CONNECTED),
+        ][..],
+        &[
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "recv", CONNECTED),
+            (2, "bob#1", "recv", r#"42/custom,["auth",{}]"#),
+        ],
+        &[
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "recv", CONNECTED),
+            (2, "bob#1", "recv", "41"),
+            (3, "bob#1", "recv", r#"42["auth",{}]"#),
+        ],
+    ] {
+        assert_only(&judged(rows), delivery::JOINED_NAMESPACES_ONLY);
+    }
+    // Messages in flight after the client's own DISCONNECT are fine, and so
+    // is everything after a new CONNECT answer.
+    assert_clean(&judged(&[
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "recv", CONNECTED),
+        (2, "bob#1", "send", r#"42["chat message","x"]"#),
+        (3, "bob#1", "send", "41"),
+        (4, "bob#1", "recv", r#"42["chat message","x"]"#),
+        (5, "bob#1", "send", "40"),
+        (6, "bob#1", "recv", r#"40{"sid":"s2"}"#),
+        (7, "bob#1", "recv", r#"42["get count",0]"#),
+    ]));
 }
 
 #[test]
