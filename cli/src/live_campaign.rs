@@ -25,6 +25,9 @@ pub enum LiveProfile {
     /// What any Socket.IO server must keep: clients connect, reconnect,
     /// drop, go silent and stop reading, emitting events no app handles.
     Protocol,
+    /// The official test server's echo contract (README "Echo contract"):
+    /// `message` echoed to its sender, `message-with-ack` acked.
+    Echo,
     /// The seed-app contract (README "The seed-app contract"): counter,
     /// chat, rooms and REST things, judged against its model.
     App,
@@ -34,6 +37,7 @@ impl LiveProfile {
     fn name(self) -> &'static str {
         match self {
             LiveProfile::Protocol => "protocol",
+            LiveProfile::Echo => "echo",
             LiveProfile::App => "app",
         }
     }
@@ -41,6 +45,7 @@ impl LiveProfile {
     fn swarm(self) -> Swarm {
         match self {
             LiveProfile::Protocol => reference::protocol_swarm(),
+            LiveProfile::Echo => reference::echo_swarm(),
             LiveProfile::App => reference::live_swarm(),
         }
     }
@@ -48,6 +53,7 @@ impl LiveProfile {
     fn judges(self) -> Vec<Box<dyn Invariant>> {
         match self {
             LiveProfile::Protocol => reference::protocol_judges(),
+            LiveProfile::Echo => reference::echo_judges(),
             LiveProfile::App => reference::live_judges(),
         }
     }

@@ -10,7 +10,7 @@ use siosim_harness::invariants::{
     Audience, Relays, Rooms, chat::Chat, collection::Collection, counter::Counter,
     delivery::Delivery, disconnect::DisconnectReasons,
 };
-use siosim_harness::invariants::{Invariant, heartbeat::Heartbeat};
+use siosim_harness::invariants::{Invariant, echo::Echo, heartbeat::Heartbeat};
 use siosim_harness::swarm::{EventFamily, Swarm};
 
 /// How long a room request (`join`, `leave`) may take to be acked.
@@ -71,6 +71,29 @@ pub fn live_judges() -> Vec<Box<dyn Invariant>> {
 /// judged on every run.
 pub fn protocol_judges() -> Vec<Box<dyn Invariant>> {
     vec![Box::new(Delivery::new(Relays::new())), Box::new(Heartbeat)]
+}
+
+/// What a server answering as the official test server does is judged by
+/// over a URL (`--profile echo`, README "Echo contract"): every `message`
+/// echoed once to its sender as `message-back`, every
+/// `message-with-ack` acked once, and the protocol judges.
+pub fn echo_judges() -> Vec<Box<dyn Invariant>> {
+    let mut judges = protocol_judges();
+    judges.insert(0, Box::new(Echo::new("message", "message-back")));
+    judges
+}
+
+/// The echo contract's events, each with a unique text: `message` and
+/// `message-with-ack` (always acked).
+pub fn echo_swarm() -> Swarm {
+    Swarm::new()
+        .family(
+            EventFamily::new("message", |_, text| ("message".into(), vec![json!(text)]))
+                .without_acks(),
+        )
+        .family(EventFamily::new("message-with-ack", |_, text| {
+            ("message-with-ack".into(), vec![json!(text)])
+        }))
 }
 
 /// A swarm of events no app handles (`--profile protocol`): the server

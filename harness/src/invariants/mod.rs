@@ -8,7 +8,8 @@
 //! families take your app's events as configuration: [`counter::Counter`],
 //! [`chat::Chat`] and [`delivery::Delivery`] (both configured by a
 //! [`Relays`]), [`collection::Collection`] (a REST collection whose changes
-//! are pushed), [`disconnect::DisconnectReasons`], [`heartbeat::Heartbeat`]
+//! are pushed), [`echo::Echo`] (replies to the sender, once),
+//! [`disconnect::DisconnectReasons`], [`heartbeat::Heartbeat`]
 //! (a silent client is dropped) and, for a scenario built to end one
 //! session one way, [`disconnect::ExpectedReason`]. Every run is also
 //! judged for [`PROTOCOL`] and [`EXPECTATIONS`].
@@ -46,6 +47,7 @@ pub mod collection;
 pub mod counter;
 pub mod delivery;
 pub mod disconnect;
+pub mod echo;
 pub mod heartbeat;
 mod history;
 mod relays;
@@ -175,6 +177,8 @@ pub const INVARIANTS: &[&str] = &[
     collection::PUSH_PER_CHANGE,
     disconnect::REASON_MATCHES_FAULT,
     disconnect::EXPECTED_REASON,
+    echo::ONCE_TO_THE_SENDER,
+    echo::ARRIVES,
     heartbeat::SILENT_CLIENT_DROPPED,
     PROTOCOL,
     EXPECTATIONS,

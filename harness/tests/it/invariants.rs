@@ -622,3 +622,49 @@ fn every_invariant_is_listed_once() {
     listed.dedup();
     assert_eq!(listed.len(), invariants::INVARIANTS.len());
 }
+
+#[test]
+fn echo_replies_once_to_the_sender_and_always() {
+    let echo = siosim_harness::invariants::echo::Echo::new("message", "message-back");
+    let scenario = Scenario::new("hand-made");
+    let judged = |rows: &[(u64, &str, &str, &str)]| {
+        let trace = trace(rows);
+        let names: Vec<&str> = echo
+            .check(&invariants::History::new(&trace, &scenario))
+            .iter()
+            .map(|v| v.invariant)
+            .collect();
+        names
+    };
+    let (send, back) = (r#"42["message","m"]"#, r#"42["message-back","m"]"#);
+    assert!(
+        judged(&[
+            (0, "bob#1", "sess", OPEN),
+            (1, "bob#1", "send", send),
+            (2, "bob#1", "recv", back)
+        ])
+        .is_empty()
+    );
+    // Twice; to another session; never.
+    let twice = [
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "send", send),
+        (2, "bob#1", "recv", back),
+        (3, "bob#1", "recv", back),
+    ];
+    assert_eq!(judged(&twice), ["echo.once-to-the-sender"]);
+    let elsewhere = [
+        (0, "bob#1", "sess", OPEN),
+        (0, "amy#1", "sess", OPEN),
+        (1, "bob#1", "send", send),
+        (2, "amy#1", "recv", back),
+        (2, "bob#1", "recv", back),
+    ];
+    assert_eq!(judged(&elsewhere), ["echo.once-to-the-sender"]);
+    let never = [
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "send", send),
+        (4_000, "bob#1", "sess", "closed: closed by the client"),
+    ];
+    assert_eq!(judged(&never), ["echo.arrives"]);
+}

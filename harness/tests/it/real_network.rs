@@ -37,7 +37,13 @@ fn the_scripted_client_speaks_to_a_real_server_over_every_transport() {
                 .emit_with_ack("echo", vec![json!({"over": transport.name()})])
                 .expect_ack(Some(vec![json!({"over": transport.name()})]), 5_000)
                 .disconnect();
-            let outcome = run_script(script, endpoint.clone(), recorder.clone(), tokio::time::Instant::now()).await;
+            let outcome = run_script(
+                script,
+                endpoint.clone(),
+                recorder.clone(),
+                tokio::time::Instant::now(),
+            )
+            .await;
             let trace = recorder.finish();
             assert_eq!(outcome.failure, None, "{trace}");
             assert_eq!(trace.of_kind(EventKind::Pass).count(), 1, "{trace}");
