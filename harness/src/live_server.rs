@@ -150,6 +150,7 @@ impl LiveServer {
             failures,
             origin.elapsed(),
         )
+        .in_real_time()
     }
 
     /// Runs `scenario` (as [`run`](Self::run)) and judges it by

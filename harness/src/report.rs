@@ -13,7 +13,11 @@ pub struct Report {
     pub trace: Trace,
     /// Every expectation that failed, fault that never fired, or host error.
     pub failures: Vec<String>,
+    /// How long the run took: simulated time, or real time for a run
+    /// against a live server ([`Report::real_time`]).
     pub simulated: Duration,
+    /// Whether the run was against a live server, in real time.
+    pub real_time: bool,
 }
 
 impl Report {
@@ -30,6 +34,23 @@ impl Report {
             trace,
             failures,
             simulated,
+            real_time: false,
+        }
+    }
+
+    /// The same report, of a run in real time against a live server.
+    pub fn in_real_time(mut self) -> Self {
+        self.real_time = true;
+        self
+    }
+
+    /// `23 ms simulated`, or `23 ms of real time`.
+    pub fn duration_text(&self) -> String {
+        let ms = self.simulated.as_millis();
+        if self.real_time {
+            format!("{ms} ms of real time")
+        } else {
+            format!("{ms} ms simulated")
         }
     }
 
@@ -42,10 +63,10 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "scenario {} seed {} ({} ms simulated)",
+            "scenario {} seed {} ({})",
             self.scenario,
             self.seed,
-            self.simulated.as_millis()
+            self.duration_text()
         )?;
         write!(f, "{}", self.trace)?;
         if self.passed() {

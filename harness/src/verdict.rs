@@ -51,10 +51,10 @@ impl fmt::Display for Verdict {
         let report = &self.report;
         write!(
             f,
-            "scenario {} seed {} ({} ms simulated)\n{}{}",
+            "scenario {} seed {} ({})\n{}{}",
             report.scenario,
             report.seed,
-            report.simulated.as_millis(),
+            report.duration_text(),
             report.trace,
             self.verdict()
         )

@@ -12,7 +12,7 @@ use crate::served::Served;
 /// Seeds within which `explore --url --profile app` must find each racy
 /// variant (README "Random testing of a live server" and BENCHMARKS.md
 /// give the seeds each needed).
-const FIND_WITHIN_SEEDS: &str = "0..20";
+const FIND_WITHIN_SEEDS: &str = "0..40";
 
 /// Fast heartbeats: a plan whose client goes silent waits for the server's
 /// drop, pingInterval + pingTimeout (45 s with the defaults).

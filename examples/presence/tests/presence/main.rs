@@ -8,6 +8,7 @@
 
 mod everyone_meets;
 mod faults;
+mod live;
 mod panics;
 mod races;
 mod scripted;

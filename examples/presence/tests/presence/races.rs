@@ -12,7 +12,7 @@ use crate::everyone_meets::{EVERYONE_MEETS, everyone_meets};
 const SEARCH: std::ops::Range<u64> = 0..100;
 
 /// Three members on three transports join at once and stay a second.
-fn joining_at_once() -> Scenario {
+pub fn joining_at_once() -> Scenario {
     let mut scenario = Scenario::new("joining at once");
     for (name, transport) in ["ann", "ben", "cat"].into_iter().zip(Transport::ALL) {
         let member = ClientScript::new(name)
