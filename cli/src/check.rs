@@ -21,6 +21,7 @@ use siosim_conformance::{
 };
 
 use crate::exit_code::Exit;
+use crate::target_flags::{Flag, TargetFlags};
 
 /// Simulated time is cheap, so waits in simulation may be long enough for
 /// any server default (socket.io's 45 s connect timeout, say).
@@ -34,7 +35,7 @@ const DEFAULT_LIVE_JOBS: usize = 16;
 /// The reference server's settings, which mean nothing for a live server
 /// (`--path` and `--connect-timeout-ms` do), and `--seed`.
 /// Each flag as its argument id and as typed.
-const SIMULATION_ONLY: [(&str, &str); 6] = [
+const SIMULATION_ONLY: [Flag; 6] = [
     ("seed", "--seed"),
     ("ping_interval_ms", "--ping-interval-ms"),
     ("ping_timeout_ms", "--ping-timeout-ms"),
@@ -43,7 +44,12 @@ const SIMULATION_ONLY: [(&str, &str); 6] = [
     ("port", "--port"),
 ];
 /// Flags that only a live server uses.
-const LIVE_ONLY: [(&str, &str); 2] = [("auth", "--auth"), ("headers", "--header")];
+const LIVE_ONLY: [Flag; 2] = [("auth", "--auth"), ("headers", "--header")];
+const FLAGS: TargetFlags = TargetFlags {
+    simulation_only: &SIMULATION_ONLY,
+    simulation_why: "configures the reference server in simulation, not a server at --url",
+    live_only: &LIVE_ONLY,
+};
 
 /// `siosim check`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -203,7 +209,7 @@ pub fn check(args: CheckArgs, given: &ArgMatches) -> anyhow::Result<Exit> {
 fn plan(args: &CheckArgs, given: &ArgMatches) -> anyhow::Result<Plan> {
     let cases = cases::all();
     let live = args.url.is_some();
-    refuse_flags(given, live)?;
+    FLAGS.refuse_misplaced(given, live)?;
     for path in [&args.json, &args.junit, &args.html].into_iter().flatten() {
         writable(path)?;
     }
@@ -275,24 +281,6 @@ fn target(args: &CheckArgs) -> anyhow::Result<Target> {
             }
         }
     })
-}
-
-/// Refuses the flags that do not apply to the target, if the command line
-/// set them.
-fn refuse_flags(given: &ArgMatches, live: bool) -> anyhow::Result<()> {
-    let (refused, why): (&[(&str, &str)], &str) = match live {
-        true => (
-            &SIMULATION_ONLY,
-            "configures the reference server in simulation, not a server at --url",
-        ),
-        false => (&LIVE_ONLY, "applies only to a live server, with --url"),
-    };
-    for (id, flag) in refused {
-        if given.value_source(id) == Some(ValueSource::CommandLine) {
-            anyhow::bail!("{flag} {why}");
-        }
-    }
-    Ok(())
 }
 
 /// An output file's directory must exist and take new files, so that a

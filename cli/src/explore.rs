@@ -16,6 +16,7 @@ use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile, parse_duration};
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
+use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
 
 /// `siosim explore`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -222,7 +223,7 @@ struct FailureJson {
 }
 
 /// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [(&str, &str); 9] = [
+const SIMULATION_ONLY: [Flag; 9] = [
     ("server_variant", "--server"),
     ("transport", "--transport"),
     ("jobs", "--jobs"),
@@ -234,7 +235,7 @@ const SIMULATION_ONLY: [(&str, &str); 9] = [
     ("port", "--port"),
 ];
 /// Flags that only a live server uses.
-const LIVE_ONLY: [(&str, &str); 5] = [
+const LIVE_ONLY: [Flag; 5] = [
     ("profile", "--profile"),
     ("duration", "--duration"),
     ("max_connections", "--max-connections"),
@@ -242,39 +243,16 @@ const LIVE_ONLY: [(&str, &str); 5] = [
     ("expect", "--expect"),
 ];
 
-/// Refuses, before anything runs, the flags that do not apply to the target.
-pub fn refuse_flags(given: &clap::ArgMatches, live: bool) -> anyhow::Result<()> {
-    refuse_listed(given, live, &SIMULATION_ONLY, &LIVE_ONLY)
-}
-
-/// Refuses `simulation_only` flags with `--url` (`live`), `live_only` ones without.
-pub fn refuse_listed(
-    given: &clap::ArgMatches,
-    live: bool,
-    simulation_only: &[(&str, &str)],
-    live_only: &[(&str, &str)],
-) -> anyhow::Result<()> {
-    use clap::parser::ValueSource;
-    let (refused, why) = if live {
-        (
-            simulation_only,
-            "applies to a server in simulation, not to one at --url",
-        )
-    } else {
-        (live_only, "applies only to a live server, with --url")
-    };
-    for (id, flag) in refused {
-        if given.value_source(id) == Some(ValueSource::CommandLine) {
-            anyhow::bail!("{flag} {why}");
-        }
-    }
-    Ok(())
-}
+const FLAGS: TargetFlags = TargetFlags {
+    simulation_only: &SIMULATION_ONLY,
+    simulation_why: APPLIES_IN_SIMULATION,
+    live_only: &LIVE_ONLY,
+};
 
 /// `siosim explore`: exits 1 if any seed failed (3 if the live server
 /// cannot be used at all).
 pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
-    refuse_flags(given, args.url.is_some())?;
+    FLAGS.refuse_misplaced(given, args.url.is_some())?;
     if let Some(url) = &args.url {
         if args
             .scenario

@@ -12,3 +12,4 @@ pub mod live_campaign;
 pub mod run;
 pub mod scenarios;
 pub mod shrink;
+pub mod target_flags;

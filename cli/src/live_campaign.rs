@@ -140,21 +140,23 @@ impl LiveCampaign {
             .reproduce(plan, seed, &self.judges(), runs, fails)?)
     }
 
-    /// Runs `plan` up to `runs` times, until a verdict `fails` accepts.
-    pub fn first_failure(
+    /// Runs `plan` up to `runs` times (at least once), until a verdict
+    /// `fails` accepts: that verdict, or the last one.
+    pub fn until_failure(
         &self,
         plan: &Scenario,
         seed: u64,
         mut fails: impl FnMut(&Verdict) -> bool,
         runs: usize,
-    ) -> anyhow::Result<Option<Verdict>> {
-        for _ in 0..runs {
-            let verdict = self.check(plan, seed)?;
+    ) -> anyhow::Result<Verdict> {
+        let mut verdict = self.check(plan, seed)?;
+        for _ in 1..runs {
             if fails(&verdict) {
-                return Ok(Some(verdict));
+                break;
             }
+            verdict = self.check(plan, seed)?;
         }
-        Ok(None)
+        Ok(verdict)
     }
 
     /// The flags that name this server and profile on a command line.

@@ -15,6 +15,7 @@ use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
 use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::scenarios::{self, TransportMix};
+use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
 
 /// The correct server, `siosim_server::app`.
 pub const REFERENCE: &str = "reference";
@@ -146,7 +147,7 @@ pub struct RunArgs {
 }
 
 /// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [(&str, &str); 8] = [
+const SIMULATION_ONLY: [Flag; 8] = [
     ("server_variant", "--server"),
     ("transport", "--transport"),
     ("ping_interval_ms", "--ping-interval-ms"),
@@ -157,7 +158,12 @@ const SIMULATION_ONLY: [(&str, &str); 8] = [
     ("port", "--port"),
 ];
 /// Flags that only a live server uses.
-const LIVE_ONLY: [(&str, &str); 2] = [("profile", "--profile"), ("allow_hosts", "--allow-host")];
+const LIVE_ONLY: [Flag; 2] = [("profile", "--profile"), ("allow_hosts", "--allow-host")];
+const FLAGS: TargetFlags = TargetFlags {
+    simulation_only: &SIMULATION_ONLY,
+    simulation_why: APPLIES_IN_SIMULATION,
+    live_only: &LIVE_ONLY,
+};
 
 /// `siosim run --url`: one run of a plan against a live server, judged.
 fn run_live(url: &str, args: &RunArgs) -> anyhow::Result<Exit> {
@@ -202,7 +208,7 @@ fn read_scenario(path: &std::path::Path) -> anyhow::Result<Scenario> {
 
 /// `siosim run`: prints the judged run; exits 1 on any violation.
 pub fn run(args: RunArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
-    crate::explore::refuse_listed(given, args.url.is_some(), &SIMULATION_ONLY, &LIVE_ONLY)?;
+    FLAGS.refuse_misplaced(given, args.url.is_some())?;
     if let Some(url) = &args.url {
         return run_live(url, &args);
     }

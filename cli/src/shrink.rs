@@ -14,6 +14,7 @@ use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
+use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
 
 /// `siosim shrink`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -64,7 +65,7 @@ pub struct ShrinkArgs {
 }
 
 /// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [(&str, &str); 8] = [
+const SIMULATION_ONLY: [Flag; 8] = [
     ("server_variant", "--server"),
     ("transport", "--transport"),
     ("ping_interval_ms", "--ping-interval-ms"),
@@ -75,12 +76,17 @@ const SIMULATION_ONLY: [(&str, &str); 8] = [
     ("port", "--port"),
 ];
 /// Flags that only a live server uses.
-const LIVE_ONLY: [(&str, &str); 4] = [
+const LIVE_ONLY: [Flag; 4] = [
     ("profile", "--profile"),
     ("max_connections", "--max-connections"),
     ("allow_hosts", "--allow-host"),
     ("repeats", "--repeats"),
 ];
+const FLAGS: TargetFlags = TargetFlags {
+    simulation_only: &SIMULATION_ONLY,
+    simulation_why: APPLIES_IN_SIMULATION,
+    live_only: &LIVE_ONLY,
+};
 
 /// Runs a simulation's shrink spends unless told otherwise.
 const SIMULATION_MAX_RUNS: usize = 1_000;
@@ -91,7 +97,7 @@ const LIVE_MAX_RUNS: usize = 40;
 /// its size and replay line. Exits 2 if the seed does not fail (3 if the
 /// live server cannot be used at all).
 pub fn shrink(args: ShrinkArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
-    crate::explore::refuse_listed(given, args.url.is_some(), &SIMULATION_ONLY, &LIVE_ONLY)?;
+    FLAGS.refuse_misplaced(given, args.url.is_some())?;
     if let Some(url) = &args.url {
         return shrink_live(url, &args);
     }
@@ -182,23 +188,25 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
     };
     let repeats = args.repeats as usize;
     // The race may be rare: up to `repeats` runs to see it fail once.
-    let Some(verdict) = campaign.first_failure(&plan, args.seed, |v| !v.passed(), repeats)? else {
+    let verdict = campaign.until_failure(&plan, args.seed, |v| !v.passed(), repeats)?;
+    if verdict.passed() {
         println!(
             "seed {} passed {repeats} runs against {url}: nothing to shrink",
             args.seed
         );
         return Ok(Exit::Usage);
-    };
+    }
     let target = Target::of(&verdict, args.invariant.as_deref())
         .with_context(|| format!("seed {} does not break {:?}", args.seed, args.invariant))?;
     let live = std::sync::Arc::new(campaign);
     let judge = live.clone();
     let still = target.clone();
-    let shrunk = Shrinker::with_check(plan.clone(), args.seed, move |candidate, seed| match judge
-        .first_failure(candidate, seed, |v| still.holds(v), repeats)
-    {
-        Ok(Some(failure)) => failure,
-        Ok(None) | Err(_) => passing(candidate, seed),
+    let shrunk = Shrinker::with_check(plan.clone(), args.seed, move |candidate, seed| {
+        // A candidate that could not run (the server went away) does not
+        // fail the way we keep; the final reproduction run shows the error.
+        judge
+            .until_failure(candidate, seed, |v| still.holds(v), repeats)
+            .unwrap_or_else(|_| unrun(candidate, seed))
     })
     .max_runs(args.max_runs.unwrap_or(LIVE_MAX_RUNS))
     .shrink(|verdict| target.holds(verdict));
@@ -266,8 +274,8 @@ fn failure_text(summary: &str) -> &str {
     summary.split_once(": ").map_or(summary, |(_, text)| text)
 }
 
-/// The verdict of a candidate that did not fail in any of its runs.
-fn passing(candidate: &Scenario, seed: u64) -> Verdict {
+/// The verdict of a candidate that could not be run: nothing broken.
+fn unrun(candidate: &Scenario, seed: u64) -> Verdict {
     Verdict {
         report: siosim_harness::Report::new(
             candidate.name.clone(),
