@@ -13,7 +13,9 @@ use siosim_harness::{AppFactory, Exploration, Explorer, Verdict};
 
 use crate::documented_violations::DocumentedViolations;
 use crate::exit_code::Exit;
-use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile, parse_duration};
+use crate::live_campaign::{
+    Budget, DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile, parse_duration,
+};
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
 use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
@@ -35,6 +37,13 @@ pub struct ExploreArgs {
     /// With `--url`: stop starting seeds after this much wall time (`90s`, `10m`, `1h`).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
+    /// With `--url`: stop starting seeds once this many sessions were opened.
+    #[arg(long)]
+    pub max_sessions: Option<usize>,
+    /// With `--url`: stop starting seeds once this many events and HTTP
+    /// requests were sent.
+    #[arg(long)]
+    pub max_operations: Option<usize>,
     /// With `--url`: most connections a plan holds at once (3 per client).
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
@@ -235,9 +244,11 @@ const SIMULATION_ONLY: [Flag; 9] = [
     ("port", "--port"),
 ];
 /// Flags that only a live server uses.
-const LIVE_ONLY: [Flag; 5] = [
+const LIVE_ONLY: [Flag; 7] = [
     ("profile", "--profile"),
     ("duration", "--duration"),
+    ("max_sessions", "--max-sessions"),
+    ("max_operations", "--max-operations"),
     ("max_connections", "--max-connections"),
     ("allow_hosts", "--allow-host"),
     ("expect", "--expect"),
@@ -355,7 +366,11 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
     let outcome = campaign.explore(
         seeds,
         args.keep_going,
-        args.duration,
+        Budget {
+            duration: args.duration,
+            sessions: args.max_sessions,
+            operations: args.max_operations,
+        },
         expected.as_ref(),
         |verdict| {
             done += 1;
@@ -385,20 +400,20 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
     }
     let seconds = outcome.elapsed.as_secs_f64().max(1e-9);
     println!(
-        "explored {} seeds ({} sessions) against {} in {:.1} s ({:.2} sessions/s): {} failing{}",
+        "explored {} seeds ({} sessions, {} operations) against {} in {:.1} s ({:.2} sessions/s): {} failing{}",
         outcome.seeds_run,
         outcome.sessions,
+        outcome.operations,
         campaign.url,
         seconds,
         outcome.sessions as f64 / seconds,
         outcome.failures.len(),
-        if outcome.out_of_time {
-            format!(
-                "; --duration ended the campaign after {} of {total} seeds",
+        match outcome.spent {
+            Some(limit) => format!(
+                "; {limit} ended the campaign after {} of {total} seeds",
                 outcome.seeds_run
-            )
-        } else {
-            String::new()
+            ),
+            None => String::new(),
         }
     );
     if let Some(path) = &args.json {

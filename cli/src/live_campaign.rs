@@ -260,27 +260,55 @@ pub struct LiveOutcome {
     /// Documented violations seen (`--expect`): the entry's invariant and
     /// text, its reason, and the seeds that broke it.
     pub documented: BTreeMap<(String, String), (String, Vec<u64>)>,
+    /// Socket.IO events and HTTP requests the clients sent.
+    pub operations: usize,
     pub elapsed: Duration,
-    /// Whether `--duration` ended it before its last seed.
-    pub out_of_time: bool,
+    /// The limit of the budget that ended the campaign before its last
+    /// seed, as its flag (`--duration`, say).
+    pub spent: Option<&'static str>,
+}
+
+/// When a campaign stops starting seeds: whichever limit is reached first.
+/// A seed under way always finishes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Budget {
+    pub duration: Option<Duration>,
+    pub sessions: Option<usize>,
+    pub operations: Option<usize>,
+}
+
+impl Budget {
+    /// The flag of the limit `outcome` has reached, if any.
+    fn spent(&self, outcome: &LiveOutcome, elapsed: Duration) -> Option<&'static str> {
+        if self.duration.is_some_and(|d| elapsed >= d) {
+            return Some("--duration");
+        }
+        if self.sessions.is_some_and(|n| outcome.sessions >= n) {
+            return Some("--max-sessions");
+        }
+        if self.operations.is_some_and(|n| outcome.operations >= n) {
+            return Some("--max-operations");
+        }
+        None
+    }
 }
 
 impl LiveCampaign {
     /// Runs `seeds` one at a time until the first failure (or all of them,
-    /// `keep_going`) or until `budget` has passed; `each` sees every verdict.
+    /// `keep_going`) or until `budget` is spent; `each` sees every verdict.
     pub fn explore(
         &self,
         seeds: impl IntoIterator<Item = u64>,
         keep_going: bool,
-        budget: Option<Duration>,
+        budget: Budget,
         expected: Option<&DocumentedViolations>,
         mut each: impl FnMut(&Verdict),
     ) -> anyhow::Result<LiveOutcome> {
         let started = Instant::now();
         let mut outcome = LiveOutcome::default();
         for seed in seeds {
-            if budget.is_some_and(|b| started.elapsed() >= b) {
-                outcome.out_of_time = true;
+            outcome.spent = budget.spent(&outcome, started.elapsed());
+            if outcome.spent.is_some() {
                 break;
             }
             let plan = self.plan(seed);
@@ -300,6 +328,7 @@ impl LiveCampaign {
             }
             outcome.seeds_run += 1;
             outcome.sessions += sessions_opened(&verdict);
+            outcome.operations += operations_sent(&verdict);
             each(&verdict);
             if !verdict.passed() {
                 outcome.failures.push(verdict);
@@ -311,6 +340,23 @@ impl LiveCampaign {
         outcome.elapsed = started.elapsed();
         Ok(outcome)
     }
+}
+
+/// The events and HTTP requests a run's clients sent (`send 42…` and
+/// request `http` lines; an answer line starts with its status).
+fn operations_sent(verdict: &Verdict) -> usize {
+    use siosim_harness::EventKind;
+    verdict
+        .report
+        .trace
+        .events
+        .iter()
+        .filter(|e| match e.kind {
+            EventKind::Send => e.text.starts_with("42") || e.text.starts_with("45"),
+            EventKind::Http => !e.text.starts_with(|c: char| c.is_ascii_digit()),
+            _ => false,
+        })
+        .count()
 }
 
 /// The sessions a run opened (its `sess open` lines).

@@ -224,22 +224,19 @@ fn what_cannot_apply_is_refused_before_anything_runs() {
 }
 
 #[test]
-fn a_duration_budget_ends_the_campaign_and_says_so() {
+fn a_budget_ends_the_campaign_and_says_which_limit() {
     let served = Served::with_flags("reference", &FAST_TIMERS);
     let url = served.url();
-    let (code, out, err) = siosim(&[
-        "explore",
-        "--url",
-        &url,
-        "--seeds",
-        "0..1000",
-        "--duration",
-        "1s",
-        "--quiet",
-    ]);
-    assert_eq!(code, i32::from(Exit::Passed.code()), "{out}\n{err}");
-    assert!(
-        out.contains("--duration ended the campaign after 1 of 1000 seeds"),
-        "{out}"
-    );
+    for (limit, value) in [
+        ("--duration", "1s"),
+        ("--max-sessions", "1"),
+        ("--max-operations", "1"),
+    ] {
+        let (code, out, err) = siosim(&[
+            "explore", "--url", &url, "--seeds", "0..1000", limit, value, "--quiet",
+        ]);
+        assert_eq!(code, i32::from(Exit::Passed.code()), "{out}\n{err}");
+        let said = format!("{limit} ended the campaign after 1 of 1000 seeds");
+        assert!(out.contains(&said), "{out}");
+    }
 }
