@@ -220,6 +220,11 @@ struct CampaignJson<'a> {
     seeds_run: usize,
     seconds: f64,
     seeds_per_second: f64,
+    /// With `--url`: sessions opened and events and HTTP requests sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessions: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operations: Option<usize>,
     failures: Vec<FailureJson>,
 }
 
@@ -323,6 +328,8 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
             seeds_run: outcome.seeds_run,
             seconds: outcome.elapsed.as_secs_f64(),
             seeds_per_second: outcome.seeds_per_second(),
+            sessions: None,
+            operations: None,
             failures: outcome
                 .failures
                 .iter()
@@ -425,6 +432,8 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
             seeds_run: outcome.seeds_run,
             seconds,
             seeds_per_second: outcome.seeds_run as f64 / seconds,
+            sessions: Some(outcome.sessions),
+            operations: Some(outcome.operations),
             failures: outcome
                 .failures
                 .iter()
