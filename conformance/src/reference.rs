@@ -76,10 +76,14 @@ pub fn protocol_judges() -> Vec<Box<dyn Invariant>> {
 /// What a server answering as the official test server does is judged by
 /// over a URL (`--profile echo`, README "Echo contract"): every `message`
 /// echoed once to its sender as `message-back`, every
-/// `message-with-ack` acked once, and the protocol judges.
+/// `message-with-ack` acked once with its own arguments, and the protocol
+/// judges.
 pub fn echo_judges() -> Vec<Box<dyn Invariant>> {
     let mut judges = protocol_judges();
-    judges.insert(0, Box::new(Echo::new("message", "message-back")));
+    judges.insert(
+        0,
+        Box::new(Echo::new("message", "message-back").acked("message-with-ack")),
+    );
     judges
 }
 

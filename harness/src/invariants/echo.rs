@@ -8,6 +8,9 @@
 //!   back in (a new socket: one connection carries both in order).
 //! - [`ARRIVES`]: on a healthy session, every event sent gets its reply
 //!   within [`ECHO_WINDOW_US`], while the session stays responsive.
+//! - [`ACK_ECHOES`] (with [`Echo::acked`], the test server's
+//!   `message-with-ack`): the ack of that event carries its arguments, so
+//!   an ack meant for another request, or another session, shows.
 
 use serde_json::Value;
 
@@ -17,6 +20,7 @@ use crate::codec::SioPacketKind;
 
 pub const ONCE_TO_THE_SENDER: &str = "echo.once-to-the-sender";
 pub const ARRIVES: &str = "echo.arrives";
+pub const ACK_ECHOES: &str = "echo.ack-echoes";
 
 /// How long a healthy session may wait for a reply.
 pub const ECHO_WINDOW_US: u64 = 3_000_000;
@@ -26,6 +30,8 @@ pub const ECHO_WINDOW_US: u64 = 3_000_000;
 pub struct Echo {
     request: String,
     reply: String,
+    /// An event whose ack carries its arguments back.
+    acked: Option<String>,
 }
 
 impl Echo {
@@ -33,7 +39,14 @@ impl Echo {
         Self {
             request: request.into(),
             reply: reply.into(),
+            acked: None,
         }
+    }
+
+    /// Also judge [`ACK_ECHOES`]: `event`'s ack carries its arguments.
+    pub fn acked(mut self, event: impl Into<String>) -> Self {
+        self.acked = Some(event.into());
+        self
     }
 }
 
@@ -43,12 +56,15 @@ impl Invariant for Echo {
     }
 
     fn check(&self, history: &History<'_>) -> Vec<Violation> {
-        history
-            .sessions
-            .values()
+        let sessions = || history.sessions.values();
+        let mut violations: Vec<Violation> = sessions()
             .find_map(|session| self.check_session(history, session))
             .into_iter()
-            .collect()
+            .collect();
+        if let Some(acked) = &self.acked {
+            violations.extend(sessions().find_map(|s| acks_echo(history, s, acked)));
+        }
+        violations
     }
 }
 
@@ -116,4 +132,27 @@ impl Echo {
             history.witnesses(&[*sent]),
         ))
     }
+}
+
+/// The first ack of an `acked` event of `session` that does not carry the
+/// event's arguments.
+fn acks_echo(history: &History<'_>, session: &SessionLog, acked: &str) -> Option<Violation> {
+    session
+        .packets(Way::Sent)
+        .filter(|sent| sent.is_event(acked))
+        .find_map(|sent| {
+            let ack = session.ack_of(sent)?;
+            (ack.args() != sent.args()).then(|| {
+                Violation::new(
+                    ACK_ECHOES,
+                    format!(
+                        "{} got the ack of {acked:?} {} carrying {}",
+                        session.alias,
+                        Value::Array(sent.args()),
+                        Value::Array(ack.args())
+                    ),
+                    history.witnesses(&[sent.event, ack.event]),
+                )
+            })
+        })
 }

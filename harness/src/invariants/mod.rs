@@ -179,6 +179,7 @@ pub const INVARIANTS: &[&str] = &[
     disconnect::EXPECTED_REASON,
     echo::ONCE_TO_THE_SENDER,
     echo::ARRIVES,
+    echo::ACK_ECHOES,
     heartbeat::SILENT_CLIENT_DROPPED,
     PROTOCOL,
     EXPECTATIONS,

@@ -667,4 +667,14 @@ fn echo_replies_once_to_the_sender_and_always() {
         (4_000, "bob#1", "sess", "closed: closed by the client"),
     ];
     assert_eq!(judged(&never), ["echo.arrives"]);
+    let acked = siosim_harness::invariants::echo::Echo::new("message", "message-back")
+        .acked("message-with-ack");
+    let wrong_ack = trace(&[
+        (0, "bob#1", "sess", OPEN),
+        (1, "bob#1", "send", r#"420["message-with-ack","mine"]"#),
+        (2, "bob#1", "recv", r#"430["theirs"]"#),
+    ]);
+    let found = acked.check(&invariants::History::new(&wrong_ack, &scenario));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].invariant, "echo.ack-echoes");
 }
