@@ -14,9 +14,11 @@ use crate::served::Served;
 /// give the seeds each needed).
 const FIND_WITHIN_SEEDS: &str = "0..40";
 
-/// Fast heartbeats: a plan whose client goes silent waits for the server's
-/// drop, pingInterval + pingTimeout (45 s with the defaults).
-const FAST_TIMERS: [&str; 4] = ["--ping-interval-ms", "300", "--ping-timeout-ms", "200"];
+/// Short heartbeats: a plan whose client goes silent waits for the server's
+/// drop, pingInterval + pingTimeout (45 s with the defaults). A 2 s
+/// timeout, so that a client stalled by a loaded machine (these tests run
+/// beside the simulation's) is not dropped while it is healthy.
+const FAST_TIMERS: [&str; 4] = ["--ping-interval-ms", "1000", "--ping-timeout-ms", "2000"];
 
 fn explore(served: &Served, profile: &str, seeds: &str) -> (i32, String, String) {
     let url = served.url();
