@@ -26,7 +26,8 @@ pub enum Exit {
     /// could not do its work (an unreadable scenario file, a failed bind).
     Usage,
     /// `check`: the server could not be checked: the preflight found nothing usable
-    /// at the URL, or the server went away during the run.
+    /// at the URL, or the server went away during the run; `run`, `explore`,
+    /// `shrink` with `--url`: the preflight found nothing usable.
     ServerUnusable,
 }
 
