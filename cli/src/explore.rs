@@ -353,7 +353,7 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
         .as_deref()
         .map(DocumentedViolations::read)
         .transpose()?;
-    let campaign = match LiveCampaign::connect(
+    let campaign = match LiveCampaign::open(
         url,
         &args.server.socketio_path,
         args.profile,
@@ -361,10 +361,7 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
         &args.allow_hosts,
     )? {
         Ok(campaign) => campaign,
-        Err(unusable) => {
-            println!("preflight FAILED: {}", unusable.0);
-            return Ok(Exit::ServerUnusable);
-        }
+        Err(exit) => return Ok(exit),
     };
     let seeds: Vec<u64> = args.seeds.seeds(args.shard).collect();
     let total = seeds.len();

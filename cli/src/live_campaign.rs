@@ -18,6 +18,7 @@ use siosim_harness::swarm::Swarm;
 use siosim_harness::{LiveServer, Scenario, Verdict};
 
 use crate::documented_violations::DocumentedViolations;
+use crate::exit_code::Exit;
 
 /// What a live server is judged as claiming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,6 +103,25 @@ impl LiveCampaign {
             swarm: profile.swarm(),
             judges: profile.judges(),
         }))
+    }
+
+    /// [`connect`](Self::connect), or, when the preflight finds the server
+    /// unusable, its line printed and the exit to end with.
+    pub fn open(
+        url: &str,
+        path: &str,
+        profile: LiveProfile,
+        max_connections: usize,
+        allowed_hosts: &[String],
+    ) -> anyhow::Result<Result<Self, Exit>> {
+        Ok(
+            Self::connect(url, path, profile, max_connections, allowed_hosts)?.map_err(
+                |unusable| {
+                    println!("preflight FAILED: {}", unusable.0);
+                    Exit::ServerUnusable
+                },
+            ),
+        )
     }
 
     /// The plan of `seed`.

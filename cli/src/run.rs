@@ -15,7 +15,7 @@ use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
 use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::scenarios::{self, TransportMix};
-use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
+use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, SCENARIO_AND_SERVER, TargetFlags};
 
 /// The correct server, `siosim_server::app`.
 pub const REFERENCE: &str = "reference";
@@ -146,21 +146,10 @@ pub struct RunArgs {
     pub server: siosim_server::Config,
 }
 
-/// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [Flag; 8] = [
-    ("server_variant", "--server"),
-    ("transport", "--transport"),
-    ("ping_interval_ms", "--ping-interval-ms"),
-    ("ping_timeout_ms", "--ping-timeout-ms"),
-    ("connect_timeout_ms", "--connect-timeout-ms"),
-    ("max_payload_bytes", "--max-payload-bytes"),
-    ("host", "--host"),
-    ("port", "--port"),
-];
 /// Flags that only a live server uses.
 const LIVE_ONLY: [Flag; 2] = [("profile", "--profile"), ("allow_hosts", "--allow-host")];
 const FLAGS: TargetFlags = TargetFlags {
-    simulation_only: &SIMULATION_ONLY,
+    simulation_only: &SCENARIO_AND_SERVER,
     simulation_why: APPLIES_IN_SIMULATION,
     live_only: &LIVE_ONLY,
 };
@@ -170,7 +159,7 @@ fn run_live(url: &str, args: &RunArgs) -> anyhow::Result<Exit> {
     if args.scenario.as_deref().is_some_and(|s| s != swarm::SWARM) {
         anyhow::bail!("with --url, run takes the plan the seed draws (`swarm`) or --scenario-file");
     }
-    let campaign = match LiveCampaign::connect(
+    let campaign = match LiveCampaign::open(
         url,
         &args.server.socketio_path,
         args.profile,
@@ -178,10 +167,7 @@ fn run_live(url: &str, args: &RunArgs) -> anyhow::Result<Exit> {
         &args.allow_hosts,
     )? {
         Ok(campaign) => campaign,
-        Err(unusable) => {
-            println!("preflight FAILED: {}", unusable.0);
-            return Ok(Exit::ServerUnusable);
-        }
+        Err(exit) => return Ok(exit),
     };
     let (plan, preamble) = match &args.scenario_file {
         Some(path) => (read_scenario(path)?, String::new()),

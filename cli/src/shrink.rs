@@ -14,7 +14,7 @@ use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
-use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
+use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, SCENARIO_AND_SERVER, TargetFlags};
 
 /// `siosim shrink`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -64,17 +64,6 @@ pub struct ShrinkArgs {
     pub server: siosim_server::Config,
 }
 
-/// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [Flag; 8] = [
-    ("server_variant", "--server"),
-    ("transport", "--transport"),
-    ("ping_interval_ms", "--ping-interval-ms"),
-    ("ping_timeout_ms", "--ping-timeout-ms"),
-    ("connect_timeout_ms", "--connect-timeout-ms"),
-    ("max_payload_bytes", "--max-payload-bytes"),
-    ("host", "--host"),
-    ("port", "--port"),
-];
 /// Flags that only a live server uses.
 const LIVE_ONLY: [Flag; 4] = [
     ("profile", "--profile"),
@@ -83,7 +72,7 @@ const LIVE_ONLY: [Flag; 4] = [
     ("repeats", "--repeats"),
 ];
 const FLAGS: TargetFlags = TargetFlags {
-    simulation_only: &SIMULATION_ONLY,
+    simulation_only: &SCENARIO_AND_SERVER,
     simulation_why: APPLIES_IN_SIMULATION,
     live_only: &LIVE_ONLY,
 };
@@ -165,7 +154,7 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
             "with --url, shrink takes the plan the seed draws (`swarm`) or --scenario-file"
         );
     }
-    let campaign = match LiveCampaign::connect(
+    let campaign = match LiveCampaign::open(
         url,
         &args.server.socketio_path,
         args.profile,
@@ -173,10 +162,7 @@ fn shrink_live(url: &str, args: &ShrinkArgs) -> anyhow::Result<Exit> {
         &args.allow_hosts,
     )? {
         Ok(campaign) => campaign,
-        Err(unusable) => {
-            println!("preflight FAILED: {}", unusable.0);
-            return Ok(Exit::ServerUnusable);
-        }
+        Err(exit) => return Ok(exit),
     };
     let plan = match &args.scenario_file {
         Some(path) => Scenario::from_json(

@@ -39,3 +39,15 @@ impl TargetFlags {
 
 /// Why the simulated server's and scenarios' flags are refused with `--url`.
 pub const APPLIES_IN_SIMULATION: &str = "applies to a server in simulation, not to one at --url";
+
+/// `run`'s and `shrink`'s flags for a scenario and the server in simulation.
+pub const SCENARIO_AND_SERVER: [Flag; 8] = [
+    ("server_variant", "--server"),
+    ("transport", "--transport"),
+    ("ping_interval_ms", "--ping-interval-ms"),
+    ("ping_timeout_ms", "--ping-timeout-ms"),
+    ("connect_timeout_ms", "--connect-timeout-ms"),
+    ("max_payload_bytes", "--max-payload-bytes"),
+    ("host", "--host"),
+    ("port", "--port"),
+];

@@ -136,13 +136,7 @@ impl LiveServer {
             recorder.record(origin.elapsed(), "run", EventKind::Fail, text.clone());
             failures.push(text);
         }
-        let mut outcomes = outcomes.take();
-        outcomes.sort_by(|a, b| a.client.cmp(&b.client));
-        failures.extend(
-            outcomes
-                .into_iter()
-                .filter_map(|o| o.failure.map(|f| format!("{}: {f}", o.client))),
-        );
+        failures.extend(ClientOutcome::failures(outcomes.take()));
         Report::new(
             scenario.name.clone(),
             seed,

@@ -180,13 +180,7 @@ impl Simulation {
         }
         let ended = driver.run("the scenario");
         let mut failures = ended.failures;
-        let mut outcomes = outcomes.take();
-        outcomes.sort_by(|a, b| a.client.cmp(&b.client));
-        failures.extend(
-            outcomes
-                .into_iter()
-                .filter_map(|o| o.failure.map(|f| format!("{}: {f}", o.client))),
-        );
+        failures.extend(ClientOutcome::failures(outcomes.take()));
         Report::new(
             scenario.name.clone(),
             seed,

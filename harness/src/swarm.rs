@@ -403,20 +403,7 @@ impl SwarmOptions {
     ) -> Option<Step> {
         let text = format!("{name}:{sent}");
         let ack = rng.chance(ACK_PERCENT);
-        let total: u64 = self.mix.iter().map(|(_, weight)| weight).sum();
-        if total == 0 {
-            return None;
-        }
-        let mut roll = rng.between(0, total - 1);
-        let (family, _) = swarm
-            .families
-            .iter()
-            .zip(&self.mix)
-            .find(|(_, (_, weight))| {
-                let here = roll < *weight;
-                roll = roll.saturating_sub(*weight);
-                here
-            })?;
+        let family = &swarm.families[roll_mix(rng, &self.mix)?];
         let (event, args) = (family.draw)(rng, &text);
         Some(Step::Emit {
             event,
@@ -452,6 +439,21 @@ impl SwarmOptions {
         }
         text
     }
+}
+
+/// The index of the entry of `mix` (names and relative weights) that one
+/// draw picks, or None if every weight is 0 (then nothing is drawn).
+fn roll_mix(rng: &mut SwarmRng, mix: &[(String, u64)]) -> Option<usize> {
+    let total: u64 = mix.iter().map(|(_, weight)| weight).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut roll = rng.between(0, total - 1);
+    mix.iter().position(|(_, weight)| {
+        let here = roll < *weight;
+        roll = roll.saturating_sub(*weight);
+        here
+    })
 }
 
 /// Up to three faults, each on a client of its own (a client's faults never

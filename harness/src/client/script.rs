@@ -26,6 +26,17 @@ pub struct ClientOutcome {
     pub failure: Option<String>,
 }
 
+impl ClientOutcome {
+    /// Each client's failure as `name: failure`, in client-name order: the
+    /// run's failures, whatever order the clients ended in.
+    pub fn failures(mut outcomes: Vec<ClientOutcome>) -> impl Iterator<Item = String> {
+        outcomes.sort_by(|a, b| a.client.cmp(&b.client));
+        outcomes
+            .into_iter()
+            .filter_map(|o| o.failure.map(|f| format!("{}: {f}", o.client)))
+    }
+}
+
 struct Client {
     name: String,
     endpoint: Endpoint,

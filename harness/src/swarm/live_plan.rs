@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ACK_PERCENT, Swarm, SwarmRng};
+use super::{ACK_PERCENT, Swarm, SwarmRng, roll_mix};
 use super::{EventFamily, LEAVE_NAMESPACE_PERCENT, LIVENESS_SETTLE_MS, MAX_WEIGHT, NAMES};
 use crate::invariants::heartbeat::DROP_GRACE_US;
 use crate::scenario::{ClientScript, Scenario, Step, Transport};
@@ -217,13 +217,7 @@ impl LiveOptions {
     fn action(&self, swarm: &Swarm, rng: &mut SwarmRng, name: &str, sent: u64) -> Vec<Step> {
         let text = format!("{name}:{sent}@s{}", self.seed);
         let ack = rng.chance(ACK_PERCENT);
-        let total: u64 = self.mix.iter().map(|(_, weight)| weight).sum();
-        let mut roll = rng.between(0, total.saturating_sub(1));
-        let Some((picked, _)) = self.mix.iter().find(|(_, weight)| {
-            let here = roll < *weight;
-            roll = roll.saturating_sub(*weight);
-            here
-        }) else {
+        let Some((picked, _)) = roll_mix(rng, &self.mix).map(|at| &self.mix[at]) else {
             return Vec::new();
         };
         if let Some(family) = swarm.families.iter().find(|f| &f.name == picked) {
