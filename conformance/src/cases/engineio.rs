@@ -835,10 +835,9 @@ async fn polling_closes_on_duplicate_get(probe: Probe) -> CaseOutcome {
 
 /// The official test aborts a GET 5 ms after sending it and at once polls
 /// again. Here the GET is first proven pending (unanswered for
-/// [`pending_window`]), then its connection is dropped, and the next GET must
-/// answer 400, within the server's [`reaction_time`]. (A server that has
-/// not yet seen the abort when that GET arrives sees a duplicate GET, which
-/// also ends the session with 400.)
+/// [`pending_window`]), then its connection is dropped, and after
+/// [`CANCEL_SETTLE`] the next GET must answer 400, within the server's
+/// [`reaction_time`].
 async fn polling_closes_on_cancelled_get(probe: Probe) -> CaseOutcome {
     // A close seen late could be the heartbeat's, not the cancel's (a slow
     // machine stretches every step): such a run proves nothing either way,
@@ -858,6 +857,16 @@ async fn polling_closes_on_cancelled_get(probe: Probe) -> CaseOutcome {
 
 /// Tries of [`polling_closes_on_cancelled_get`] before it gives up.
 const CANCELLED_GET_ATTEMPTS: usize = 3;
+
+/// How long the next GET waits after the pending one's connection is
+/// dropped. A GET that reaches the server before it has seen the drop is a
+/// duplicate GET, which also ends the session with 400, so without this
+/// pause a server that keeps the session after a cancel (engineioxide) would
+/// pass or fail by how fast the machine is. Nothing on the wire says when
+/// the server has seen the drop; this is time enough on a loaded machine,
+/// and well inside any heartbeat that could end the session (the verdict
+/// below tells a close from a heartbeat's).
+const CANCEL_SETTLE: Duration = Duration::from_millis(150);
 
 /// How one try of [`polling_closes_on_cancelled_get`] ended, if the session
 /// was found closed.
@@ -891,6 +900,7 @@ async fn cancel_a_pending_get(probe: &Probe) -> Result<Cancelled, CaseError> {
     // cancelled GET took no ping) could be what ended the session.
     let (interval, ping_timeout) = session.heartbeat();
     let within = reaction_time(probe, ping_timeout);
+    tokio::time::sleep(CANCEL_SETTLE).await;
     let closed = session
         .expect_closed_within(within)
         .await
