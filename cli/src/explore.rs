@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use siosim_harness::{AppFactory, Exploration, Explorer, Verdict};
+use siosim_harness::worker_pool::{self, PoolExploration, SeedFailure, WorkerPool};
+use siosim_harness::{AppFactory, Exploration, Explorer, Progress};
 
 use crate::documented_violations::DocumentedViolations;
 use crate::exit_code::Exit;
@@ -78,6 +79,22 @@ pub struct ExploreArgs {
     /// No progress line on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Run the seeds on threads of this process instead of in worker
+    /// processes: no isolation from a seed that aborts or hangs, and memory
+    /// grows with the campaign.
+    #[arg(long)]
+    pub in_process: bool,
+    /// Seeds a worker process runs before a fresh one replaces it (memory
+    /// a server leaks goes with its worker).
+    #[arg(long, default_value_t = worker_pool::DEFAULT_SEEDS_PER_WORKER)]
+    pub seeds_per_worker: usize,
+    /// Real time one seed may take before its worker is killed and the seed
+    /// reported as hung (`30s`, `2m`).
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub seed_timeout: std::time::Duration,
+    /// Internal: be a worker process, running the seeds read on stdin.
+    #[arg(long, hide = true)]
+    pub worker: bool,
     #[command(flatten)]
     pub server: siosim_server::Config,
 }
@@ -193,6 +210,44 @@ impl Campaign {
         Ok(self.explorer()?.run_with_progress(progress))
     }
 
+    /// Runs the search in worker processes (see [`WorkerPool`]): each runs
+    /// `siosim explore` with this process's own arguments and `--worker`.
+    pub fn run_in_workers(
+        &self,
+        seeds_per_worker: usize,
+        seed_timeout: std::time::Duration,
+        progress: impl FnMut(Progress),
+    ) -> anyhow::Result<PoolExploration> {
+        run::named_scenario(&self.scenario, 0, self.transport)?;
+        let program = std::env::current_exe().context("finding the siosim executable")?;
+        let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+        args.push("--worker".into());
+        WorkerPool::new(program, args)
+            .seeds(self.seeds.iter().copied())
+            .jobs(self.jobs)
+            .keep_going(self.keep_going)
+            .seeds_per_worker(seeds_per_worker)
+            .seed_timeout(seed_timeout)
+            .run_with_progress(progress)
+            .context("starting a worker process")
+    }
+
+    /// Be a worker: run each seed read on stdin, answer on stdout.
+    pub fn serve_as_worker(&self) -> anyhow::Result<()> {
+        let (scenario, transport) = (self.scenario.as_str(), self.transport);
+        run::named_scenario(scenario, 0, transport)?;
+        worker_pool::serve_seeds(
+            |seed| {
+                let scenario = run::named_scenario(scenario, seed, transport)
+                    .expect("the scenario name was checked before the first seed");
+                run::simulation(scenario, &self.app, &self.socketio_path)
+            },
+            std::io::stdin().lock(),
+            std::io::stdout().lock(),
+        )
+        .context("serving seeds")
+    }
+
     /// The `siosim run` line that replays `seed`.
     pub fn replay(&self, seed: u64) -> String {
         run::replay_line(&self.scenario, seed, self.transport, &self.server)
@@ -200,12 +255,12 @@ impl Campaign {
 
     /// What explore prints for a failing seed: the swarm's options, the
     /// verdict, the replay line.
-    pub fn describe(&self, failure: &Verdict) -> String {
+    pub fn describe(&self, failure: &SeedFailure) -> String {
         format!(
             "{}{}replay: {}\n",
-            run::preamble(&self.scenario, failure.seed()),
-            failure.verdict(),
-            self.replay(failure.seed())
+            run::preamble(&self.scenario, failure.seed),
+            failure.verdict,
+            self.replay(failure.seed)
         )
     }
 }
@@ -237,10 +292,14 @@ struct FailureJson {
 }
 
 /// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [Flag; 9] = [
+const SIMULATION_ONLY: [Flag; 13] = [
     ("server_variant", "--server"),
     ("transport", "--transport"),
     ("jobs", "--jobs"),
+    ("in_process", "--in-process"),
+    ("seeds_per_worker", "--seeds-per-worker"),
+    ("seed_timeout", "--seed-timeout"),
+    ("worker", "--worker"),
     ("ping_interval_ms", "--ping-interval-ms"),
     ("ping_timeout_ms", "--ping-timeout-ms"),
     ("connect_timeout_ms", "--connect-timeout-ms"),
@@ -294,16 +353,25 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
         }),
         keep_going: args.keep_going,
     };
+    if args.worker {
+        campaign.serve_as_worker()?;
+        return Ok(Exit::Passed);
+    }
     let total = campaign.seeds.len();
     let quiet = args.quiet;
-    let outcome = campaign.run(|progress| {
+    let progress = |progress: Progress| {
         if !quiet {
             let (done, failed) = (progress.seeds_run, progress.failing);
             let rate = done as f64 / progress.elapsed.as_secs_f64().max(1e-9);
             eprint!("\rexplore {done}/{total} seeds  {rate:.1} seeds/s  {failed} failing  ");
             let _ = std::io::stderr().flush();
         }
-    })?;
+    };
+    let outcome = if args.in_process {
+        in_workers_form(campaign.run(progress)?)
+    } else {
+        campaign.run_in_workers(args.seeds_per_worker, args.seed_timeout, progress)?
+    };
     if !quiet {
         eprintln!();
     }
@@ -333,7 +401,7 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
             failures: outcome
                 .failures
                 .iter()
-                .flat_map(|f| failure_json(f, &campaign.replay(f.seed())))
+                .flat_map(|f| failure_json(f, &campaign.replay(f.seed)))
                 .collect(),
         };
         let text = serde_json::to_string_pretty(&json)?;
@@ -344,6 +412,16 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
     } else {
         Exit::Failed
     })
+}
+
+/// An in-process search's outcome in the form a search in workers has.
+fn in_workers_form(exploration: Exploration) -> PoolExploration {
+    PoolExploration {
+        seeds_run: exploration.seeds_run,
+        elapsed: exploration.elapsed,
+        failures: exploration.failures.iter().map(SeedFailure::from).collect(),
+        workers_started: 0,
+    }
 }
 
 /// `siosim explore --url`: the preflight, then one seed's plan at a time.
@@ -434,7 +512,7 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
             failures: outcome
                 .failures
                 .iter()
-                .flat_map(|f| failure_json(f, &campaign.replay(f.seed())))
+                .flat_map(|f| failure_json(&SeedFailure::from(f), &campaign.replay(f.seed())))
                 .collect(),
         };
         let text = serde_json::to_string_pretty(&json)?;
@@ -451,13 +529,13 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
     })
 }
 
-fn failure_json(failure: &Verdict, replay: &str) -> Vec<FailureJson> {
+fn failure_json(failure: &SeedFailure, replay: &str) -> Vec<FailureJson> {
     failure
         .violations
         .iter()
         .map(|v| FailureJson {
-            seed: failure.seed(),
-            invariant: v.invariant.to_owned(),
+            seed: failure.seed,
+            invariant: v.invariant.clone(),
             summary: v.summary.clone(),
             replay: replay.to_owned(),
         })

@@ -20,10 +20,12 @@ use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, SCENARIO_AND_SERVER, Targ
 /// The correct server, `siosim_server::app`.
 pub const REFERENCE: &str = "reference";
 
-/// Every server `--server` accepts: the reference, then the racy variants.
+/// Every server `--server` accepts: the reference, the racy variants, then
+/// the variants that take their process down on some seeds.
 pub fn server_names() -> Vec<&'static str> {
     let mut names = vec![REFERENCE];
     names.extend(siosim_server::variants::NAMES);
+    names.extend(siosim_server::variants::FAULTY);
     names
 }
 
@@ -41,7 +43,7 @@ pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<
     if name == REFERENCE {
         return Ok(std::sync::Arc::new(move || siosim_server::app(&config)));
     }
-    if !siosim_server::variants::NAMES.contains(&name) {
+    if !server_names().contains(&name) {
         return Err(unknown_server(name));
     }
     let name = name.to_owned();

@@ -127,6 +127,7 @@ mod simulation;
 pub mod swarm;
 pub mod trace;
 mod verdict;
+pub mod worker_pool;
 
 pub use client_run::{CLIENT_HOST, ClientRun, ClientRunReport, app_factory};
 pub use driver::{SERVER_HOST, SERVER_PORT};
@@ -142,3 +143,4 @@ pub use sim_stream::SimStream;
 pub use simulation::{AppFactory, Simulation};
 pub use trace::{EventKind, Trace, TraceEvent};
 pub use verdict::Verdict;
+pub use worker_pool::{PoolExploration, SeedFailure, WorkerPool};

@@ -62,7 +62,7 @@ fn regressions_then_new_swarm_seeds() {
         panic!(
             "swarm seed {} fails on the reference server (recorded in regressions/explore.txt):\n{}",
             failure.seed(),
-            campaign.describe(failure)
+            campaign.describe(&failure.into())
         );
     }
     assert_eq!(outcome.seeds_run as u64, count, "every seed ran");

@@ -4,6 +4,7 @@
 //! over a URL),
 //! `shrink`, and the reference's things model under crossing REST changes.
 
+mod bad_seeds;
 mod check_url;
 mod cli;
 mod explore;

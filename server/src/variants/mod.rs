@@ -11,6 +11,7 @@
 //! Built only with the `racy` feature.
 
 mod early_room_emit;
+mod faulty;
 mod lost_update;
 mod slow_disconnect;
 mod spawned_chat;
@@ -30,6 +31,10 @@ pub const NAMES: &[&str] = &[
     "spawned-chat",
 ];
 
+/// Variants that abort, overflow their stack or hang on some seeds: not
+/// races, so not in [`NAMES`]; for proving that a campaign survives them.
+pub const FAULTY: &[&str] = &["aborts", "overflows-stack", "hangs"];
+
 /// The named variant's app, or None for an unknown name.
 pub fn app(name: &str, config: &Config) -> Option<Router> {
     server(name, config).map(Server::into_router)
@@ -43,6 +48,9 @@ pub fn server(name: &str, config: &Config) -> Option<Server> {
         "early-room-emit" => early_room_emit::rewire,
         "slow-disconnect" => slow_disconnect::rewire,
         "spawned-chat" => spawned_chat::rewire,
+        "aborts" => faulty::rewire_abort,
+        "overflows-stack" => faulty::rewire_overflow_stack,
+        "hangs" => faulty::rewire_hang,
         _ => return None,
     };
     Some(crate::build(config, rewire))
@@ -60,7 +68,7 @@ mod tests {
     #[test]
     fn every_name_builds_and_others_do_not() {
         let config = Config::default();
-        for name in NAMES {
+        for name in NAMES.iter().chain(FAULTY) {
             assert!(app(name, &config).is_some(), "{name}");
         }
         assert!(app("reference", &config).is_none());
