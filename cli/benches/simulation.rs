@@ -4,14 +4,14 @@
 //!
 //! ```text
 //! cargo bench -p siosim --bench simulation -- <case> [n]
-//! cases: seeds [n] | heartbeat | scale <clients> | storm <clients>
+//! cases: seeds [n] | heartbeat | scale <clients> | storm <clients> | loopback <clients>
 //! ```
 
 use std::time::Instant;
 
 use serde_json::json;
 use siosim::scenarios::{TransportMix, counter};
-use siosim_harness::{ClientScript, Scenario, Simulation, Step, Transport};
+use siosim_harness::{ClientScript, LiveServer, Report, Scenario, Simulation, Step, Transport};
 
 fn reference(scenario: Scenario) -> Simulation {
     let config = siosim_server::Config::default();
@@ -142,6 +142,82 @@ fn storm(n: usize) {
     );
 }
 
+/// Chat messages each client of [`loopback`] sends.
+const LOOPBACK_MESSAGES: usize = 100;
+
+/// The same scenario against the same Router, in simulation and over real
+/// loopback TCP: `n` WebSocket clients meet at a barrier (each increases
+/// the count, then waits for it to reach `n`), each sends
+/// [`LOOPBACK_MESSAGES`] chat messages one ack after another, and each waits
+/// for every sender's last one. Nothing in it waits on a timer, so both runs measure
+/// only the cost of moving messages.
+fn loopback(n: usize) {
+    let scenario = chat_burst(n, LOOPBACK_MESSAGES);
+    let deliveries = (n * n * LOOPBACK_MESSAGES) as f64;
+    let started = Instant::now();
+    let simulated = reference(scenario.clone()).run(1);
+    let sim_wall = started.elapsed();
+    assert!(simulated.passed(), "{simulated}");
+    let (live, live_wall) = over_loopback(&scenario);
+    assert!(live.passed(), "{live}");
+    let (sim_us, live_us) = (
+        sim_wall.as_secs_f64() * 1e6 / deliveries,
+        live_wall.as_secs_f64() * 1e6 / deliveries,
+    );
+    println!(
+        "loopback: {n} clients x {LOOPBACK_MESSAGES} chat messages = {deliveries} deliveries: simulation {:.3} s wall ({sim_us:.2} us/delivery, {} ms simulated), loopback TCP {:.3} s ({live_us:.2} us/delivery); simulation / loopback = {:.2}x",
+        sim_wall.as_secs_f64(),
+        simulated.simulated.as_millis(),
+        live_wall.as_secs_f64(),
+        sim_us / live_us
+    );
+}
+
+fn chat_burst(n: usize, messages: usize) -> Scenario {
+    let mut scenario = Scenario::new("loopback").duration_ms(120_000);
+    for i in 0..n {
+        let mut client = ClientScript::new(format!("c{i}"))
+            .connect(Transport::Websocket)
+            .emit("increase count", vec![])
+            .expect_event("get count", Some(vec![json!(n)]), 60_000);
+        // Each waits for its ack: paced by round trips, so no socket's
+        // queue overflows (socketioxide drops what does not fit).
+        for m in 0..messages {
+            client = client.request("chat message", vec![json!(format!("c{i}:{m}"))], 60_000);
+        }
+        for sender in 0..n {
+            let last = json!(format!("c{sender}:{}", messages - 1));
+            client = client.expect_event("chat message", Some(vec![last]), 60_000);
+        }
+        scenario = scenario.client(client.disconnect());
+    }
+    scenario
+}
+
+/// Runs `scenario` against the reference server served on 127.0.0.1 by a
+/// multi-threaded runtime of this process: the report and the clients' wall time.
+fn over_loopback(scenario: &Scenario) -> (Report, std::time::Duration) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the server");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("binding 127.0.0.1");
+    let addr = listener.local_addr().expect("the listener's address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = siosim_server::Server::reference(&siosim_server::Config::default());
+    let serving = runtime.spawn(server.serve_tcp(listener, async {
+        let _ = stopped.await;
+    }));
+    let started = Instant::now();
+    let report = LiveServer::new(addr).run(scenario, 1).expect("no faults");
+    let wall = started.elapsed();
+    let _ = stop.send(());
+    let _ = runtime.block_on(serving);
+    (report, wall)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -154,6 +230,7 @@ fn main() {
         Some("heartbeat") => heartbeat(),
         Some("scale") => scale(number(1000) as usize),
         Some("storm") => storm(number(1000) as usize),
+        Some("loopback") => loopback(number(10) as usize),
         _ => {
             seeds(100);
             heartbeat();

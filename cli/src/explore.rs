@@ -275,12 +275,33 @@ struct CampaignJson<'a> {
     seeds_run: usize,
     seconds: f64,
     seeds_per_second: f64,
+    /// In simulation: the peak resident memory of this process and of its
+    /// largest worker process, in MiB (with `--in-process`, workers are 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peak_rss_mib: Option<PeakRss>,
     /// With `--url`: sessions opened and events and HTTP requests sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     sessions: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     operations: Option<usize>,
     failures: Vec<FailureJson>,
+}
+
+/// A campaign's peak memory, in MiB.
+#[derive(Debug, Serialize)]
+struct PeakRss {
+    explorer: f64,
+    largest_worker: f64,
+}
+
+impl PeakRss {
+    fn now() -> Self {
+        let (explorer, largest_worker) = worker_pool::peak_rss_mib();
+        Self {
+            explorer,
+            largest_worker,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -396,6 +417,7 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
             seeds_run: outcome.seeds_run,
             seconds: outcome.elapsed.as_secs_f64(),
             seeds_per_second: outcome.seeds_per_second(),
+            peak_rss_mib: Some(PeakRss::now()),
             sessions: None,
             operations: None,
             failures: outcome
@@ -507,6 +529,7 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
             seeds_run: outcome.seeds_run,
             seconds,
             seeds_per_second: outcome.seeds_run as f64 / seconds,
+            peak_rss_mib: None,
             sessions: Some(outcome.sessions),
             operations: Some(outcome.operations),
             failures: outcome

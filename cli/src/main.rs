@@ -119,7 +119,7 @@ fn serve(server_variant: &str, config: siosim_server::Config) -> anyhow::Result<
         let local = listener.local_addr()?;
         tracing::info!(%local, path = %config.socketio_path, server = server_variant, "siosim server listening");
         println!("listening on http://{local}");
-        server.serve(listener, shutdown_signal()).await?;
+        server.serve_tcp(listener, shutdown_signal()).await?;
         Ok(Exit::Passed)
     })
 }

@@ -46,8 +46,6 @@ pub const DEFAULT_SEED_TIMEOUT: Duration = Duration::from_secs(60);
 const STDERR_TAIL_LINES: usize = 20;
 /// Longest stderr line kept, in bytes.
 const STDERR_LINE_BYTES: usize = 400;
-/// How long a worker that closed its stdout may take to exit.
-const EXIT_GRACE: Duration = Duration::from_secs(5);
 /// Worker lines waiting to be read: a worker that floods its stdout waits.
 const EVENTS_BOUND: usize = 1024;
 /// How often the progress callback is called.
@@ -415,7 +413,7 @@ impl<'a> Search<'a> {
         let Some(mut worker) = self.workers.remove(&id) else {
             return Ok(());
         };
-        let status = wait_with_grace(&mut worker.child);
+        let status = reap(&mut worker.child);
         let Some((seed, _)) = worker.in_flight else {
             return self.replace();
         };
@@ -446,8 +444,7 @@ impl<'a> Search<'a> {
             .collect();
         for id in hung {
             let mut worker = self.workers.remove(&id).expect("a live worker");
-            let _ = worker.child.kill();
-            let _ = worker.child.wait();
+            reap(&mut worker.child);
             let (seed, _) = worker.in_flight.expect("a hung worker runs a seed");
             let summary = format!(
                 "seed {seed} did not end within {} s of real time (its simulated time stopped advancing: a task that never yields?); its worker was killed",
@@ -478,8 +475,10 @@ impl<'a> Search<'a> {
     }
 
     fn finish(mut self) -> PoolExploration {
+        // Each answered its last seed and was told there are no more: what
+        // it still does is its own teardown.
         for mut child in self.retired.drain(..) {
-            wait_with_grace(&mut child);
+            reap(&mut child);
         }
         self.failures.sort_by_key(|f| f.seed);
         if !self.pool.keep_going {
@@ -532,22 +531,31 @@ fn tail_of(tail: &Mutex<VecDeque<String>>) -> Vec<String> {
     tail.iter().cloned().collect()
 }
 
-/// Waits for a child that is exiting; kills it if it takes longer than
-/// [`EXIT_GRACE`].
-fn wait_with_grace(child: &mut Child) -> Option<ExitStatus> {
-    let deadline = Instant::now() + EXIT_GRACE;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                return child.wait().ok();
-            }
+/// Reaps a worker whose stdout closed, or that has no more work. Its stdout
+/// closes as it exits, so the kill cannot change how it ended (a process
+/// already exiting keeps its status); it only bounds the wait for one that
+/// closed its stdout and carried on.
+fn reap(child: &mut Child) -> Option<ExitStatus> {
+    let _ = child.kill();
+    child.wait().ok()
+}
+
+/// The peak resident memory, in MiB, of this process and of the largest of
+/// its children that were waited for (the workers of a finished search).
+#[allow(unsafe_code)]
+pub fn peak_rss_mib() -> (f64, f64) {
+    let mib = |who| {
+        // SAFETY: getrusage only writes to the struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::getrusage(who, &mut usage) } == 0;
+        // Linux reports ru_maxrss in KiB.
+        if ok {
+            usage.ru_maxrss as f64 / 1024.0
+        } else {
+            0.0
         }
-    }
+    };
+    (mib(libc::RUSAGE_SELF), mib(libc::RUSAGE_CHILDREN))
 }
 
 fn describe_exit(status: Option<ExitStatus>) -> String {

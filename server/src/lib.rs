@@ -105,6 +105,37 @@ impl Server {
         L: axum::serve::Listener,
         L::Addr: Debug,
     {
+        self.serve_with(listener, shutdown).await
+    }
+
+    /// [`serve`](Self::serve) on real TCP, with Nagle's algorithm off on
+    /// every connection: a Socket.IO server writes many small frames (an ack,
+    /// then a broadcast), and with Nagle on each second frame waits for the
+    /// client's delayed ACK, 40 ms on Linux. Node's http server does the same
+    /// (`noDelay` is its default).
+    pub async fn serve_tcp(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        use axum::serve::ListenerExt as _;
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "could not turn Nagle's algorithm off");
+            }
+        });
+        self.serve_with(listener, shutdown).await
+    }
+
+    async fn serve_with<L>(
+        self,
+        listener: L,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()>
+    where
+        L: axum::serve::Listener,
+        L::Addr: Debug,
+    {
         let Self {
             router,
             io,
