@@ -88,9 +88,19 @@ fn aborting_overflowing_and_hanging_seeds_fail_and_the_campaign_goes_on() {
     let replay = format!("siosim run counter --seed {first} --server aborts");
     assert!(stdout.contains(&format!("replay: {replay}\n")), "{stdout}");
 
-    // The replay line really aborts, in a process of its own.
-    let status = Command::new(env!("CARGO_BIN_EXE_siosim"))
-        .args(replay.split_whitespace().skip(1))
+    // The replay line really aborts, in a process of its own (which writes
+    // no core file).
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -c 0; exec {} {}",
+            env!("CARGO_BIN_EXE_siosim"),
+            replay
+                .split_whitespace()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
         .output()
         .unwrap()
         .status;
