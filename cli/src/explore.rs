@@ -187,19 +187,12 @@ impl Campaign {
     /// The harness's explorer for this campaign. The scenario name must be
     /// known (see [`run::named_scenario`]).
     pub fn explorer(&self) -> anyhow::Result<Explorer> {
-        let (scenario, transport) = (self.scenario.clone(), self.transport);
-        let (app, socketio_path) = (self.app.clone(), self.socketio_path.clone());
-        // Fail fast on a bad name, before any thread starts: it does not
-        // depend on the seed, so every seed's lookup below succeeds.
-        run::named_scenario(&scenario, 0, transport)?;
-        Ok(Explorer::new(move |seed| {
-            let scenario = run::named_scenario(&scenario, seed, transport)
-                .expect("the scenario name was checked before the search");
-            run::simulation(scenario, &app, &socketio_path)
-        })
-        .seeds(self.seeds.iter().copied())
-        .jobs(self.jobs)
-        .keep_going(self.keep_going))
+        self.check_scenario_name()?;
+        let this = self.clone();
+        Ok(Explorer::new(move |seed| this.simulation_for(seed))
+            .seeds(self.seeds.iter().copied())
+            .jobs(self.jobs)
+            .keep_going(self.keep_going))
     }
 
     /// Runs the search; `progress` is called about four times a second.
@@ -218,7 +211,7 @@ impl Campaign {
         seed_timeout: std::time::Duration,
         progress: impl FnMut(Progress),
     ) -> anyhow::Result<PoolExploration> {
-        run::named_scenario(&self.scenario, 0, self.transport)?;
+        self.check_scenario_name()?;
         let program = std::env::current_exe().context("finding the siosim executable")?;
         let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
         args.push("--worker".into());
@@ -234,18 +227,26 @@ impl Campaign {
 
     /// Be a worker: run each seed read on stdin, answer on stdout.
     pub fn serve_as_worker(&self) -> anyhow::Result<()> {
-        let (scenario, transport) = (self.scenario.as_str(), self.transport);
-        run::named_scenario(scenario, 0, transport)?;
+        self.check_scenario_name()?;
         worker_pool::serve_seeds(
-            |seed| {
-                let scenario = run::named_scenario(scenario, seed, transport)
-                    .expect("the scenario name was checked before the first seed");
-                run::simulation(scenario, &self.app, &self.socketio_path)
-            },
+            |seed| self.simulation_for(seed),
             std::io::stdin().lock(),
             std::io::stdout().lock(),
         )
         .context("serving seeds")
+    }
+
+    /// Fails on an unknown scenario name before any seed runs: the name
+    /// does not depend on the seed, so [`Self::simulation_for`] then cannot fail.
+    fn check_scenario_name(&self) -> anyhow::Result<()> {
+        run::named_scenario(&self.scenario, 0, self.transport).map(drop)
+    }
+
+    /// The simulation seed `seed` runs, judged as `siosim run` judges it.
+    fn simulation_for(&self, seed: u64) -> siosim_harness::Simulation {
+        let scenario = run::named_scenario(&self.scenario, seed, self.transport)
+            .expect("the scenario name was checked before the first seed");
+        run::simulation(scenario, &self.app, &self.socketio_path)
     }
 
     /// The `siosim run` line that replays `seed`.

@@ -1,5 +1,7 @@
 //! The chat: `chat message` to everyone, `chat broadcast` to everyone else.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use crate::fanout;
 use crate::inline_handler::{Event, Inline};
 use crate::reply;
@@ -10,16 +12,34 @@ pub(crate) const CHAT_MESSAGE: &str = "chat message";
 /// Relayed to every socket except the sender.
 pub(crate) const CHAT_BROADCAST: &str = "chat broadcast";
 
-/// Registers both chat events on `socket`.
-pub(crate) fn register(socket: &SocketRef) {
-    socket.on(
-        CHAT_MESSAGE,
-        Inline(|event: Event| relay(event, CHAT_MESSAGE, true)),
-    );
-    socket.on(
-        CHAT_BROADCAST,
-        Inline(|event: Event| relay(event, CHAT_BROADCAST, false)),
-    );
+/// The order of one server's chat: relays hold its lock while they fan
+/// out, so that two messages sent at once on a multi-threaded runtime reach
+/// every socket in the same order (one total order, as a single-threaded
+/// server gives for free).
+#[derive(Debug, Default)]
+pub(crate) struct Chat {
+    order: Mutex<()>,
+}
+
+impl Chat {
+    /// Registers both chat events on `socket`.
+    pub(crate) fn register(self: &Arc<Self>, socket: &SocketRef) {
+        let chat = self.clone();
+        socket.on(
+            CHAT_MESSAGE,
+            Inline(move |event: Event| chat.relay(event, CHAT_MESSAGE, true)),
+        );
+        let chat = self.clone();
+        socket.on(
+            CHAT_BROADCAST,
+            Inline(move |event: Event| chat.relay(event, CHAT_BROADCAST, false)),
+        );
+    }
+
+    fn relay(&self, event: Event, name: &'static str, include_sender: bool) {
+        let _in_order = self.order.lock().unwrap_or_else(PoisonError::into_inner);
+        relay(event, name, include_sender);
+    }
 }
 
 /// Relays a string message under the same event name. Anything but a string

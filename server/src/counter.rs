@@ -23,10 +23,18 @@ pub(crate) struct Counter {
     count: Mutex<u64>,
 }
 
+/// Marks a socket that has been told the count. A socket is in the
+/// namespace before its greeting, so an increment in between would reach it
+/// and then the greeting would repeat the same value; changes go only to
+/// greeted sockets, and greeting and marking happen under the count's lock.
+#[derive(Debug, Clone, Copy)]
+struct Greeted;
+
 impl Counter {
     /// Tells a newly connected socket, and only it, the current count.
     pub(crate) fn greet(&self, socket: &SocketRef) {
         let count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        socket.extensions.insert(Greeted);
         fanout::emit_one(socket, GET_COUNT, &*count);
     }
 
@@ -57,7 +65,10 @@ impl Counter {
     fn increase(&self, event: Event) {
         let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
         *count = count.saturating_add(1);
-        fanout::emit(fanout::everyone(&event.io), GET_COUNT, &*count);
+        let greeted = fanout::everyone(&event.io)
+            .into_iter()
+            .filter(|socket| socket.extensions.get::<Greeted>().is_some());
+        fanout::emit(greeted, GET_COUNT, &*count);
         reply::send(event.ack, &*count);
     }
 }

@@ -169,6 +169,7 @@ fn build(config: &Config, rewire: lifecycle::Rewire) -> Server {
         fanout::NAMESPACE,
         lifecycle::Lifecycle {
             counter: Arc::default(),
+            chat: Arc::default(),
             rewire,
         },
     );

@@ -13,7 +13,7 @@ use socketioxide::handler::ConnectHandler;
 use socketioxide::socket::{DisconnectReason, Socket};
 use tracing::info;
 
-use crate::chat;
+use crate::chat::Chat;
 use crate::counter::Counter;
 use crate::echo;
 use crate::rooms;
@@ -31,6 +31,7 @@ use crate::rooms;
 #[derive(Debug, Clone)]
 pub(crate) struct Lifecycle {
     pub counter: Arc<Counter>,
+    pub chat: Arc<Chat>,
     pub rewire: Rewire,
 }
 
@@ -58,7 +59,7 @@ impl ConnectHandler<LocalAdapter, LifecycleMarker> for Lifecycle {
     ) -> MiddlewareFuture<'a> {
         let socket = SocketRef::from(s);
         self.counter.register(&socket);
-        chat::register(&socket);
+        self.chat.register(&socket);
         rooms::register(&socket);
         echo::register(&socket);
         socket.on_disconnect(async |socket: SocketRef, reason: DisconnectReason| {
