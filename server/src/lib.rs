@@ -26,6 +26,7 @@ mod page;
 mod plain_ws;
 mod reply;
 mod rooms;
+mod session_guard;
 mod things;
 #[cfg(feature = "racy")]
 pub mod variants;
@@ -179,7 +180,8 @@ fn build(config: &Config, rewire: lifecycle::Rewire) -> Server {
         .merge(page::routes(&config.socketio_path))
         .merge(things::routes(io.clone()))
         .merge(plain_ws::routes(plain_ws_shutdown_rx))
-        .layer(layer);
+        .layer(layer)
+        .layer(session_guard::SessionGuardLayer::new(&config.socketio_path));
     Server {
         router,
         io,
