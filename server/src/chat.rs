@@ -53,11 +53,11 @@ fn relay(event: Event, name: &'static str, include_sender: bool) {
             return;
         }
     };
-    let sender = event.socket.id;
-    let recipients = fanout::everyone(&event.io)
-        .into_iter()
-        .filter(|socket| include_sender || socket.id != sender);
-    fanout::emit(recipients, name, text);
+    let recipients = match include_sender {
+        true => fanout::everyone(&event.io),
+        false => Some(event.socket.broadcast()),
+    };
+    fanout::broadcast(recipients, name, text);
     reply::send(event.ack, &reply::ok());
 }
 

@@ -65,7 +65,7 @@ impl Counter {
     fn increase(&self, event: Event) {
         let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
         *count = count.saturating_add(1);
-        let greeted = fanout::everyone(&event.io)
+        let greeted = fanout::everyone_listed(&event.io)
             .into_iter()
             .filter(|socket| socket.extensions.get::<Greeted>().is_some());
         fanout::emit(greeted, GET_COUNT, &*count);

@@ -53,8 +53,8 @@ fn leave(event: Event) {
 fn post(event: Event) {
     let body = match room_post(event.data.as_ref()) {
         Ok((room, msg)) if is_member(&event.socket, room) => {
-            fanout::emit(
-                fanout::members(&event.io, room),
+            fanout::broadcast(
+                Some(event.socket.within(room.to_owned())),
                 ROOM_MESSAGE,
                 &serde_json::json!({ "room": room, "msg": msg }),
             );

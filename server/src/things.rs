@@ -99,7 +99,7 @@ async fn create(
         );
     }
     by_name.insert(thing.name.clone(), thing.clone());
-    fanout::emit(fanout::everyone(&state.io), THING_CREATE, &thing);
+    fanout::broadcast(fanout::everyone(&state.io), THING_CREATE, &thing);
     drop(by_name);
     (StatusCode::CREATED, Json(thing)).into_response()
 }
@@ -118,7 +118,7 @@ async fn destroy(
     if by_name.shift_remove(&name).is_none() {
         return error(StatusCode::NOT_FOUND, format!("no thing named {name:?}"));
     }
-    fanout::emit(fanout::everyone(&state.io), THING_DESTROY, &name);
+    fanout::broadcast(fanout::everyone(&state.io), THING_DESTROY, &name);
     drop(by_name);
     StatusCode::NO_CONTENT.into_response()
 }

@@ -26,7 +26,7 @@ pub(super) fn rewire(counter: &Arc<Counter>, socket: &SocketRef) {
             super::store_round_trip(STORE_LATENCY).await;
             let count = read.saturating_add(1);
             counter.set(count);
-            fanout::emit(fanout::everyone(&io), GET_COUNT, &count);
+            fanout::emit(fanout::everyone_listed(&io), GET_COUNT, &count);
             reply::send(ack, &count);
         }
     });

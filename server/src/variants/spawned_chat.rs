@@ -31,7 +31,7 @@ pub(super) fn rewire(_counter: &Arc<Counter>, socket: &SocketRef) {
                 Err(refusal) => return reply::send(ack, &refusal),
             };
             super::store_round_trip(STORE_LATENCY).await;
-            fanout::emit(fanout::everyone(&io), CHAT_MESSAGE, &text);
+            fanout::broadcast(fanout::everyone(&io), CHAT_MESSAGE, &text);
             reply::send(ack, &reply::ok());
         },
     );
