@@ -24,7 +24,10 @@ use siosim_harness::{ClientScript, LiveServer, Scenario, Step, Transport};
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     match args.first().map(String::as_str) {
         Some("amplification") if args.len() >= 3 => amplification(&args[1..]),
         _ => {
@@ -93,7 +96,11 @@ fn open_idle_sessions(addr: SocketAddr, count: usize) -> usize {
     (0..count)
         .filter(|_| {
             let open = http(addr, "GET", "", "");
-            let Some(sid) = open.split("\"sid\":\"").nth(1).and_then(|rest| rest.split('"').next()) else {
+            let Some(sid) = open
+                .split("\"sid\":\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+            else {
                 return false;
             };
             http(addr, "POST", &format!("&sid={sid}"), "40").contains(" 200 ")

@@ -43,7 +43,7 @@ pub use config::Config;
 pub use page::CLIENT_SCRIPT_PATH;
 pub use plain_ws::{ECHO_PREFIX, GREETING, PATH as PLAIN_WS_PATH};
 pub use rooms::MAX_ROOM_NAME_CHARS;
-pub use things::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS};
+pub use things::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS, MAX_THINGS};
 
 /// A fresh seed app: new counter, no things, no sockets. Each call is an
 /// independent server, so rebuilding it models a restarted host.
@@ -165,6 +165,9 @@ fn build(config: &Config, rewire: lifecycle::Rewire) -> Server {
         // Socket.IO's maxHttpBufferSize bounds WebSocket messages too; keep
         // both transports to the same limit so they behave alike.
         .ws_max_message_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
+        // And a frame over it is refused from its header, not read whole
+        // first (tungstenite's default frame limit is 16 MiB).
+        .ws_max_frame_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
         .build_layer();
     io.ns(
         fanout::NAMESPACE,

@@ -4,8 +4,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -26,6 +27,10 @@ pub const MAX_THING_NAME_CHARS: usize = 200;
 /// Largest request body accepted by `/api/things`, in bytes. A thing is a
 /// short name and a note; anything bigger is a mistake or an attack.
 pub const MAX_THING_BODY_BYTES: usize = 16 * 1024;
+/// Most things one server keeps. Without a bound, anyone could make every
+/// `GET /api/things` as large as they like (10 000 things of 16 KiB made one
+/// 164 MB answer).
+pub const MAX_THINGS: usize = 1_000;
 
 /// One stored thing. `info` is always serialized, as `null` when absent, so
 /// clients see one shape.
@@ -60,7 +65,30 @@ pub(crate) fn routes(io: SocketIo) -> Router {
         .route("/api/things", get(list).post(create))
         .route("/api/things/{name}", delete(destroy))
         .layer(DefaultBodyLimit::max(MAX_THING_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .with_state(state)
+}
+
+/// Answers 413 at once to a request whose `Content-Length` is over the
+/// limit, instead of reading a body it would refuse (or waiting for one a
+/// client never sends). Bodies without a length are bounded while read.
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > MAX_THING_BODY_BYTES as u64 => too_large(),
+        _ => next.run(request).await,
+    }
+}
+
+fn too_large() -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("body larger than {MAX_THING_BODY_BYTES} bytes"),
+    )
 }
 
 /// `GET /api/things`: every thing, oldest first.
@@ -83,10 +111,7 @@ async fn create(
         // missing content type, unreadable body) is the client's malformed
         // request, which this API reports uniformly as 400.
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body larger than {MAX_THING_BODY_BYTES} bytes"),
-            );
+            return too_large();
         }
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
@@ -96,6 +121,12 @@ async fn create(
         return error(
             StatusCode::CONFLICT,
             format!("thing {:?} already exists", thing.name),
+        );
+    }
+    if by_name.len() >= MAX_THINGS {
+        return error(
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("already {MAX_THINGS} things: delete one first"),
         );
     }
     by_name.insert(thing.name.clone(), thing.clone());

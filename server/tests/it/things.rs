@@ -3,7 +3,7 @@
 
 use hyper::body::Bytes;
 use serde_json::{Value, json};
-use siosim_server::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS};
+use siosim_server::{MAX_THING_BODY_BYTES, MAX_THING_NAME_CHARS, MAX_THINGS};
 
 use crate::support::{
     Driver, HttpResponse, Server, Transport, both_transports, event_for, get, http, post_json,
@@ -290,4 +290,52 @@ async fn changes_are_pushed_to_every_socket(transport: Transport) {
     d.assert_none("push of a refused request", |o| {
         event_for("a", "thing:destroy")(o) && o["args"] != json!(["lamp"])
     });
+}
+
+/// A `Content-Length` over the limit is refused before any body is sent:
+/// the server does not wait for bytes it would refuse.
+#[tokio::test]
+async fn a_declared_oversized_body_is_refused_at_once() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = Server::start().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connects");
+    let head = format!(
+        "POST /api/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        MAX_THING_BODY_BYTES + 1
+    );
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    let mut answer = vec![0; 512];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("answered without waiting for the body")
+        .expect("reads");
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+}
+
+/// The store holds at most `MAX_THINGS`; one more is refused until one goes.
+#[tokio::test]
+async fn the_store_is_bounded() {
+    let server = Server::start().await;
+    for i in 0..MAX_THINGS {
+        let created = post_json(
+            server.addr,
+            "/api/things",
+            &json!({"name": format!("t{i}")}),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+    let refused = post_json(server.addr, "/api/things", &json!({"name": "one more"})).await;
+    assert_json_error(&refused, 507, "a full store");
+    assert_eq!(
+        list(&server).await.as_array().map(Vec::len),
+        Some(MAX_THINGS)
+    );
+    let deleted = http(server.addr, "DELETE", "/api/things/t0", None, Bytes::new()).await;
+    assert_eq!(deleted.status, 204);
+    let created = post_json(server.addr, "/api/things", &json!({"name": "one more"})).await;
+    assert_eq!(created.status, 201, "{}", created.text());
 }
