@@ -7,11 +7,21 @@
 //! cargo bench -p siosim --bench hostile -- amplification <url> <server pid> [idle clients] [messages] [bytes]
 //! ```
 //!
+//! cargo bench -p siosim --bench hostile -- slow-readers <url> <server pid> [readers] [seconds] [bytes]
+//! ```
+//!
 //! `amplification`: idle clients join over long-polling and never poll
 //! again, then one WebSocket client sends large `chat message`s, which the
 //! server must queue for every idle client until the heartbeat drops them.
 //! A server that copies the payload per recipient grows by about
 //! idle × messages × bytes; one that shares it, by about messages × bytes.
+//!
+//! `slow-readers`: WebSocket clients join and never read again (so they
+//! answer no ping either), while another client sends a large `chat
+//! message` every second; each reader probes its connection with a
+//! WebSocket ping frame every 250 ms, and the first write that fails is
+//! when the server dropped it. A server that never drops them keeps a
+//! queue of messages for each.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -30,9 +40,10 @@ fn main() {
         .collect();
     match args.first().map(String::as_str) {
         Some("amplification") if args.len() >= 3 => amplification(&args[1..]),
+        Some("slow-readers") if args.len() >= 3 => slow_readers(&args[1..]),
         _ => {
             eprintln!(
-                "usage: hostile amplification <url> <server pid> [idle clients] [messages] [bytes]"
+                "usage: hostile amplification <url> <server pid> [idle clients] [messages] [bytes]\n       hostile slow-readers <url> <server pid> [readers] [seconds] [bytes]"
             );
             std::process::exit(2);
         }
@@ -73,6 +84,116 @@ fn amplification(args: &[String]) {
         report.failures.len(),
         started.elapsed().as_secs_f64(),
     );
+}
+
+fn slow_readers(args: &[String]) {
+    let addr = socket_addr(&args[0]);
+    let pid: u32 = args[1].parse().expect("a server pid");
+    let number = |i: usize, default: usize| {
+        args.get(i)
+            .map_or(default, |v| v.parse().expect("a number"))
+    };
+    let (count, seconds, bytes) = (number(2, 5), number(3, 60), number(4, 900_000));
+    let before = rss_kib(pid);
+    let started = Instant::now();
+    let mut readers: Vec<_> = (0..count).filter_map(|_| NonReader::join(addr)).collect();
+    let scenario = paced_messages(seconds, bytes);
+    let (report, peak) = std::thread::scope(|scope| {
+        let run = scope.spawn(|| LiveServer::new(addr).run(&scenario, 1));
+        let mut peak = before;
+        while !run.is_finished() {
+            peak = peak.max(rss_kib(pid));
+            for reader in &mut readers {
+                reader.probe(started);
+            }
+            std::thread::sleep(PROBE_EVERY);
+        }
+        (run.join().expect("the clients' thread"), peak)
+    });
+    let report = report.expect("a fault-free scenario");
+    let dropped: Vec<String> = readers
+        .iter()
+        .map(|r| {
+            r.dropped_after
+                .map_or("kept".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()))
+        })
+        .collect();
+    println!(
+        "slow-readers: {} WebSocket clients that never read, one {bytes} B chat message a second for {seconds} s: dropped after [{}]; server RSS {:.1} -> peak {:.1} MiB (+{:.1}); {} failed expectations, {:.1} s",
+        readers.len(),
+        dropped.join(", "),
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        peak.saturating_sub(before) as f64 / 1024.0,
+        report.failures.len(),
+        started.elapsed().as_secs_f64(),
+    );
+}
+
+/// How often a non-reading client checks that it is still connected.
+const PROBE_EVERY: Duration = Duration::from_millis(250);
+
+/// A WebSocket client that joined the main namespace and reads nothing more.
+struct NonReader {
+    stream: TcpStream,
+    dropped_after: Option<Duration>,
+}
+
+impl NonReader {
+    /// The WebSocket handshake and a `40`, raw; reads only the 101's head.
+    fn join(addr: SocketAddr) -> Option<Self> {
+        let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).ok()?;
+        stream.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
+        stream.set_write_timeout(Some(IO_TIMEOUT)).ok()?;
+        let upgrade = format!(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(upgrade.as_bytes()).ok()?;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).ok()?;
+            head.push(byte[0]);
+        }
+        if !head.starts_with(b"HTTP/1.1 101") {
+            return None;
+        }
+        stream.write_all(&masked_frame(0x1, b"40")).ok()?;
+        Some(Self {
+            stream,
+            dropped_after: None,
+        })
+    }
+
+    /// A WebSocket ping frame: it fails once the server has closed.
+    fn probe(&mut self, started: Instant) {
+        if self.dropped_after.is_none() && self.stream.write_all(&masked_frame(0x9, b"")).is_err() {
+            self.dropped_after = Some(started.elapsed());
+        }
+    }
+}
+
+/// A client-to-server WebSocket frame (FIN set, a zero mask key), for
+/// payloads under 126 bytes.
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// One WebSocket client that sends a chat message of `bytes` bytes every
+/// second for `seconds` seconds, each acked.
+fn paced_messages(seconds: usize, bytes: usize) -> Scenario {
+    let mut sender = ClientScript::new("chatty").connect(Transport::Websocket);
+    for m in 0..seconds {
+        let text = format!("{m}:{}", "x".repeat(bytes.saturating_sub(8)));
+        sender = sender
+            .request("chat message", vec![json!(text)], 15_000)
+            .wait_ms(1_000);
+    }
+    Scenario::new("slow-readers")
+        .duration_ms(seconds as u64 * 1_000 + 60_000)
+        .client(sender.step(Step::Drop))
 }
 
 /// One WebSocket client that sends `messages` chat messages of `bytes`

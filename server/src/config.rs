@@ -10,6 +10,8 @@ const DEFAULT_PING_INTERVAL_MS: u64 = 25_000;
 const DEFAULT_PING_TIMEOUT_MS: u64 = 20_000;
 const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 45_000;
 const DEFAULT_MAX_PAYLOAD_BYTES: u64 = 1_000_000;
+const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+const DEFAULT_BODY_TIMEOUT_MS: u64 = 30_000;
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 3000;
 
@@ -41,6 +43,19 @@ pub struct Config {
     #[arg(long, default_value_t = DEFAULT_MAX_PAYLOAD_BYTES)]
     pub max_payload_bytes: u64,
 
+    /// Milliseconds a client has to send a request's headers (and how long
+    /// an idle keep-alive connection is kept), when the server runs its own
+    /// HTTP loop (`serve`, `siosim serve`).
+    #[arg(long, default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's whole body, when the
+    /// server runs its own HTTP loop.
+    #[arg(long, default_value_t = DEFAULT_BODY_TIMEOUT_MS)]
+    pub body_timeout_ms: u64,
+    /// Most connections served at once, when the server runs its own HTTP
+    /// loop; by default the process's descriptor limit less 64.
+    #[arg(long)]
+    pub connection_limit: Option<usize>,
     /// Address to bind when the caller lets the server pick its own listener.
     #[arg(long, default_value = DEFAULT_HOST)]
     pub host: String,
@@ -58,6 +73,9 @@ impl Default for Config {
             ping_timeout_ms: DEFAULT_PING_TIMEOUT_MS,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            connection_limit: None,
             host: DEFAULT_HOST.to_owned(),
             port: DEFAULT_PORT,
         }
@@ -75,6 +93,19 @@ impl Config {
 
     pub(crate) fn connect_timeout(&self) -> Duration {
         Duration::from_millis(self.connect_timeout_ms)
+    }
+
+    /// The HTTP loop's limits. A write stalled for a ping timeout means a
+    /// client that could not have answered a ping either.
+    pub(crate) fn http_limits(&self) -> crate::http_server::Limits {
+        crate::http_server::Limits {
+            header_read: Duration::from_millis(self.header_timeout_ms),
+            body_read: Duration::from_millis(self.body_timeout_ms),
+            write_stall: self.ping_timeout(),
+            max_connections: self
+                .connection_limit
+                .unwrap_or_else(crate::http_server::connections_the_process_can_hold),
+        }
     }
 }
 
@@ -115,6 +146,9 @@ mod tests {
                 ping_timeout_ms: 20_000,
                 connect_timeout_ms: 45_000,
                 max_payload_bytes: 1_000_000,
+                header_timeout_ms: 10_000,
+                body_timeout_ms: 30_000,
+                connection_limit: None,
                 host: "127.0.0.1".into(),
                 port: 3000,
             }
@@ -135,6 +169,12 @@ mod tests {
             "300",
             "--max-payload-bytes",
             "400",
+            "--header-timeout-ms",
+            "500",
+            "--body-timeout-ms",
+            "600",
+            "--connection-limit",
+            "700",
             "--host",
             "0.0.0.0",
             "--port",
@@ -149,6 +189,9 @@ mod tests {
                 ping_timeout_ms: 200,
                 connect_timeout_ms: 300,
                 max_payload_bytes: 400,
+                header_timeout_ms: 500,
+                body_timeout_ms: 600,
+                connection_limit: Some(700),
                 host: "0.0.0.0".into(),
                 port: 0,
             }

@@ -5,7 +5,9 @@
 //! unchanged on real sockets and in simulated time.
 //!
 //! * [`app`] builds the whole HTTP application as an [`axum::Router`].
-//! * [`serve`] runs it on any [`axum::serve::Listener`] until shut down.
+//! * [`serve`] runs it on any [`axum::serve::Listener`] until shut down,
+//!   with the limits of a server facing the internet (header and body
+//!   deadlines, a head size, a write-stall bound, a connection limit).
 //! * [`Server`] is a built app with its shutdown handles, so a racy variant
 //!   (feature `racy`) is served with the same graceful shutdown.
 //!
@@ -19,13 +21,16 @@ mod chat;
 mod config;
 mod counter;
 mod echo;
+mod engine_request;
 mod fanout;
+mod http_server;
 mod inline_handler;
 mod lifecycle;
 mod page;
 mod plain_ws;
 mod reply;
 mod rooms;
+mod session_alias;
 mod session_guard;
 mod things;
 #[cfg(feature = "racy")]
@@ -70,6 +75,7 @@ pub struct Server {
     router: Router,
     io: SocketIo,
     plain_ws_shutdown: watch::Sender<bool>,
+    limits: http_server::Limits,
 }
 
 impl Debug for Server {
@@ -96,7 +102,8 @@ impl Server {
     /// client reports "transport close", or "transport error" for a
     /// long-polling client with no request pending, and by default tries to
     /// reconnect, as it would after a restarted host), closes the plain
-    /// WebSockets and waits for in-flight HTTP requests to finish.
+    /// WebSockets and waits for in-flight HTTP requests to finish (at most
+    /// 10 s).
     pub async fn serve<L>(
         self,
         listener: L,
@@ -141,16 +148,16 @@ impl Server {
             router,
             io,
             plain_ws_shutdown,
+            limits,
         } = self;
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Upgraded connections are no longer tracked by axum's graceful
-                // shutdown; without these they would outlive `serve`.
-                plain_ws_shutdown.send_replace(true);
-                io.close().await;
-            })
-            .await
+        let shutdown = async move {
+            shutdown.await;
+            // Upgraded connections are no longer tracked by the graceful
+            // shutdown; without these they would outlive `serve`.
+            plain_ws_shutdown.send_replace(true);
+            io.close().await;
+        };
+        http_server::serve(listener, router, limits, shutdown).await
     }
 }
 
@@ -184,10 +191,12 @@ fn build(config: &Config, rewire: lifecycle::Rewire) -> Server {
         .merge(things::routes(io.clone()))
         .merge(plain_ws::routes(plain_ws_shutdown_rx))
         .layer(layer)
-        .layer(session_guard::SessionGuardLayer::new(&config.socketio_path));
+        .layer(session_guard::SessionGuardLayer::new(&config.socketio_path))
+        .layer(session_alias::SessionAliasLayer::new(&config.socketio_path));
     Server {
         router,
         io,
         plain_ws_shutdown,
+        limits: config.http_limits(),
     }
 }

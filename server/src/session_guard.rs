@@ -30,6 +30,8 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt as _};
 use tracing::debug;
 
+use crate::engine_request;
+
 /// How many upgraded sessions the guard remembers. An upgrade's probe lasts
 /// seconds, so forgetting the oldest of this many cannot let a second
 /// WebSocket through during a probe, and the memory stays bounded (about
@@ -131,34 +133,18 @@ enum SessionRequest {
 
 impl SessionRequest {
     fn of(request: &Request<Body>, engine_path: &str) -> Option<Self> {
-        if !is_engine_path(request.uri().path(), engine_path) {
+        if !engine_request::is_engine_path(request.uri().path(), engine_path) {
             return None;
         }
         let query = request.uri().query()?;
-        let field = |name: &str| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix(name))
-                .map(str::to_owned)
-        };
-        let sid = field("sid=")?;
-        let transport = query
-            .split('&')
-            .find(|pair| pair.starts_with("transport="))
-            .and_then(|pair| pair.split('=').nth(1))?;
-        match (transport, request.method()) {
+        let sid = engine_request::sid(query)?.to_owned();
+        match (engine_request::transport(query)?, request.method()) {
             ("polling", &Method::GET) => Some(Self::Poll { sid }),
             ("polling", &Method::POST) => Some(Self::Post { sid }),
             ("websocket", &Method::GET) => Some(Self::Upgrade { sid }),
             _ => None,
         }
     }
-}
-
-/// engineioxide's `is_req_path`.
-fn is_engine_path(path: &str, engine_path: &str) -> bool {
-    path.strip_prefix(engine_path)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || engine_path.ends_with('/'))
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
