@@ -132,7 +132,7 @@ fn parse_profiles(text: &str) -> Result<BTreeSet<Profile>, String> {
                     .into_iter()
                     .find(|p| p.name() == word)
                     .ok_or_else(|| {
-                        format!("unknown profile {word:?}: protocol, echo, app or all")
+                        format!("unknown profile {word:?}: protocol, echo, app, robustness or all")
                     })?;
                 profiles.insert(profile);
             }

@@ -43,16 +43,26 @@ pub enum Profile {
     Echo,
     /// siosim's seed app (README, "The seed-app contract").
     App,
+    /// Hostile clients: a server's heartbeat, limits and session ids under
+    /// a client that floods, stops reading or borrows an id (README,
+    /// "Robustness profile"). Opt-in over TCP: it loads the server.
+    Robustness,
 }
 
 impl Profile {
-    pub const ALL: [Profile; 3] = [Profile::Protocol, Profile::Echo, Profile::App];
+    pub const ALL: [Profile; 4] = [
+        Profile::Protocol,
+        Profile::Echo,
+        Profile::App,
+        Profile::Robustness,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Profile::Protocol => "protocol",
             Profile::Echo => "echo",
             Profile::App => "app",
+            Profile::Robustness => "robustness",
         }
     }
 }
@@ -68,6 +78,9 @@ pub enum Spec {
     TestSuite,
     /// siosim's README, "The seed-app contract".
     SeedApp,
+    /// siosim's README, "Robustness profile": what no spec says but every
+    /// server facing the internet needs.
+    Robustness,
 }
 
 impl Spec {
@@ -77,6 +90,7 @@ impl Spec {
             Spec::SocketIo => "Socket.IO protocol v5",
             Spec::TestSuite => "socket.io-protocol test suite",
             Spec::SeedApp => "siosim seed-app contract",
+            Spec::Robustness => "siosim robustness rules",
         }
     }
 
@@ -84,7 +98,7 @@ impl Spec {
         match self {
             Spec::EngineIo => "https://github.com/socketio/engine.io-protocol",
             Spec::SocketIo | Spec::TestSuite => "https://github.com/socketio/socket.io-protocol",
-            Spec::SeedApp => "README.md",
+            Spec::SeedApp | Spec::Robustness => "README.md",
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct RawWebSocket {
     /// Whether answered pings are also handed to the case as frames.
     shows_pings: bool,
     answer_pings: bool,
+    /// Whether frames sent and received go into the trace (see
+    /// [`RawWebSocket::set_traced`]).
+    traced: bool,
 }
 
 impl Probe {
@@ -109,6 +112,7 @@ impl RawWebSocket {
                     closed: None,
                     shows_pings: false,
                     answer_pings: true,
+                    traced: true,
                 }))
             }
             Err(tungstenite::Error::Http(response)) => {
@@ -138,12 +142,12 @@ impl RawWebSocket {
     /// credentials ([`Probe::with_auth`]).
     pub async fn send_text(&mut self, text: &str) -> Result<(), CaseError> {
         let text = self.probe.with_auth(text);
-        self.probe.note(EventKind::Send, truncated(&text, 200));
+        self.note(EventKind::Send, || truncated(&text, 200));
         self.send(Message::text(text)).await
     }
 
     pub async fn send_binary(&mut self, bytes: &[u8]) -> Result<(), CaseError> {
-        self.probe.note(EventKind::Send, binary_text(bytes));
+        self.note(EventKind::Send, || binary_text(bytes));
         self.send(Message::binary(Bytes::copy_from_slice(bytes)))
             .await
     }
@@ -170,6 +174,24 @@ impl RawWebSocket {
     /// cases about the heartbeat itself).
     pub fn set_answer_pings(&mut self, answer: bool) {
         self.answer_pings = answer;
+    }
+
+    /// Whether each frame sent and received is traced (the default), or
+    /// none: a case that exchanges thousands notes what it did itself.
+    pub fn set_traced(&mut self, traced: bool) {
+        self.traced = traced;
+    }
+
+    fn note(&self, kind: EventKind, text: impl FnOnce() -> String) {
+        if self.traced {
+            self.probe.note(kind, text());
+        }
+    }
+
+    /// The connection under the WebSocket, for a case that writes bytes no
+    /// WebSocket library would (an oversized frame's header).
+    pub fn stream_mut(&mut self) -> &mut Stream {
+        self.socket.get_mut()
     }
 
     /// Why the connection ended, once it has.
@@ -202,7 +224,7 @@ impl RawWebSocket {
             match message {
                 Message::Text(text) => {
                     let text = text.as_str().to_owned();
-                    self.probe.note(EventKind::Recv, truncated(&text, 200));
+                    self.note(EventKind::Recv, || truncated(&text, 200));
                     if text == "2" && self.answer_pings {
                         self.send_text("3").await?;
                         if !self.shows_pings {
@@ -212,7 +234,7 @@ impl RawWebSocket {
                     return Ok(Some(Frame::Text(text)));
                 }
                 Message::Binary(bytes) => {
-                    self.probe.note(EventKind::Recv, binary_text(&bytes));
+                    self.note(EventKind::Recv, || binary_text(&bytes));
                     return Ok(Some(Frame::Binary(bytes)));
                 }
                 Message::Close(frame) => {

@@ -394,10 +394,12 @@ impl<'a> LiveRun<'a> {
     }
 
     /// Whether case `index` must run alone: the seed app's broadcasts and
-    /// counter reach every session, so its cases would disturb each other.
+    /// counter reach every session, so its cases would disturb each other;
+    /// a robustness case loads the server, which could slow the others.
     fn exclusive(&self, index: usize) -> bool {
         let profile = self.cases[index].profile;
-        profile == Profile::App && self.options.profiles.contains(&profile)
+        matches!(profile, Profile::App | Profile::Robustness)
+            && self.options.profiles.contains(&profile)
     }
 
     async fn finish(

@@ -6,6 +6,7 @@ mod engineio;
 mod engineio_wire;
 mod faults;
 mod faults_scenarios;
+mod robustness;
 mod socketio;
 mod socketio_polling;
 mod socketio_raw;
@@ -19,5 +20,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(socketio::cases());
     cases.extend(app::cases());
     cases.extend(faults::cases());
+    cases.extend(robustness::cases());
     cases
 }

@@ -162,7 +162,7 @@ const ENGINEIOXIDE_BREAKS: [(&str, &str); 3] = [
 ];
 
 /// A socketioxide app with nothing in front of engineioxide: one namespace.
-fn bare_socketioxide() -> Router {
+pub fn bare_socketioxide() -> Router {
     let (layer, io) = socketioxide::SocketIo::new_layer();
     io.ns("/", async |_: socketioxide::extract::SocketRef| {});
     Router::new().layer(layer)

@@ -181,6 +181,9 @@ fn witnesses() -> Vec<SimServer> {
         reference_with("octet-stream", octet_stream),
         reference_with("socketio-everywhere-but-home", socketio_everywhere_but_home),
         sim("v4-connect", v4_connect_engine),
+        // Nothing in front of engineioxide: socket ids drive sessions, and
+        // frames up to 16 MiB are read whole.
+        sim("bare-socketioxide", cases_engineio::bare_socketioxide),
     ]
 }
 
