@@ -9,6 +9,7 @@
 mod binary_assembler;
 mod engineio_packet;
 mod polling_payload;
+mod round_trip;
 mod socketio_packet;
 mod violation;
 
@@ -17,6 +18,7 @@ pub use engineio_packet::{EioPacket, Handshake};
 pub use polling_payload::{
     MAX_PACKETS_PER_PAYLOAD, decode_polling_payload, encode_polling_payload,
 };
+pub use round_trip::check_round_trips;
 pub use socketio_packet::{
     DEFAULT_NAMESPACE, MAX_ATTACHMENTS, RESERVED_EVENT_NAMES, SioDecoded, SioPacket, SioPacketKind,
 };

@@ -7,6 +7,7 @@ mod client_run;
 mod codec_crosscheck;
 mod collection;
 mod echo_app;
+mod fuzz_regressions;
 mod invariants;
 mod logs;
 mod process_history;
