@@ -1,6 +1,33 @@
 //! Reading an Engine.IO request's endpoint and query the way engineioxide
 //! 0.17.9 reads them (`engineioxide::service`), so that the layers in front
-//! of it never see a request differently from it.
+//! of it never see a request differently from it; and what those layers
+//! wrap ([`Inner`]).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::Response;
+use tower::Service;
+
+/// The service a layer in front of engineioxide wraps (the app's Router),
+/// with what the layer needs of it to call it from a boxed, sent future.
+pub(crate) trait Inner:
+    Service<Request<Body>, Response = Response, Future: Send, Error: Send> + Clone + Send + 'static
+{
+}
+
+impl<S> Inner for S where
+    S: Service<Request<Body>, Response = Response, Future: Send, Error: Send>
+        + Clone
+        + Send
+        + 'static
+{
+}
+
+/// The future a layer's service answers with.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// engineioxide's `is_req_path`: `path` is at or under `engine_path`.
 pub(crate) fn is_engine_path(path: &str, engine_path: &str) -> bool {

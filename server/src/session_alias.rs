@@ -16,8 +16,6 @@
 //! layer) keeps the real id, and any request naming it is refused.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -29,7 +27,7 @@ use rand::RngExt as _;
 use tower::{Layer, Service, ServiceExt as _};
 use tracing::debug;
 
-use crate::engine_request::{self, is_engine_path};
+use crate::engine_request::{self, BoxFuture, Inner, is_engine_path};
 
 /// How many aliases are kept: the oldest is forgotten beyond this (its
 /// client's next request is refused as an unknown session, and it
@@ -125,13 +123,9 @@ impl Aliases {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 impl<S> Service<Request<Body>> for SessionAlias<S>
 where
-    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send,
+    S: Inner,
 {
     type Response = Response;
     type Error = S::Error;
@@ -183,8 +177,7 @@ async fn alias_handshake<S>(
     request: Request<Body>,
 ) -> Result<Response, S::Error>
 where
-    S: Service<Request<Body>, Response = Response> + Send + 'static,
-    S::Future: Send,
+    S: Inner,
 {
     let response = inner.oneshot(request).await?;
     if response.status() != StatusCode::OK {

@@ -19,8 +19,6 @@
 //! the other.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -30,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt as _};
 use tracing::debug;
 
-use crate::engine_request;
+use crate::engine_request::{self, BoxFuture, Inner};
 
 /// How many upgraded sessions the guard remembers. An upgrade's probe lasts
 /// seconds, so forgetting the oldest of this many cannot let a second
@@ -147,13 +145,9 @@ impl SessionRequest {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 impl<S> Service<Request<Body>> for SessionGuard<S>
 where
-    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send,
+    S: Inner,
 {
     type Response = Response;
     type Error = S::Error;
@@ -192,9 +186,7 @@ fn guard_post<S>(
     request: Request<Body>,
 ) -> BoxFuture<Result<Response, S::Error>>
 where
-    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send,
+    S: Inner,
 {
     if !sessions.begin_post(&sid) {
         debug!(%sid, "overlapping POST: closing the session");
@@ -233,9 +225,7 @@ fn guard_poll<S>(
     request: Request<Body>,
 ) -> BoxFuture<Result<Response, S::Error>>
 where
-    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Send,
+    S: Inner,
 {
     let close = close_request(&request);
     let closer = inner.clone();
