@@ -152,14 +152,42 @@ impl RawWebSocket {
             .await
     }
 
+    /// Sends `text` to a server that may close the connection before it has
+    /// read all of it (a message over its limit): a reset or closed
+    /// connection while sending is that close, returned as `Some(how)`.
+    pub async fn send_text_unless_closed(
+        &mut self,
+        text: &str,
+    ) -> Result<Option<String>, CaseError> {
+        let text = self.probe.with_auth(text);
+        self.note(EventKind::Send, || truncated(&text, 200));
+        let sent =
+            tokio::time::timeout(self.probe.timeout(), self.socket.send(Message::text(text))).await;
+        match sent {
+            Ok(Err(error)) if closes_the_connection(&error) => {
+                let how = format!("closed while the message was sent: {error}");
+                self.note(EventKind::Session, || how.clone());
+                self.closed = Some(how.clone());
+                Ok(Some(how))
+            }
+            Ok(Ok(())) => Ok(None),
+            Ok(Err(error)) => Err(CaseError::Broken(format!("sending failed: {error}"))),
+            Err(_) => Err(self.send_blocked()),
+        }
+    }
+
+    fn send_blocked(&self) -> CaseError {
+        CaseError::Broken(format!(
+            "sending blocked for {} ms",
+            self.probe.timeout().as_millis()
+        ))
+    }
+
     async fn send(&mut self, message: Message) -> Result<(), CaseError> {
         match tokio::time::timeout(self.probe.timeout(), self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(CaseError::Broken(format!("sending failed: {error}"))),
-            Err(_) => Err(CaseError::Broken(format!(
-                "sending blocked for {} ms",
-                self.probe.timeout().as_millis()
-            ))),
+            Err(_) => Err(self.send_blocked()),
         }
     }
 
@@ -292,5 +320,21 @@ impl RawWebSocket {
         self.probe
             .note(EventKind::Session, format!("closed: {reason}"));
         self.closed = Some(reason);
+    }
+}
+
+/// Whether a send failed because the peer closed or reset the connection.
+fn closes_the_connection(error: &tungstenite::Error) -> bool {
+    use std::io::ErrorKind;
+    match error {
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => true,
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ) => true,
+        tungstenite::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted
+        ),
+        _ => false,
     }
 }

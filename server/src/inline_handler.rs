@@ -9,14 +9,21 @@
 //! its ack. `Inline` implements socketioxide's public `MessageHandler` trait
 //! with a synchronous body, so the work happens inside the engine's receive
 //! path, in order, with no extra task.
+//!
+//! `InlineDisconnect` does the same for the disconnect handler. socketioxide
+//! removes a socket from its namespace only once its disconnect handler's
+//! spawned task has run, and until then ignores a CONNECT for that
+//! namespace from the same session: a client that sends DISCONNECT and then
+//! CONNECT could see its CONNECT dropped, never answered, whenever the
+//! spawned task ran late.
 
 use std::sync::Arc;
 
 use socketioxide::SocketIo;
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, SocketRef, TryData};
-use socketioxide::handler::{FromMessageParts, MessageHandler};
-use socketioxide::socket::Socket;
+use socketioxide::handler::{DisconnectHandler, FromMessageParts, MessageHandler};
+use socketioxide::socket::{DisconnectReason, Socket};
 
 /// What an inline handler is given for one incoming event.
 pub(crate) struct Event {
@@ -61,5 +68,26 @@ where
             data: data.ok(),
             ack,
         });
+    }
+}
+
+/// A synchronous disconnect handler, registered with
+/// `socket.on_disconnect(InlineDisconnect(f))`: `f` runs, then the socket
+/// leaves its namespace, both before the packet that ended it is done with.
+#[derive(Debug, Clone)]
+pub(crate) struct InlineDisconnect<F>(pub F);
+
+impl<F> DisconnectHandler<LocalAdapter, InlineMarker> for InlineDisconnect<F>
+where
+    F: Fn(&SocketRef, DisconnectReason) + Send + Sync + 'static,
+{
+    fn call_with_defer(
+        &self,
+        s: Arc<Socket<LocalAdapter>>,
+        reason: DisconnectReason,
+        defer: fn(Arc<Socket<LocalAdapter>>),
+    ) {
+        (self.0)(&SocketRef::from(s.clone()), reason);
+        defer(s);
     }
 }

@@ -16,6 +16,7 @@ use tracing::info;
 use crate::chat::Chat;
 use crate::counter::Counter;
 use crate::echo;
+use crate::inline_handler::InlineDisconnect;
 use crate::rooms;
 
 /// The namespace's connect handler.
@@ -62,9 +63,7 @@ impl ConnectHandler<LocalAdapter, LifecycleMarker> for Lifecycle {
         self.chat.register(&socket);
         rooms::register(&socket);
         echo::register(&socket);
-        socket.on_disconnect(async |socket: SocketRef, reason: DisconnectReason| {
-            log_disconnect(&socket, reason);
-        });
+        socket.on_disconnect(InlineDisconnect(log_disconnect));
         (self.rewire)(&self.counter, &socket);
         Box::pin(std::future::ready(Ok(())))
     }

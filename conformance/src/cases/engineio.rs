@@ -1542,7 +1542,9 @@ async fn websocket_closes_on_an_oversized_message(probe: Probe) -> CaseOutcome {
     let (mut socket, handshake) = websocket_session(&probe).await?;
     websocket_join(&mut socket).await?;
     let message = oversized_event(handshake.max_payload)?;
-    socket.send_text(&message).await?;
+    if let Some(how) = socket.send_text_unless_closed(&message).await? {
+        return Ok(format!("{} bytes: {how}", message.len()));
+    }
     match socket.closed_within(probe.timeout()).await {
         Some(how) => Ok(format!("{} bytes: closed ({how})", message.len())),
         None => broken!(

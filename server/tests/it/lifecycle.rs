@@ -148,3 +148,49 @@ async fn serve_is_generic_over_the_listener() {
         .expect("no panic")
         .expect("serve returned Ok");
 }
+
+/// A DISCONNECT and a CONNECT for the main namespace in one POST: the socket
+/// must have left the namespace by the time the CONNECT is read, or
+/// socketioxide ignores the CONNECT as a duplicate and never answers it.
+/// socketioxide spawns both the CONNECT and an ordinary disconnect handler;
+/// a worker runs the task it spawned last first (tokio's LIFO slot), so
+/// with one worker its own (async) disconnect handlers lose this race every
+/// time. The reference's inline one cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_connect_right_behind_a_disconnect_is_answered() {
+    use crate::support::{get, http};
+    let server = Server::start().await;
+    let open = get(server.addr, "/socket.io/?EIO=4&transport=polling")
+        .await
+        .text();
+    let sid = open
+        .split("\"sid\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an open packet with a sid")
+        .to_owned();
+    let session = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let post = async |body: &'static str| {
+        let answer = http(server.addr, "POST", &session, Some("text/plain"), body).await;
+        assert_eq!(answer.status, 200, "POST {body:?}: {}", answer.text());
+    };
+    post("40").await;
+    let first = get(server.addr, &session).await.text();
+    assert!(
+        first.contains("40{\"sid\""),
+        "no CONNECT answer in {first:?}"
+    );
+
+    post("41\u{1e}40").await;
+    let answered = async {
+        loop {
+            let batch = get(server.addr, &session).await.text();
+            if batch.contains("40{\"sid\"") {
+                return batch;
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, answered)
+        .await
+        .expect("the CONNECT after the DISCONNECT was never answered");
+}
