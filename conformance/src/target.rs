@@ -121,9 +121,10 @@ fn limits(timeout: Duration) -> SessionLimits {
 }
 
 /// The longest a whole case may run: its waits are each bounded by
-/// `timeout`, plus the server's heartbeat for the cases that wait one out.
+/// `timeout`, plus the server's heartbeat for the cases that wait one out,
+/// and never less than a slow request is given to be cut off.
 pub(crate) fn case_deadline(timeout: Duration) -> Duration {
-    (timeout * 12).max(Duration::from_secs(60))
+    (timeout * 12).max(crate::cases::SLOW_REQUEST_CUT_OFF + Duration::from_secs(20))
 }
 
 /// Runs one case in simulation, on a fresh thread.

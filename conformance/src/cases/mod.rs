@@ -7,11 +7,14 @@ mod engineio_wire;
 mod faults;
 mod faults_scenarios;
 mod robustness;
+mod slow_request;
 mod socketio;
 mod socketio_polling;
 mod socketio_raw;
 
 use crate::case::Case;
+
+pub(crate) use slow_request::CUT_OFF_WITHIN as SLOW_REQUEST_CUT_OFF;
 
 /// The whole suite, in report order.
 pub fn all() -> Vec<Case> {
@@ -21,5 +24,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(app::cases());
     cases.extend(faults::cases());
     cases.extend(robustness::cases());
+    cases.extend(slow_request::cases());
     cases
 }
