@@ -49,6 +49,11 @@ enum Command {
     List,
 }
 
+/// Counts each thread's heap, so the conformance suite can see what a
+/// simulated server holds (`robustness::fan_out::*`).
+#[global_allocator]
+static HEAP: siosim_harness::heap::CountingAllocator = siosim_harness::heap::CountingAllocator;
+
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());

@@ -114,6 +114,7 @@ mod driver;
 pub mod entropy;
 mod explorer;
 mod fault_runner;
+pub mod heap;
 mod host_log;
 pub mod invariants;
 mod listener;

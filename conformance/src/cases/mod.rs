@@ -4,6 +4,7 @@
 mod app;
 mod engineio;
 mod engineio_wire;
+mod fan_out_memory;
 mod faults;
 mod faults_scenarios;
 mod robustness;
@@ -25,5 +26,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(faults::cases());
     cases.extend(robustness::cases());
     cases.extend(slow_request::cases());
+    cases.extend(fan_out_memory::cases());
     cases
 }

@@ -333,7 +333,7 @@ async fn socket_id_drives_no_session(probe: Probe) -> CaseOutcome {
 }
 
 /// Polls until the answer to `40` arrives; the socket id it carries.
-async fn connected_socket_id(session: &PollingSession) -> Result<String, CaseError> {
+pub(super) async fn connected_socket_id(session: &PollingSession) -> Result<String, CaseError> {
     let (interval, _) = session.heartbeat();
     for _ in 0..MAX_POLLS {
         let body = session.poll(interval).await?;

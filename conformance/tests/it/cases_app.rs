@@ -202,11 +202,11 @@ pub(crate) fn server(
     }
 }
 
-fn reference() -> SimServer {
+pub(crate) fn reference() -> SimServer {
     server("reference", || siosim_server::app(&Config::default()))
 }
 
-fn check(server: SimServer, patterns: &[&str]) -> SuiteReport {
+pub(crate) fn check(server: SimServer, patterns: &[&str]) -> SuiteReport {
     let options = RunOptions {
         patterns: patterns.iter().map(|p| (*p).to_owned()).collect(),
         jobs: 2,
@@ -285,6 +285,9 @@ pub(crate) enum Bug {
     AckBeforeRelay,
     /// `room message` goes to every socket, members or not.
     RoomMessageToEveryone,
+    /// `chat message` is emitted to each socket in turn, so each gets a
+    /// copy of its own (socketioxide encodes per `emit`).
+    ChatCopiesPerRecipient,
 }
 
 /// A small socketioxide seed app with one `bug`, on closure handlers.
@@ -319,6 +322,11 @@ pub(crate) fn tiny_app(bug: Bug) -> axum::Router {
                 match bug {
                     Bug::ChatSkipsTheSender => {
                         let _ = socket.broadcast().emit("chat message", &text).await;
+                    }
+                    Bug::ChatCopiesPerRecipient => {
+                        for recipient in io.sockets() {
+                            let _ = recipient.emit("chat message", &text);
+                        }
                     }
                     Bug::AckBeforeRelay => {
                         let _ = ack.send(&json!({"ok": true}));

@@ -173,6 +173,9 @@ fn witnesses() -> Vec<SimServer> {
         cases_app::server("chat-skips-sender", || {
             cases_app::tiny_app(cases_app::Bug::ChatSkipsTheSender)
         }),
+        cases_app::server("chat-copies-per-recipient", || {
+            cases_app::tiny_app(cases_app::Bug::ChatCopiesPerRecipient)
+        }),
         cases_app::server("misreporting", cases_app::misreporting_app),
         cases_faults::buggy(cases_faults::Bug::RelaysTwice),
         cases_faults::buggy(cases_faults::Bug::IgnoresRooms),
