@@ -125,9 +125,17 @@ fn all_cases() -> Vec<Case> {
     cases
 }
 
-/// Runs every case against `server` over TCP, under a watchdog.
+/// Runs every case against `server` over TCP, under a watchdog, but the
+/// slow-request case: it trickles for its full 100 s against any server
+/// that waits for a whole request, which these do; the witness test
+/// (conformance/tests/it/witnesses.rs) runs it to its deadline.
 fn run_against(server: &HostileServer) -> (SuiteReport, Duration) {
-    run_selected_against(server, &[])
+    let names: Vec<&str> = all_cases()
+        .iter()
+        .map(|case| case.name)
+        .filter(|name| *name != "robustness::slow_request::cut_off")
+        .collect();
+    run_selected_against(server, &names)
 }
 
 /// Runs the cases matching `patterns` (all when empty) against `server`.

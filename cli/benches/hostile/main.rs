@@ -5,9 +5,9 @@
 //!
 //! ```text
 //! cargo bench -p siosim --bench hostile -- amplification <url> <server pid> [idle clients] [messages] [bytes]
-//! ```
-//!
 //! cargo bench -p siosim --bench hostile -- slow-readers <url> <server pid> [readers] [seconds] [bytes]
+//! cargo bench -p siosim --bench hostile -- slowloris <url> <server pid> [connections] [seconds]
+//! cargo bench -p siosim --bench hostile -- descriptors <url> <server pid> [idle connections] [seconds]
 //! ```
 //!
 //! `amplification`: idle clients join over long-polling and never poll
@@ -22,10 +22,16 @@
 //! WebSocket ping frame every 250 ms, and the first write that fails is
 //! when the server dropped it. A server that never drops them keeps a
 //! queue of messages for each.
+//!
+//! `slowloris` ([`slowloris`]) and `descriptors` ([`descriptors`]) are
+//! about connections, not messages.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+
+mod descriptors;
+mod slowloris;
 
 use serde_json::json;
 use siosim_harness::{ClientScript, LiveServer, Scenario, Step, Transport};
@@ -41,9 +47,11 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("amplification") if args.len() >= 3 => amplification(&args[1..]),
         Some("slow-readers") if args.len() >= 3 => slow_readers(&args[1..]),
+        Some("slowloris") if args.len() >= 3 => slowloris::run(&args[1..]),
+        Some("descriptors") if args.len() >= 3 => descriptors::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: hostile amplification <url> <server pid> [idle clients] [messages] [bytes]\n       hostile slow-readers <url> <server pid> [readers] [seconds] [bytes]"
+                "usage: hostile amplification <url> <server pid> [idle clients] [messages] [bytes]\n       hostile slow-readers <url> <server pid> [readers] [seconds] [bytes]\n       hostile slowloris <url> <server pid> [connections] [seconds]\n       hostile descriptors <url> <server pid> [idle connections] [seconds]"
             );
             std::process::exit(2);
         }
@@ -216,29 +224,59 @@ fn large_messages(messages: usize, bytes: usize) -> Scenario {
 fn open_idle_sessions(addr: SocketAddr, count: usize) -> usize {
     (0..count)
         .filter(|_| {
-            let open = http(addr, "GET", "", "");
-            let Some(sid) = open
-                .split("\"sid\":\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-            else {
-                return false;
-            };
-            http(addr, "POST", &format!("&sid={sid}"), "40").contains(" 200 ")
+            handshake_sid(addr).is_some_and(|sid| {
+                http(addr, "POST", &format!("&sid={sid}"), "40").contains(" 200 ")
+            })
         })
         .count()
+}
+
+/// Whether the server let go of this nonblocking connection: closed it,
+/// reset it, or answered on it.
+fn let_go(mut stream: &TcpStream) -> bool {
+    let mut buffer = [0u8; 256];
+    match stream.read(&mut buffer) {
+        Ok(0) => true,
+        Ok(answered) => answered > 0,
+        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
+
+/// A new long-polling session's id, if the server opens one.
+fn handshake_sid(addr: SocketAddr) -> Option<String> {
+    let open = http(addr, "GET", "", "");
+    open.split("\"sid\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+}
+
+/// Whether a new client's handshake is answered within `within`.
+fn handshake_within(addr: SocketAddr, within: Duration) -> bool {
+    http_within(addr, "GET", "", "", within).contains("\"sid\":\"")
 }
 
 /// One HTTP/1.1 request to the Engine.IO endpoint on its own connection:
 /// the whole response as text ("" on any error).
 fn http(addr: SocketAddr, method: &str, query: &str, body: &str) -> String {
+    http_within(addr, method, query, body, IO_TIMEOUT)
+}
+
+/// [`http`] with each connect and read bounded by `within`.
+fn http_within(
+    addr: SocketAddr,
+    method: &str,
+    query: &str,
+    body: &str,
+    within: Duration,
+) -> String {
     let request = format!(
         "{method} /socket.io/?EIO=4&transport=polling{query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let exchange = || -> std::io::Result<String> {
-        let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
-        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        let mut stream = TcpStream::connect_timeout(&addr, within)?;
+        stream.set_read_timeout(Some(within))?;
         stream.write_all(request.as_bytes())?;
         let mut response = String::new();
         stream.read_to_string(&mut response)?;
