@@ -58,13 +58,21 @@ async fn slow_request_cut_off(probe: Probe) -> CaseOutcome {
         ));
     }
     let session = PollingSession::open(&probe).await?;
-    let authority = probe.endpoint().connector.authority();
+    let connector = &probe.endpoint().connector;
+    // The server's own credentials (`--header`), so that the request is
+    // one it would serve.
+    let headers: String = connector
+        .headers()
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let authority = connector.authority();
     let head_only = format!(
-        "GET {} HTTP/1.1\r\nHost: {authority}\r\nX-Siosim-Slow: ",
+        "GET {} HTTP/1.1\r\nHost: {authority}\r\n{headers}X-Siosim-Slow: ",
         probe.engine_target("EIO=4&transport=polling")
     );
     let with_body = format!(
-        "POST {} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {ANNOUNCED_BODY_BYTES}\r\n\r\n",
+        "POST {} HTTP/1.1\r\nHost: {authority}\r\n{headers}Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {ANNOUNCED_BODY_BYTES}\r\n\r\n",
         probe.engine_target(&format!("EIO=4&transport=polling&sid={}", session.sid()))
     );
     probe.note(
