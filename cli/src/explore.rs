@@ -8,10 +8,10 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use serde::Serialize;
 use siosim_harness::worker_pool::{self, PoolExploration, SeedFailure, WorkerPool};
 use siosim_harness::{AppFactory, Exploration, Explorer, Progress};
 
+use crate::campaign_report::{CampaignReport, FailureReport, PeakRss};
 use crate::documented_violations::DocumentedViolations;
 use crate::exit_code::Exit;
 use crate::live_campaign::{
@@ -19,6 +19,7 @@ use crate::live_campaign::{
 };
 use crate::run::{self, REFERENCE};
 use crate::scenarios::TransportMix;
+use crate::shard::{Shard, ShardArg, parse_shard};
 use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
 
 /// `siosim explore`'s arguments.
@@ -26,8 +27,12 @@ use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, TargetFlags};
 pub struct ExploreArgs {
     /// A built-in scenario, or `swarm` (every seed draws its own scenario).
     /// With `--url`: `swarm` or nothing (live plans are drawn from the seed).
-    #[arg(required_unless_present = "url")]
+    #[arg(required_unless_present_any = ["url", "merge"])]
     pub scenario: Option<String>,
+    /// Join the `--json` reports of a campaign's shards (`--shard K/N`, one
+    /// file each) into one report: printed, and written with `--json`.
+    #[arg(long, num_args = 1.., conflicts_with_all = ["url", "scenario", "seeds", "shard"])]
+    pub merge: Vec<PathBuf>,
     /// Explore the live server at this root URL (`http://HOST:PORT`) over
     /// real TCP instead of a server in simulation: one seed's plan at a time.
     #[arg(long)]
@@ -56,8 +61,8 @@ pub struct ExploreArgs {
     #[arg(long)]
     pub expect: Option<PathBuf>,
     /// The seeds: `A..B` (B excluded) or `A..=B`.
-    #[arg(long, value_parser = parse_seeds)]
-    pub seeds: SeedRange,
+    #[arg(long, value_parser = parse_seeds, required_unless_present = "merge")]
+    pub seeds: Option<SeedRange>,
     /// Seeds run at once (default: the machine's cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -70,9 +75,13 @@ pub struct ExploreArgs {
     /// Run every seed and collect every failure instead of stopping at the first.
     #[arg(long)]
     pub keep_going: bool,
-    /// Run only the K-th of N disjoint slices of the range (`K/N`, 1-based).
+    /// Run only the K-th of N disjoint slices of the range (`K/N`, 1-based);
+    /// `auto/N` or `auto` reads K (and N) from a job engine's environment:
+    /// `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job), `CI_NODE_INDEX`
+    /// and `CI_NODE_TOTAL` (GitLab), `CIRCLE_NODE_INDEX` and
+    /// `CIRCLE_NODE_TOTAL` (CircleCI).
     #[arg(long, value_parser = parse_shard)]
-    pub shard: Option<Shard>,
+    pub shard: Option<ShardArg>,
     /// Write the campaign's result (seeds run, seeds/s, failures) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -106,15 +115,6 @@ pub struct SeedRange {
     pub end: u64,
 }
 
-/// The `index`-th of `count` slices (1-based): seeds whose offset in the
-/// range is `index - 1` modulo `count`. Strided, so that slow seeds spread
-/// over the slices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
 pub fn parse_seeds(text: &str) -> Result<SeedRange, String> {
     let bad = || format!("{text:?} is not a seed range like 0..1000 or 0..=999");
     let (start, end, inclusive) = match text.split_once("..=") {
@@ -135,17 +135,6 @@ pub fn parse_seeds(text: &str) -> Result<SeedRange, String> {
         return Err(format!("{text:?} holds no seed"));
     }
     Ok(SeedRange { start, end })
-}
-
-pub fn parse_shard(text: &str) -> Result<Shard, String> {
-    let bad = || format!("{text:?} is not a shard like 2/8 (the 2nd of 8, 1-based)");
-    let (index, count) = text.split_once('/').ok_or_else(bad)?;
-    let index: u64 = index.trim().parse().map_err(|_| bad())?;
-    let count: u64 = count.trim().parse().map_err(|_| bad())?;
-    if count == 0 || index == 0 || index > count {
-        return Err(bad());
-    }
-    Ok(Shard { index, count })
 }
 
 impl SeedRange {
@@ -266,53 +255,6 @@ impl Campaign {
     }
 }
 
-/// The `--json` file.
-#[derive(Debug, Serialize)]
-struct CampaignJson<'a> {
-    scenario: &'a str,
-    server: &'a str,
-    seeds: String,
-    shard: Option<String>,
-    seeds_run: usize,
-    seconds: f64,
-    seeds_per_second: f64,
-    /// In simulation: the peak resident memory of this process and of its
-    /// largest worker process, in MiB (with `--in-process`, workers are 0).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    peak_rss_mib: Option<PeakRss>,
-    /// With `--url`: sessions opened and events and HTTP requests sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sessions: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    operations: Option<usize>,
-    failures: Vec<FailureJson>,
-}
-
-/// A campaign's peak memory, in MiB.
-#[derive(Debug, Serialize)]
-struct PeakRss {
-    explorer: f64,
-    largest_worker: f64,
-}
-
-impl PeakRss {
-    fn now() -> Self {
-        let (explorer, largest_worker) = worker_pool::peak_rss_mib();
-        Self {
-            explorer,
-            largest_worker,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct FailureJson {
-    seed: u64,
-    invariant: String,
-    summary: String,
-    replay: String,
-}
-
 /// Flags that configure a server in simulation or its scenarios.
 const SIMULATION_ONLY: [Flag; 13] = [
     ("server_variant", "--server"),
@@ -349,7 +291,11 @@ const FLAGS: TargetFlags = TargetFlags {
 /// `siosim explore`: exits 1 if any seed failed (3 if the live server
 /// cannot be used at all).
 pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
+    if !args.merge.is_empty() {
+        return merge(&args);
+    }
     FLAGS.refuse_misplaced(given, args.url.is_some())?;
+    let slice = Slice::of(&args)?;
     if let Some(url) = &args.url {
         if args
             .scenario
@@ -360,7 +306,7 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
                 "with --url, explore runs the plans each seed draws (`swarm`); built-in scenarios run in simulation only"
             );
         }
-        return explore_live(url, &args);
+        return explore_live(url, &args, slice);
     }
     let scenario = args.scenario.clone().unwrap_or_default();
     let campaign = Campaign {
@@ -369,7 +315,7 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
         app: run::server_app(&args.server_variant, &args.server)?,
         socketio_path: args.server.socketio_path.clone(),
         transport: args.transport,
-        seeds: args.seeds.seeds(args.shard).collect(),
+        seeds: slice.seeds(),
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         }),
@@ -410,25 +356,22 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
         outcome.failures.len()
     );
     if let Some(path) = &args.json {
-        let json = CampaignJson {
-            scenario: &campaign.scenario,
-            server: &campaign.server,
-            seeds: format!("{}..{}", args.seeds.start, args.seeds.end),
-            shard: args.shard.map(|s| format!("{}/{}", s.index, s.count)),
-            seeds_run: outcome.seeds_run,
-            seconds: outcome.elapsed.as_secs_f64(),
-            seeds_per_second: outcome.seeds_per_second(),
+        let failures = outcome
+            .failures
+            .iter()
+            .flat_map(|f| FailureReport::all_of(f, &campaign.replay(f.seed)))
+            .collect();
+        CampaignReport {
             peak_rss_mib: Some(PeakRss::now()),
-            sessions: None,
-            operations: None,
-            failures: outcome
-                .failures
-                .iter()
-                .flat_map(|f| failure_json(f, &campaign.replay(f.seed)))
-                .collect(),
-        };
-        let text = serde_json::to_string_pretty(&json)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+            ..slice.report(
+                &campaign.scenario,
+                &campaign.server,
+                outcome.seeds_run,
+                outcome.elapsed.as_secs_f64(),
+                failures,
+            )
+        }
+        .write(path)?;
     }
     Ok(if outcome.failures.is_empty() {
         Exit::Passed
@@ -448,7 +391,7 @@ fn in_workers_form(exploration: Exploration) -> PoolExploration {
 }
 
 /// `siosim explore --url`: the preflight, then one seed's plan at a time.
-fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
+fn explore_live(url: &str, args: &ExploreArgs, slice: Slice) -> anyhow::Result<Exit> {
     let expected = args
         .expect
         .as_deref()
@@ -464,7 +407,7 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
         Ok(campaign) => campaign,
         Err(exit) => return Ok(exit),
     };
-    let seeds: Vec<u64> = args.seeds.seeds(args.shard).collect();
+    let seeds = slice.seeds();
     let total = seeds.len();
     let quiet = args.quiet;
     let mut done = 0;
@@ -522,25 +465,23 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
         }
     );
     if let Some(path) = &args.json {
-        let json = CampaignJson {
-            scenario: siosim_harness::swarm::LIVE_SWARM,
-            server: &campaign.url,
-            seeds: format!("{}..{}", args.seeds.start, args.seeds.end),
-            shard: args.shard.map(|s| format!("{}/{}", s.index, s.count)),
-            seeds_run: outcome.seeds_run,
-            seconds,
-            seeds_per_second: outcome.seeds_run as f64 / seconds,
-            peak_rss_mib: None,
+        let failures = outcome
+            .failures
+            .iter()
+            .flat_map(|f| FailureReport::all_of(&SeedFailure::from(f), &campaign.replay(f.seed())))
+            .collect();
+        CampaignReport {
             sessions: Some(outcome.sessions),
             operations: Some(outcome.operations),
-            failures: outcome
-                .failures
-                .iter()
-                .flat_map(|f| failure_json(&SeedFailure::from(f), &campaign.replay(f.seed())))
-                .collect(),
-        };
-        let text = serde_json::to_string_pretty(&json)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+            ..slice.report(
+                siosim_harness::swarm::LIVE_SWARM,
+                &campaign.url,
+                outcome.seeds_run,
+                seconds,
+                failures,
+            )
+        }
+        .write(path)?;
     }
     if outcome.seeds_run == 0 {
         println!("no seed ran");
@@ -553,17 +494,89 @@ fn explore_live(url: &str, args: &ExploreArgs) -> anyhow::Result<Exit> {
     })
 }
 
-fn failure_json(failure: &SeedFailure, replay: &str) -> Vec<FailureJson> {
-    failure
-        .violations
+/// The seeds this process runs: a range, or one shard of it.
+#[derive(Debug, Clone, Copy)]
+struct Slice {
+    range: SeedRange,
+    shard: Option<Shard>,
+}
+
+impl Slice {
+    fn of(args: &ExploreArgs) -> anyhow::Result<Self> {
+        let range = args.seeds.context("--seeds A..B is required")?;
+        let shard = args
+            .shard
+            .map(|shard| shard.resolve(|name| std::env::var(name).ok()))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        Ok(Self { range, shard })
+    }
+
+    fn seeds(self) -> Vec<u64> {
+        self.range.seeds(self.shard).collect()
+    }
+
+    /// The `--json` report of this slice's campaign.
+    fn report(
+        self,
+        scenario: &str,
+        server: &str,
+        seeds_run: usize,
+        seconds: f64,
+        failures: Vec<FailureReport>,
+    ) -> CampaignReport {
+        CampaignReport {
+            scenario: scenario.to_owned(),
+            server: server.to_owned(),
+            seeds: format!("{}..{}", self.range.start, self.range.end),
+            shard: self.shard.map(|shard| shard.to_string()),
+            shards_merged: None,
+            seeds_run,
+            seconds,
+            seeds_per_second: seeds_run as f64 / seconds.max(1e-9),
+            peak_rss_mib: None,
+            sessions: None,
+            operations: None,
+            failures,
+        }
+    }
+}
+
+/// `siosim explore --merge`: the shards' reports as one campaign's; exits
+/// 1 if any seed failed, 2 if the reports are not one whole campaign.
+fn merge(args: &ExploreArgs) -> anyhow::Result<Exit> {
+    let shards = args
+        .merge
         .iter()
-        .map(|v| FailureJson {
-            seed: failure.seed,
-            invariant: v.invariant.clone(),
-            summary: v.summary.clone(),
-            replay: replay.to_owned(),
-        })
-        .collect()
+        .map(|path| CampaignReport::read(path))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let merged = CampaignReport::merge(&shards).map_err(anyhow::Error::msg)?;
+    for failure in &merged.failures {
+        println!(
+            "seed {} broke {}: {}\nreplay: {}",
+            failure.seed, failure.invariant, failure.summary, failure.replay
+        );
+    }
+    let failing: std::collections::BTreeSet<u64> = merged.failures.iter().map(|f| f.seed).collect();
+    println!(
+        "merged {} shards: {} seeds of {} against {} over {} in {:.1} s ({:.1} seeds/s): {} failing",
+        shards.len(),
+        merged.seeds_run,
+        merged.scenario,
+        merged.server,
+        merged.seeds,
+        merged.seconds,
+        merged.seeds_per_second,
+        failing.len()
+    );
+    if let Some(path) = &args.json {
+        merged.write(path)?;
+    }
+    Ok(if failing.is_empty() {
+        Exit::Passed
+    } else {
+        Exit::Failed
+    })
 }
 
 /// One line of a regressions file: `<scenario> <server> <seed> <expected>`.
@@ -677,9 +690,6 @@ mod tests {
             parse_seeds("0..100").unwrap(),
             SeedRange { start: 0, end: 100 }
         );
-        assert!(parse_shard("0/4").is_err());
-        assert!(parse_shard("5/4").is_err());
-        assert_eq!(parse_shard("4/4").unwrap(), Shard { index: 4, count: 4 });
     }
 
     #[test]

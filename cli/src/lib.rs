@@ -4,6 +4,7 @@
 //! scenarios). A library as well as a binary so that tests call the commands
 //! the binary runs.
 
+pub mod campaign_report;
 pub mod check;
 pub mod documented_violations;
 pub mod exit_code;
@@ -11,5 +12,6 @@ pub mod explore;
 pub mod live_campaign;
 pub mod run;
 pub mod scenarios;
+pub mod shard;
 pub mod shrink;
 pub mod target_flags;

@@ -147,3 +147,73 @@ fn explore_rejects_bad_input_clearly() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no built-in scenario \"nope\""), "{stderr}");
 }
+
+/// Three shards of one campaign, their index read the way a Kubernetes
+/// Indexed Job gives it, merge into the report of the whole range: the
+/// same seeds run, the same failing seeds, the same exit code.
+#[test]
+fn shards_from_a_job_index_merge_into_the_whole_campaign() {
+    let dir = std::env::temp_dir().join(format!("siosim-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let campaign = [
+        "explore",
+        "swarm",
+        "--seeds",
+        "0..9",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--keep-going",
+        "--server",
+        "lost-update",
+    ];
+    let (whole_code, _, _) = siosim(&[&campaign[..], &["--json", &path("whole.json")]].concat());
+    let mut shards = Vec::new();
+    for index in 0..3 {
+        let file = path(&format!("shard-{index}.json"));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_siosim"))
+            .args(campaign)
+            .args(["--shard", "auto/3", "--json", &file])
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .output()
+            .expect("running siosim");
+        assert!(
+            output.status.code().is_some_and(|code| code <= 1),
+            "{output:?}"
+        );
+        shards.push(file);
+    }
+    let merged_json = path("merged.json");
+    let merge: Vec<&str> = ["explore", "--merge"]
+        .into_iter()
+        .chain(shards.iter().map(String::as_str))
+        .chain(["--json", &merged_json])
+        .collect();
+    let (code, out, stderr) = siosim(&merge);
+    assert_eq!(code, whole_code, "{out}{stderr}");
+    assert!(out.contains("merged 3 shards: 9 seeds of swarm"), "{out}");
+
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path(name)).unwrap()).unwrap()
+    };
+    let (whole, merged) = (read("whole.json"), read("merged.json"));
+    assert_eq!(merged["seeds_run"], whole["seeds_run"]);
+    assert_eq!(merged["shards_merged"], 3);
+    let seeds = |report: &serde_json::Value| -> Vec<u64> {
+        let mut seeds: Vec<u64> = report["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["seed"].as_u64().unwrap())
+            .collect();
+        seeds.sort_unstable();
+        seeds
+    };
+    assert_eq!(seeds(&merged), seeds(&whole));
+
+    let (code, _, stderr) = siosim(&["explore", "--merge", &shards[0], &shards[2]]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("shards missing: 2/3"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
