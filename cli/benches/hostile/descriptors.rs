@@ -32,12 +32,7 @@ pub fn run(args: &[String]) {
         // The counting client connects first.
         std::thread::sleep(Duration::from_secs(2));
         let started = Instant::now();
-        let mut held: Vec<TcpStream> = (0..idle)
-            .filter_map(|_| TcpStream::connect_timeout(&addr, PROBE_TIMEOUT).ok())
-            .collect();
-        held.iter().for_each(|s| {
-            let _ = s.set_nonblocking(true);
-        });
+        let mut held = hold_idle_connections(addr, idle);
         let opened = held.len();
         let during = probe_each_second(addr, seconds);
         let cut = held.iter().filter(|s| let_go(s)).count();
@@ -62,6 +57,28 @@ pub fn run(args: &[String]) {
         );
     });
 }
+
+/// Opens up to `count` connections that send nothing, until that many are
+/// open or [`GIVE_UP_AFTER`] connects in a row time out (the server's
+/// accept backlog is full: it holds no more).
+fn hold_idle_connections(addr: SocketAddr, count: usize) -> Vec<TcpStream> {
+    let mut held = Vec::with_capacity(count);
+    let mut timed_out_in_a_row = 0;
+    while held.len() < count && timed_out_in_a_row < GIVE_UP_AFTER {
+        match TcpStream::connect_timeout(&addr, PROBE_TIMEOUT) {
+            Ok(stream) => {
+                let _ = stream.set_nonblocking(true);
+                held.push(stream);
+                timed_out_in_a_row = 0;
+            }
+            Err(_) => timed_out_in_a_row += 1,
+        }
+    }
+    held
+}
+
+/// Connects in a row that time out before the idle connections stop.
+const GIVE_UP_AFTER: usize = 3;
 
 /// A handshake attempt a second for `seconds` seconds: which were answered.
 fn probe_each_second(addr: SocketAddr, seconds: usize) -> Vec<bool> {
