@@ -6,9 +6,16 @@
 //! over TCP. [`CountingAllocator`] keeps that count; a binary opts in by
 //! installing it:
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static HEAP: siosim_harness::heap::CountingAllocator = siosim_harness::heap::CountingAllocator;
+//! # fn main() {
+//! let before = siosim_harness::heap::live_bytes_on_this_thread().expect("installed");
+//! let held = vec![0u8; 4096];
+//! let after = siosim_harness::heap::live_bytes_on_this_thread().expect("installed");
+//! assert!(after - before >= 4096);
+//! # drop(held);
+//! # }
 //! ```
 //!
 //! Without it [`live_bytes_on_this_thread`] is `None`, and what needs it
