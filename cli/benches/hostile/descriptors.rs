@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use siosim_harness::{ClientScript, LiveServer, Scenario, Step, Transport};
 
-use crate::{handshake_within, let_go, rss_kib, socket_addr};
+use crate::{handshake_within, let_go, number_or, rss_kib, server_pid, socket_addr};
 
 /// How long a handshake probe may take to count as answered, and how long
 /// an idle connection's connect may take.
@@ -18,12 +18,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const RECOVERY_SECONDS: usize = 15;
 
 pub fn run(args: &[String]) {
-    let addr = socket_addr(&args[0]);
-    let pid: u32 = args[1].parse().expect("a server pid");
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .map_or(default, |v| v.parse().expect("a number"))
-    };
+    let (addr, pid) = (socket_addr(&args[0]), server_pid(args));
+    let number = |i: usize, default: usize| number_or(args, i, default);
     let (idle, seconds) = (number(2, 1_500), number(3, 30));
     let asks = seconds + RECOVERY_SECONDS + 5;
     let scenario = counting_client(asks);

@@ -59,12 +59,8 @@ fn main() {
 }
 
 fn amplification(args: &[String]) {
-    let addr = socket_addr(&args[0]);
-    let pid: u32 = args[1].parse().expect("a server pid");
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .map_or(default, |v| v.parse().expect("a number"))
-    };
+    let (addr, pid) = (socket_addr(&args[0]), server_pid(args));
+    let number = |i: usize, default: usize| number_or(args, i, default);
     let (idle, messages, bytes) = (number(2, 200), number(3, 10), number(4, 900_000));
     let before = rss_kib(pid);
     let started = Instant::now();
@@ -95,12 +91,8 @@ fn amplification(args: &[String]) {
 }
 
 fn slow_readers(args: &[String]) {
-    let addr = socket_addr(&args[0]);
-    let pid: u32 = args[1].parse().expect("a server pid");
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .map_or(default, |v| v.parse().expect("a number"))
-    };
+    let (addr, pid) = (socket_addr(&args[0]), server_pid(args));
+    let number = |i: usize, default: usize| number_or(args, i, default);
     let (count, seconds, bytes) = (number(2, 5), number(3, 60), number(4, 900_000));
     let before = rss_kib(pid);
     let started = Instant::now();
@@ -287,6 +279,17 @@ fn http_within(
 
 /// Bound on each raw request's connect and read.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A case's second argument: the server's process id.
+fn server_pid(args: &[String]) -> u32 {
+    args[1].parse().expect("a server pid")
+}
+
+/// A case's argument `i` as a number, or `default` when not given.
+fn number_or(args: &[String], i: usize, default: usize) -> usize {
+    args.get(i)
+        .map_or(default, |v| v.parse().expect("a number"))
+}
 
 fn socket_addr(url: &str) -> SocketAddr {
     let host = url

@@ -9,7 +9,10 @@ use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::{IO_TIMEOUT, handshake_sid, handshake_within, let_go, rss_kib, socket_addr};
+use crate::{
+    IO_TIMEOUT, handshake_sid, handshake_within, let_go, number_or, rss_kib, server_pid,
+    socket_addr,
+};
 
 /// How long a handshake probe may take to count as answered.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -81,12 +84,8 @@ impl Trickler {
 }
 
 pub fn run(args: &[String]) {
-    let addr = socket_addr(&args[0]);
-    let pid: u32 = args[1].parse().expect("a server pid");
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .map_or(default, |v| v.parse().expect("a number"))
-    };
+    let (addr, pid) = (socket_addr(&args[0]), server_pid(args));
+    let number = |i: usize, default: usize| number_or(args, i, default);
     let (connections, seconds) = (number(2, 2_000), number(3, 75));
     let before = rss_kib(pid);
     let started = Instant::now();
