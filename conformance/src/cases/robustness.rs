@@ -1,6 +1,7 @@
 //! `robustness::*`: what a server facing hostile clients must not allow
 //! (profile `robustness`, opt-in with `--url`). Each case is bounded in time
-//! and traffic, and judges by the server's own advertised timings:
+//! and traffic, and judges by the server's own advertised timings (the slow
+//! request and fan-out cases, in their own files, by stated bounds):
 //!
 //! - a client that stops reading, while its server has megabytes to send
 //!   it, is dropped by the heartbeat it was promised;
