@@ -141,9 +141,8 @@ impl RawWebSocket {
     /// Sends `text`; a payload-less CONNECT carries the server's
     /// credentials ([`Probe::with_auth`]).
     pub async fn send_text(&mut self, text: &str) -> Result<(), CaseError> {
-        let text = self.probe.with_auth(text);
-        self.note(EventKind::Send, || truncated(&text, 200));
-        self.send(Message::text(text)).await
+        let message = self.outgoing_text(text);
+        self.send(message).await
     }
 
     pub async fn send_binary(&mut self, bytes: &[u8]) -> Result<(), CaseError> {
@@ -159,36 +158,46 @@ impl RawWebSocket {
         &mut self,
         text: &str,
     ) -> Result<Option<String>, CaseError> {
-        let text = self.probe.with_auth(text);
-        self.note(EventKind::Send, || truncated(&text, 200));
-        let sent =
-            tokio::time::timeout(self.probe.timeout(), self.socket.send(Message::text(text))).await;
-        match sent {
-            Ok(Err(error)) if closes_the_connection(&error) => {
+        let message = self.outgoing_text(text);
+        match self.try_send(message).await? {
+            Ok(()) => Ok(None),
+            Err(error) if closes_the_connection(&error) => {
                 let how = format!("closed while the message was sent: {error}");
                 self.note(EventKind::Session, || how.clone());
                 self.closed = Some(how.clone());
                 Ok(Some(how))
             }
-            Ok(Ok(())) => Ok(None),
-            Ok(Err(error)) => Err(CaseError::Broken(format!("sending failed: {error}"))),
-            Err(_) => Err(self.send_blocked()),
+            Err(error) => Err(sending_failed(&error)),
         }
     }
 
-    fn send_blocked(&self) -> CaseError {
-        CaseError::Broken(format!(
-            "sending blocked for {} ms",
-            self.probe.timeout().as_millis()
-        ))
+    /// `text` with [`Probe::with_auth`] applied, noted as sent.
+    fn outgoing_text(&self, text: &str) -> Message {
+        let text = self.probe.with_auth(text);
+        self.note(EventKind::Send, || truncated(&text, 200));
+        Message::text(text)
     }
 
     async fn send(&mut self, message: Message) -> Result<(), CaseError> {
-        match tokio::time::timeout(self.probe.timeout(), self.socket.send(message)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(CaseError::Broken(format!("sending failed: {error}"))),
-            Err(_) => Err(self.send_blocked()),
-        }
+        self.try_send(message)
+            .await?
+            .map_err(|error| sending_failed(&error))
+    }
+
+    /// Sends `message`, bounded by the probe's timeout (`Err` when it
+    /// blocks that long); the inner result is the WebSocket's own.
+    async fn try_send(
+        &mut self,
+        message: Message,
+    ) -> Result<Result<(), tungstenite::Error>, CaseError> {
+        tokio::time::timeout(self.probe.timeout(), self.socket.send(message))
+            .await
+            .map_err(|_| {
+                CaseError::Broken(format!(
+                    "sending blocked for {} ms",
+                    self.probe.timeout().as_millis()
+                ))
+            })
     }
 
     /// Whether pings, still answered, are also returned as `Frame::Text("2")`:
@@ -321,6 +330,10 @@ impl RawWebSocket {
             .note(EventKind::Session, format!("closed: {reason}"));
         self.closed = Some(reason);
     }
+}
+
+fn sending_failed(error: &tungstenite::Error) -> CaseError {
+    CaseError::Broken(format!("sending failed: {error}"))
 }
 
 /// Whether a send failed because the peer closed or reset the connection.

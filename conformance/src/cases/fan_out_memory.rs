@@ -50,11 +50,7 @@ async fn idle_recipients_share_one_copy(probe: Probe) -> CaseOutcome {
     probe.require_simulation(
         "the server's memory is observable only in simulation, where it shares the case's thread",
     )?;
-    if heap::live_bytes_on_this_thread().is_none() {
-        return Err(CaseError::NotApplicable(
-            "this process does not count its heap: install siosim_harness::heap::CountingAllocator as its #[global_allocator]".into(),
-        ));
-    }
+    live_bytes()?;
     let mut idle = Vec::with_capacity(IDLE_RECIPIENTS);
     for _ in 0..IDLE_RECIPIENTS {
         idle.push(joined_and_idle(&probe).await?);
@@ -116,7 +112,12 @@ async fn read_own_copies(probe: &Probe, sender: &mut crate::RawWebSocket) -> Res
     Ok(())
 }
 
+/// The heap bytes the case's thread holds; NOT APPLICABLE unless the
+/// process counts them.
 fn live_bytes() -> Result<i64, CaseError> {
-    heap::live_bytes_on_this_thread()
-        .ok_or_else(|| CaseError::NotApplicable("the heap count went away".into()))
+    heap::live_bytes_on_this_thread().ok_or_else(|| {
+        CaseError::NotApplicable(
+            "this process does not count its heap: install siosim_harness::heap::CountingAllocator as its #[global_allocator]".into(),
+        )
+    })
 }
