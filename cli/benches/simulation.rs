@@ -5,13 +5,16 @@
 //! ```text
 //! cargo bench -p siosim --bench simulation -- <case> [n]
 //! cases: seeds [n] | heartbeat | scale <clients> | storm <clients> | loopback <clients>
+//!        | stepping [n]
 //! ```
 
 use std::time::Instant;
 
 use serde_json::json;
 use siosim::scenarios::{TransportMix, counter};
-use siosim_harness::{ClientScript, LiveServer, Report, Scenario, Simulation, Step, Transport};
+use siosim_harness::{
+    ClientScript, LiveServer, Report, Scenario, Simulation, Step, Stepping, Transport,
+};
 
 fn reference(scenario: Scenario) -> Simulation {
     let config = siosim_server::Config::default();
@@ -54,14 +57,18 @@ fn seeds(n: u64) {
     println!("seeds: 2 workers / 1 worker = {:.2}x", rates[1] / rates[0]);
 }
 
-/// A silent client timed out by the default heartbeat (25 s + 20 s).
-fn heartbeat() {
-    let scenario = Scenario::new("heartbeat").client(
+fn heartbeat_scenario() -> Scenario {
+    Scenario::new("heartbeat").client(
         ClientScript::new("alice")
             .connect(Transport::Websocket)
             .step(Step::StopAnsweringPings)
             .step(Step::ExpectDisconnect { within_ms: 60_000 }),
-    );
+    )
+}
+
+/// A silent client timed out by the default heartbeat (25 s + 20 s).
+fn heartbeat() {
+    let scenario = heartbeat_scenario();
     let started = Instant::now();
     let report = reference(scenario).run(1);
     let wall = started.elapsed();
@@ -72,6 +79,48 @@ fn heartbeat() {
         wall.as_secs_f64() * 1e3,
         report.simulated.as_secs_f64() / wall.as_secs_f64()
     );
+}
+
+/// The scenario a bench runs with a seed.
+type ScenarioOf<'a> = dyn Fn(u64) -> Scenario + 'a;
+
+/// The same runs with idle time skipped and with every tick (the default)
+/// stepped, one after the other on one thread: `n` counter seeds, `n / 4`
+/// swarm seeds, and the heartbeat timeout. Every run must pass.
+fn stepping(n: u64) {
+    let heartbeat = heartbeat_scenario();
+    let kinds: [(&str, u64, &ScenarioOf); 3] = [
+        ("counter seeds", n, &|_| counter(TransportMix::Mixed)),
+        ("swarm seeds", n / 4, &|seed| {
+            siosim::run::named_scenario("swarm", seed, TransportMix::Mixed).expect("swarm")
+        }),
+        ("heartbeat runs", 3, &|_| heartbeat.clone()),
+    ];
+    for (what, count, scenario_of) in kinds {
+        let mut rates = Vec::new();
+        for stepping in [Stepping::SkipIdle, Stepping::EveryTick] {
+            let started = Instant::now();
+            let mut simulated = std::time::Duration::ZERO;
+            for seed in 0..count {
+                let mut scenario = scenario_of(seed);
+                scenario.network.stepping = stepping;
+                let report = reference(scenario).run(seed);
+                assert!(report.passed(), "seed {seed}: {:?}", report.failures);
+                simulated += report.simulated;
+            }
+            let wall = started.elapsed().as_secs_f64();
+            println!(
+                "stepping: {what}, {stepping:?}, 1 thread: {:.0}/s, {:.0}x real time",
+                count as f64 / wall,
+                simulated.as_secs_f64() / wall
+            );
+            rates.push(count as f64 / wall);
+        }
+        println!(
+            "stepping: {what}, SkipIdle / EveryTick = {:.1}x",
+            rates[0] / rates[1]
+        );
+    }
 }
 
 /// `n` clients connect over WebSocket, get their count, and leave.
@@ -231,6 +280,7 @@ fn main() {
         Some("scale") => scale(number(1000) as usize),
         Some("storm") => storm(number(1000) as usize),
         Some("loopback") => loopback(number(10) as usize),
+        Some("stepping") => stepping(number(400)),
         _ => {
             seeds(100);
             heartbeat();

@@ -17,7 +17,8 @@ use crate::entropy;
 use crate::fault_runner::FaultRunner;
 use crate::host_log::{self, CaptureGuard};
 use crate::listener::SimListener;
-use crate::scenario::{NetworkOptions, ScheduledFault};
+use crate::pending_timers;
+use crate::scenario::{NetworkOptions, ScheduledFault, Stepping};
 use crate::sim_stream::CloseParkedOnDrop;
 use crate::simulation::AppFactory;
 use crate::trace::{EventKind, Recorder};
@@ -32,6 +33,8 @@ const EPOCH_SINCE_UNIX: Duration = Duration::from_secs(1_767_225_600);
 /// Mixed into the seed for `getrandom`, so that its stream differs from
 /// turmoil's own RNG stream.
 const ENTROPY_SALT: u64 = 0x5105_1e55_d1ce_5eed;
+/// turmoil's step: how often every host is polled when time is not skipped.
+const TICK: Duration = Duration::from_millis(1);
 /// Simulated time turmoil may run past the run's duration, so that our own
 /// deadline (with its clear message) always strikes first.
 const DURATION_GRACE: Duration = Duration::from_secs(1);
@@ -62,6 +65,7 @@ pub(crate) struct Driver {
     recorder: Recorder,
     faults: FaultRunner,
     duration: Duration,
+    stepping: Stepping,
     panics: PanicWatch,
     capture: CaptureGuard,
 }
@@ -90,6 +94,7 @@ impl Driver {
             recorder,
             faults,
             duration: spec.duration,
+            stepping: spec.network.stepping,
             panics,
             capture,
         }
@@ -134,8 +139,14 @@ impl Driver {
     /// The failure that ended the run early, if one did.
     fn step_until_done(&mut self, what: &str) -> Option<EndedEarly> {
         loop {
-            self.faults.apply_due(&mut self.sim);
-            let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| self.sim.step()));
+            // A fault may wake a task (a bounce starts the app anew), and so
+            // does the start of the run: their hosts run one ordinary tick.
+            let touched = self.faults.apply_due(&mut self.sim) || self.sim.elapsed().is_zero();
+            let stretch = if touched { None } else { self.idle_stretch() };
+            let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| match stretch {
+                Some(stretch) => self.sim.step_by(stretch),
+                None => self.sim.step(),
+            }));
             if let Some(panic) = self.panics.first() {
                 return Some(EndedEarly {
                     at: panic.at.unwrap_or_else(|| self.sim.elapsed()),
@@ -163,6 +174,45 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// How far one step may move the simulation because nothing is due
+    /// sooner: no message becomes deliverable, no host timer fires, no fault
+    /// strikes and the run's deadline does not pass. `None`: one tick.
+    ///
+    /// A step of any length fires each host's timers at their own instants,
+    /// so skipping only saves the ticks in which every host would have
+    /// parked at once. A message is delivered at the start of the step whose
+    /// tick reaches it, to a host still at that step's start: the skip ends
+    /// one tick short of it, and that tick is an ordinary step.
+    fn idle_stretch(&self) -> Option<Duration> {
+        if self.stepping != Stepping::SkipIdle || !pending_timers::OBSERVABLE {
+            return None;
+        }
+        let now = self.sim.elapsed();
+        let delivery = self
+            .sim
+            .next_delivery()
+            .map(|in_flight| now + ceil_to_tick(in_flight).saturating_sub(TICK));
+        let until = [
+            Some(self.duration),
+            pending_timers::earliest(),
+            delivery,
+            self.faults.next_due(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()?;
+        let stretch = until.checked_sub(now)?;
+        (stretch > TICK).then_some(stretch)
+    }
+}
+
+/// `duration` rounded up to whole ticks.
+fn ceil_to_tick(duration: Duration) -> Duration {
+    let ticks = duration.as_nanos().div_ceil(TICK.as_nanos());
+    TICK * u32::try_from(ticks).unwrap_or(u32::MAX)
+}
+
 /// Why a run stopped before its clients finished.
 struct EndedEarly {
     at: Duration,
@@ -180,7 +230,7 @@ fn world(spec: &WorldSpec<'_>) -> turmoil::Sim<'static> {
         .rng_seed(spec.seed)
         .epoch(UNIX_EPOCH + EPOCH_SINCE_UNIX)
         .simulation_duration(spec.duration + DURATION_GRACE)
-        .tick_duration(Duration::from_millis(1))
+        .tick_duration(TICK)
         .min_message_latency(Duration::from_millis(network.latency_ms_min))
         .max_message_latency(Duration::from_millis(
             network.latency_ms_max.max(network.latency_ms_min),
@@ -230,8 +280,10 @@ fn report_missing_build_setting_once() {
         let _ = writeln!(
             std::io::stderr(),
             "siosim: built without `--cfg tokio_unstable`, so turmoil cannot seed each host's \
-             tokio RNG (tokio::select! branch order) from the seed; replays stay byte-identical \
-             in the cases measured, but to rule it out add to .cargo/config.toml: \
+             tokio RNG (tokio::select! branch order) from the seed, and Stepping::SkipIdle \
+             cannot see tokio's timers, so it steps every 1 ms tick; replays stay \
+             byte-identical in the cases measured, but to rule it out add to \
+             .cargo/config.toml: \
              [build] rustflags = [\"--cfg\", \"tokio_unstable\"]"
         );
     });

@@ -54,13 +54,22 @@ impl FaultRunner {
         }
     }
 
-    pub(crate) fn apply_due(&mut self, sim: &mut turmoil::Sim<'_>) {
+    /// When the next fault is due, if any is left.
+    pub(crate) fn next_due(&self) -> Option<Duration> {
+        self.due.last().map(|(at, _)| *at)
+    }
+
+    /// Applies the faults due by now; whether there was one.
+    pub(crate) fn apply_due(&mut self, sim: &mut turmoil::Sim<'_>) -> bool {
+        let mut applied = false;
         while self.due.last().is_some_and(|(at, _)| *at <= sim.elapsed()) {
             let (_, fault) = self.due.pop().expect("checked above");
             let note = self.apply(sim, &fault);
             self.recorder
                 .record(sim.elapsed(), "sim", EventKind::Fault, note);
+            applied = true;
         }
+        applied
     }
 
     fn host(&self, client: &str) -> String {

@@ -11,11 +11,13 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
+use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::layer::Context;
+use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::pending_timers::{self, PendingTimersLayer, SleepTraces};
 use crate::trace::{EventKind, Recorder};
 
 thread_local! {
@@ -54,7 +56,10 @@ pub(crate) fn capture(recorder: Recorder, server_host: &str, level: Level) -> Ca
     });
     SEGMENTS_DROPPED.with(|c| c.set(0));
     SEGMENTS_HELD.with(|c| c.set(0));
-    let subscriber = tracing_subscriber::registry().with(HostLogLayer { level });
+    pending_timers::forget_all();
+    let subscriber = tracing_subscriber::registry()
+        .with(HostLogLayer.with_filter(HostLogs { level }))
+        .with(PendingTimersLayer.with_filter(SleepTraces));
     CaptureGuard {
         _subscriber: tracing::subscriber::set_default(subscriber),
     }
@@ -79,23 +84,51 @@ pub(crate) fn segments_dropped_and_held() -> (u64, u64) {
 
 const TURMOIL: &str = "turmoil";
 
-struct HostLogLayer {
+/// tokio's own traces of its runtime (see [`pending_timers`]): not logs.
+const TOKIO_RUNTIME: [&str; 2] = ["runtime::", "tokio::"];
+
+struct HostLogLayer;
+
+/// What [`HostLogLayer`] sees: turmoil's `node` span and its segment
+/// events, and every other log event at `level` or above.
+struct HostLogs {
     level: Level,
+}
+
+impl HostLogs {
+    fn wants(&self, metadata: &Metadata<'_>) -> bool {
+        if metadata.is_span() {
+            // turmoil's `node` span (target `turmoil::sim`) names the host.
+            return metadata.name() == "node" && metadata.target().starts_with(TURMOIL);
+        }
+        let target = metadata.target();
+        // `Drop`/`Hold` are turmoil's trace-level events.
+        target == TURMOIL
+            || (*metadata.level() <= self.level
+                && !TOKIO_RUNTIME
+                    .iter()
+                    .any(|prefix| target.starts_with(prefix)))
+    }
+}
+
+impl<S> Filter<S> for HostLogs {
+    fn enabled(&self, metadata: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        self.wants(metadata)
+    }
+
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if self.wants(metadata) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
 }
 
 /// The host name a `node` span carries.
 struct NodeName(String);
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
-    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        if metadata.is_span() {
-            // turmoil's `node` span (target `turmoil::sim`) names the host.
-            return metadata.name() == "node" && metadata.target().starts_with(TURMOIL);
-        }
-        // `Drop`/`Hold` are turmoil's trace-level events.
-        metadata.target() == TURMOIL || *metadata.level() <= self.level
-    }
-
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if attrs.metadata().name() != "node" {
             return;

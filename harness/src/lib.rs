@@ -119,6 +119,7 @@ mod host_log;
 pub mod invariants;
 mod listener;
 mod live_server;
+mod pending_timers;
 mod report;
 pub mod scenario;
 mod seeds;
@@ -137,7 +138,9 @@ pub use invariants::{Invariant, Violation};
 pub use listener::SimListener;
 pub use live_server::{LiveError, LiveServer, Reproduction};
 pub use report::Report;
-pub use scenario::{ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Transport};
+pub use scenario::{
+    ClientScript, Direction, Fault, NetworkOptions, Scenario, Step, Stepping, Transport,
+};
 pub use seeds::{DEFAULT_SEEDS, SEED_COUNT_VARIABLE, SEED_VARIABLE, Seeds};
 pub use shrinker::{Shrinker, Shrunk};
 pub use sim_stream::SimStream;

@@ -88,6 +88,32 @@ pub struct NetworkOptions {
     pub random_host_order: bool,
     /// Logical clients sharing one simulated host (turmoil's cost is cubic in hosts).
     pub clients_per_host: usize,
+    /// How simulated time moves forward.
+    #[serde(skip_serializing_if = "Stepping::is_default")]
+    pub stepping: Stepping,
+}
+
+/// How the simulation moves time forward.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stepping {
+    /// turmoil's own: every host, every 1 ms tick, busy or not.
+    #[default]
+    EveryTick,
+    /// Across a stretch in which no message is in flight and no timer, fault
+    /// or deadline is due, in one step: with one client per host the hosts
+    /// see the same instants as with [`Stepping::EveryTick`], at a fraction
+    /// of the cost. Needs `--cfg tokio_unstable` (tokio's timers are seen
+    /// through its traces); without it every tick is stepped. Not yet the
+    /// default: a task woken by something other than a timer or the network
+    /// (another host's task, say) can still be missed.
+    SkipIdle,
+}
+
+impl Stepping {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for NetworkOptions {
@@ -99,6 +125,7 @@ impl Default for NetworkOptions {
             repair_rate: 0.0,
             random_host_order: false,
             clients_per_host: 250,
+            stepping: Stepping::default(),
         }
     }
 }

@@ -13,4 +13,5 @@ mod logs;
 mod process_history;
 mod real_network;
 mod simulation;
+mod stepping;
 mod tidy;

@@ -290,6 +290,16 @@ impl Topology {
         }
     }
 
+    /// See [`crate::Sim::next_delivery`].
+    pub(crate) fn next_delivery(&self) -> Option<Duration> {
+        let now = self.rt.now();
+        self.links
+            .values()
+            .filter_map(Link::next_delivery)
+            .min()
+            .map(|at| at.saturating_duration_since(now))
+    }
+
     pub(crate) fn iter_mut(&mut self) -> LinksIter<'_> {
         LinksIter {
             iter: self.links.iter_mut(),
@@ -405,6 +415,20 @@ impl Link {
 
         self.sent.push_back(sent);
         Ok(())
+    }
+
+    /// When this link's earliest message in flight becomes deliverable.
+    fn next_delivery(&self) -> Option<Instant> {
+        if self.deliverable.values().any(|queue| !queue.is_empty()) {
+            return Some(self.now);
+        }
+        self.sent
+            .iter()
+            .filter_map(|sent| match sent.status {
+                DeliveryStatus::DeliverAfter(at) => Some(at),
+                DeliveryStatus::Hold => None,
+            })
+            .min()
     }
 
     fn tick(&mut self, now: Instant) {
