@@ -85,7 +85,8 @@ impl Driver {
         report_missing_build_setting_once();
         entropy::seed_this_thread(spec.seed ^ ENTROPY_SALT, EPOCH_SINCE_UNIX);
         let recorder = Recorder::new();
-        let capture = host_log::capture(recorder.clone(), SERVER_HOST, spec.log_level);
+        let skips_idle = spec.network.stepping == Stepping::SkipIdle;
+        let capture = host_log::capture(recorder.clone(), SERVER_HOST, spec.log_level, skips_idle);
         let panics = PanicWatch::start(SERVER_HOST);
         let sim = world(&spec);
         let faults = FaultRunner::new(spec.faults, spec.host_of_client, recorder.clone());

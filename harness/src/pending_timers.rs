@@ -26,8 +26,9 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Whether this build can see tokio's timers at all.
-pub(crate) const OBSERVABLE: bool = cfg!(tokio_unstable);
+/// Whether this build can see tokio's timers at all (the `skip-idle`
+/// feature and `--cfg tokio_unstable`).
+pub(crate) const OBSERVABLE: bool = cfg!(all(tokio_unstable, feature = "skip-idle"));
 
 const SLEEP_SOURCE: &str = "src/time/sleep.rs";
 const RESOURCE_SPAN: &str = "runtime.resource";

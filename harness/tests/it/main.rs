@@ -13,5 +13,6 @@ mod logs;
 mod process_history;
 mod real_network;
 mod simulation;
+#[cfg(feature = "skip-idle")]
 mod stepping;
 mod tidy;

@@ -3,6 +3,9 @@
 //! of stepping every tick. (Clients sharing a host may differ: tokio draws
 //! a fresh `select!` seed each time a runtime is entered, and skipping
 //! enters it less often. Each mode is deterministic on its own.)
+//!
+//! Built only with the `skip-idle` feature (`scripts/test` runs it so):
+//! without it both modes step every tick and the comparison proves nothing.
 
 use serde_json::json;
 use siosim_harness::{
