@@ -151,7 +151,9 @@ struct NodeName(String);
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        self.filter.as_ref().is_none_or(|filter| filter.wants(metadata))
+        self.filter
+            .as_ref()
+            .is_none_or(|filter| filter.wants(metadata))
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
