@@ -81,11 +81,19 @@ fn heartbeat() {
     );
 }
 
+/// Without the `skip-idle` feature `SkipIdle` steps every tick; with it,
+/// `EveryTick` pays for tokio's timer traces.
+const BUILD: &str = if cfg!(feature = "skip-idle") {
+    "skip-idle build"
+} else {
+    "default build"
+};
+
 /// The scenario a bench runs with a seed.
 type ScenarioOf<'a> = dyn Fn(u64) -> Scenario + 'a;
 
-/// The same runs with idle time skipped and with every tick (the default)
-/// stepped, one after the other on one thread: `n` counter seeds, `n / 4`
+/// The same runs with idle time skipped and with every tick stepped, one
+/// after the other on one thread: `n` counter seeds, `n / 4`
 /// swarm seeds, and the heartbeat timeout. Every run must pass.
 fn stepping(n: u64) {
     let heartbeat = heartbeat_scenario();
@@ -110,14 +118,14 @@ fn stepping(n: u64) {
             }
             let wall = started.elapsed().as_secs_f64();
             println!(
-                "stepping: {what}, {stepping:?}, 1 thread: {:.0}/s, {:.0}x real time",
+                "stepping: {what}, {stepping:?}, {BUILD}: {:.1}/s, {:.0}x real time",
                 count as f64 / wall,
                 simulated.as_secs_f64() / wall
             );
             rates.push(count as f64 / wall);
         }
         println!(
-            "stepping: {what}, SkipIdle / EveryTick = {:.1}x",
+            "stepping: {what}, {BUILD}: SkipIdle / EveryTick = {:.1}x",
             rates[0] / rates[1]
         );
     }

@@ -66,6 +66,8 @@ pub(crate) struct Driver {
     faults: FaultRunner,
     duration: Duration,
     stepping: Stepping,
+    /// [`host_log::handshake_wakes`] when the last step began.
+    handshakes_seen: u64,
     panics: PanicWatch,
     capture: CaptureGuard,
 }
@@ -85,7 +87,7 @@ impl Driver {
         report_missing_build_setting_once();
         entropy::seed_this_thread(spec.seed ^ ENTROPY_SALT, EPOCH_SINCE_UNIX);
         let recorder = Recorder::new();
-        let skips_idle = spec.network.stepping == Stepping::SkipIdle;
+        let skips_idle = spec.network.stepping == Stepping::SkipIdle && pending_timers::OBSERVABLE;
         let capture = host_log::capture(recorder.clone(), SERVER_HOST, spec.log_level, skips_idle);
         let panics = PanicWatch::start(SERVER_HOST);
         let sim = world(&spec);
@@ -96,6 +98,7 @@ impl Driver {
             faults,
             duration: spec.duration,
             stepping: spec.network.stepping,
+            handshakes_seen: 0,
             panics,
             capture,
         }
@@ -140,9 +143,14 @@ impl Driver {
     /// The failure that ended the run early, if one did.
     fn step_until_done(&mut self, what: &str) -> Option<EndedEarly> {
         loop {
-            // A fault may wake a task (a bounce starts the app anew), and so
-            // does the start of the run: their hosts run one ordinary tick.
-            let touched = self.faults.apply_due(&mut self.sim) || self.sim.elapsed().is_zero();
+            // A task woken by neither a timer nor the network runs in an
+            // ordinary tick: after a fault (a bounce starts the app anew), at
+            // the start, and after a TCP handshake answered through memory.
+            let handshakes = host_log::handshake_wakes();
+            let touched = self.faults.apply_due(&mut self.sim)
+                || self.sim.elapsed().is_zero()
+                || handshakes != self.handshakes_seen;
+            self.handshakes_seen = handshakes;
             let stretch = if touched { None } else { self.idle_stretch() };
             let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| match stretch {
                 Some(stretch) => self.sim.step_by(stretch),

@@ -24,6 +24,7 @@ thread_local! {
     static ACTIVE: RefCell<Option<Capture>> = const { RefCell::new(None) };
     static SEGMENTS_DROPPED: Cell<u64> = const { Cell::new(0) };
     static SEGMENTS_HELD: Cell<u64> = const { Cell::new(0) };
+    static HANDSHAKE_WAKES: Cell<u64> = const { Cell::new(0) };
     /// The host whose code runs now (turmoil's `node` span is entered).
     static CURRENT_HOST: RefCell<Option<String>> = const { RefCell::new(None) };
 }
@@ -62,6 +63,7 @@ pub(crate) fn capture(
     });
     SEGMENTS_DROPPED.with(|c| c.set(0));
     SEGMENTS_HELD.with(|c| c.set(0));
+    HANDSHAKE_WAKES.with(|c| c.set(0));
     pending_timers::forget_all();
     let registry = tracing_subscriber::registry();
     // Per-layer filters only when watching timers: they cost stepping every
@@ -91,6 +93,14 @@ pub(crate) fn current_host() -> Option<String> {
         .flatten()
 }
 
+/// How often, on this thread since the capture began, a host may have woken
+/// another host's task through memory instead of the network: turmoil
+/// answers a TCP SYN (accepted, or refused on delivery) through a channel
+/// the connecting task awaits.
+pub(crate) fn handshake_wakes() -> u64 {
+    HANDSHAKE_WAKES.with(Cell::get)
+}
+
 /// Segments turmoil dropped and held on this thread since the capture began.
 pub(crate) fn segments_dropped_and_held() -> (u64, u64) {
     (
@@ -100,6 +110,8 @@ pub(crate) fn segments_dropped_and_held() -> (u64, u64) {
 }
 
 const TURMOIL: &str = "turmoil";
+/// How turmoil's `protocol` field starts for a SYN and a SYN-ACK.
+const TCP_SYN: &str = "TCP SYN";
 
 /// tokio's own traces of its runtime (see [`pending_timers`]): not logs.
 const TOKIO_RUNTIME: [&str; 2] = ["runtime::", "tokio::"];
@@ -197,6 +209,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
             match fields.message.as_str() {
                 "Drop" => SEGMENTS_DROPPED.with(|c| c.set(c.get() + 1)),
                 "Hold" => SEGMENTS_HELD.with(|c| c.set(c.get() + 1)),
+                "Delivered" | "Send" if fields.protocol.starts_with(TCP_SYN) => {
+                    HANDSHAKE_WAKES.with(|c| c.set(c.get() + 1))
+                }
                 _ => {}
             }
             return;
@@ -233,6 +248,9 @@ struct Fields {
     keep_rest: bool,
     message: String,
     rest: String,
+    /// The start of turmoil's `protocol` field (a data segment's is a long
+    /// hex dump, never written out in full).
+    protocol: String,
 }
 
 impl Visit for Fields {
@@ -249,10 +267,35 @@ impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         match field.name() {
             "message" => self.message = format!("{value:?}"),
+            "protocol" if !self.keep_rest => {
+                let mut start = Capped(&mut self.protocol);
+                let _ = write!(start, "{value:?}");
+            }
             other if self.keep_rest => {
                 let _ = write!(self.rest, " {other}={value:?}");
             }
             _ => {}
+        }
+    }
+}
+
+/// Writes at most [`Capped::LIMIT`] bytes, then fails, which stops the
+/// formatting.
+struct Capped<'a>(&'a mut String);
+
+impl Capped<'_> {
+    const LIMIT: usize = 16;
+}
+
+impl fmt::Write for Capped<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let room = Self::LIMIT.saturating_sub(self.0.len());
+        let end = text.floor_char_boundary(room.min(text.len()));
+        self.0.push_str(&text[..end]);
+        if end < text.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
         }
     }
 }

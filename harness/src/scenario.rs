@@ -98,15 +98,15 @@ pub struct NetworkOptions {
 #[serde(rename_all = "kebab-case")]
 pub enum Stepping {
     /// turmoil's own: every host, every 1 ms tick, busy or not.
-    #[default]
     EveryTick,
     /// Across a stretch in which no message is in flight and no timer, fault
-    /// or deadline is due, in one step: with one client per host the hosts
-    /// see the same instants as with [`Stepping::EveryTick`], at a fraction
-    /// of the cost. Needs `--cfg tokio_unstable` (tokio's timers are seen
-    /// through its traces); without it every tick is stepped. Not yet the
-    /// default: a task woken by something other than a timer or the network
-    /// (another host's task, say) can still be missed.
+    /// or deadline is due, in one step. Skips only in a build with the
+    /// harness's `skip-idle` feature and `--cfg tokio_unstable` (the hosts'
+    /// timers are read from tokio's traces); otherwise it steps every tick.
+    /// The hosts see the same instants as with [`Stepping::EveryTick`], but
+    /// tasks that become ready at one instant may run in another order, so a
+    /// seed's run can differ between the two modes; each is deterministic.
+    #[default]
     SkipIdle,
 }
 
