@@ -14,7 +14,7 @@ use tracing::span::{Attributes, Id};
 use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, Filter};
+use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::pending_timers::{self, PendingTimersLayer, SleepTraces};
@@ -65,22 +65,17 @@ pub(crate) fn capture(
     SEGMENTS_HELD.with(|c| c.set(0));
     HANDSHAKE_WAKES.with(|c| c.set(0));
     pending_timers::forget_all();
-    let registry = tracing_subscriber::registry();
-    // Per-layer filters only when watching timers: they cost stepping every
-    // tick about a tenth of its speed, and tracing every `Sleep` half of it.
-    let dispatch = if watch_timers {
-        tracing::Dispatch::new(
-            registry
-                .with(HostLogLayer::default().with_filter(HostLogs { level }))
-                .with(PendingTimersLayer.with_filter(SleepTraces)),
-        )
-    } else {
-        tracing::Dispatch::new(registry.with(HostLogLayer {
-            filter: Some(HostLogs { level }),
-        }))
+    // One filter for both layers: per-layer filters cost stepping every tick
+    // about a tenth of its speed.
+    let seen = Seen {
+        level,
+        sleeps: watch_timers,
     };
+    let subscriber = tracing_subscriber::registry()
+        .with(HostLogLayer { seen })
+        .with(watch_timers.then_some(PendingTimersLayer));
     CaptureGuard {
-        _subscriber: tracing::dispatcher::set_default(&dispatch),
+        _subscriber: tracing::subscriber::set_default(subscriber),
     }
 }
 
@@ -116,20 +111,27 @@ const TCP_SYN: &str = "TCP SYN";
 /// tokio's own traces of its runtime (see [`pending_timers`]): not logs.
 const TOKIO_RUNTIME: [&str; 2] = ["runtime::", "tokio::"];
 
-#[derive(Default)]
 struct HostLogLayer {
-    /// What it sees, unless a per-layer filter decides.
-    filter: Option<HostLogs>,
+    seen: Seen,
 }
 
-/// What [`HostLogLayer`] sees: turmoil's `node` span and its segment
-/// events, and every other log event at `level` or above.
-struct HostLogs {
+/// What the capture's subscriber lets through: turmoil's `node` span and its
+/// segment events, every other log event at `level` or above, and, when
+/// timers are watched, tokio's traces of its `Sleep`s (for
+/// [`PendingTimersLayer`]).
+#[derive(Clone, Copy)]
+struct Seen {
     level: Level,
+    sleeps: bool,
 }
 
-impl HostLogs {
+impl Seen {
     fn wants(&self, metadata: &Metadata<'_>) -> bool {
+        (self.sleeps && SleepTraces::wants(metadata)) || self.is_log(metadata)
+    }
+
+    /// Whether [`HostLogLayer`] keeps it.
+    fn is_log(&self, metadata: &Metadata<'_>) -> bool {
         if metadata.is_span() {
             // turmoil's `node` span (target `turmoil::sim`) names the host.
             return metadata.name() == "node" && metadata.target().starts_with(TURMOIL);
@@ -144,28 +146,20 @@ impl HostLogs {
     }
 }
 
-impl<S> Filter<S> for HostLogs {
-    fn enabled(&self, metadata: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        self.wants(metadata)
-    }
+/// The host name a `node` span carries.
+struct NodeName(String);
 
-    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if self.wants(metadata) {
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        if self.seen.wants(metadata) {
             Interest::always()
         } else {
             Interest::never()
         }
     }
-}
 
-/// The host name a `node` span carries.
-struct NodeName(String);
-
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        self.filter
-            .as_ref()
-            .is_none_or(|filter| filter.wants(metadata))
+        self.seen.wants(metadata)
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -198,6 +192,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
+        if !self.seen.is_log(metadata) {
+            return;
+        }
         let is_turmoil = metadata.target() == TURMOIL;
         // turmoil logs every segment; only its message matters here.
         let mut fields = Fields {

@@ -20,10 +20,9 @@ use std::time::Duration;
 
 use tracing::field::{Field, Visit};
 use tracing::span::Id;
-use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, Filter};
+use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 /// Whether this build can see tokio's timers at all (the `skip-idle`
@@ -93,6 +92,9 @@ pub(crate) struct PendingTimersLayer;
 
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PendingTimersLayer {
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !SleepTraces::wants(event.metadata()) {
+            return;
+        }
         let Some(sleep) = ctx.event_span(event).map(|span| span.id().into_u64()) else {
             return;
         };
@@ -116,13 +118,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PendingTimersLayer {
     }
 }
 
-/// Lets through tokio's `Sleep` resource span and its two events, and
-/// nothing else: the span's async-op children stay disabled, so an event's
-/// current span is the `Sleep` itself.
+/// tokio's `Sleep` resource span and its two events: what
+/// [`PendingTimersLayer`] reads. The span's async-op children stay disabled,
+/// so an event's current span is the `Sleep` itself.
 pub(crate) struct SleepTraces;
 
 impl SleepTraces {
-    fn wants(metadata: &Metadata<'_>) -> bool {
+    pub(crate) fn wants(metadata: &Metadata<'_>) -> bool {
         if !metadata
             .file()
             .is_some_and(|file| file.ends_with(SLEEP_SOURCE))
@@ -133,20 +135,6 @@ impl SleepTraces {
             metadata.name() == RESOURCE_SPAN
         } else {
             matches!(metadata.target(), STATE_UPDATE | POLL_OP)
-        }
-    }
-}
-
-impl<S> Filter<S> for SleepTraces {
-    fn enabled(&self, metadata: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        Self::wants(metadata)
-    }
-
-    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if Self::wants(metadata) {
-            Interest::always()
-        } else {
-            Interest::never()
         }
     }
 }
