@@ -7,6 +7,7 @@
 //! event by walking up its spans.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
@@ -25,6 +26,9 @@ thread_local! {
     static SEGMENTS_DROPPED: Cell<u64> = const { Cell::new(0) };
     static SEGMENTS_HELD: Cell<u64> = const { Cell::new(0) };
     static HANDSHAKE_WAKES: Cell<u64> = const { Cell::new(0) };
+    /// The ids of turmoil's open `node` spans: entering any other span (a
+    /// timer's, on every poll) is not looked up.
+    static NODE_SPANS: RefCell<BTreeSet<u64>> = const { RefCell::new(BTreeSet::new()) };
     /// The host whose code runs now (turmoil's `node` span is entered).
     static CURRENT_HOST: RefCell<Option<String>> = const { RefCell::new(None) };
 }
@@ -64,6 +68,7 @@ pub(crate) fn capture(
     SEGMENTS_DROPPED.with(|c| c.set(0));
     SEGMENTS_HELD.with(|c| c.set(0));
     HANDSHAKE_WAKES.with(|c| c.set(0));
+    NODE_SPANS.with(|spans| spans.borrow_mut().clear());
     pending_timers::forget_all();
     // One filter for both layers: per-layer filters cost stepping every tick
     // about a tenth of its speed.
@@ -77,6 +82,10 @@ pub(crate) fn capture(
     CaptureGuard {
         _subscriber: tracing::subscriber::set_default(subscriber),
     }
+}
+
+fn is_node_span(id: &Id) -> bool {
+    NODE_SPANS.with(|spans| spans.borrow().contains(&id.into_u64()))
 }
 
 /// The simulated host running on this thread right now, if any. Never
@@ -170,10 +179,14 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
         attrs.record(&mut visitor);
         if let (Some(span), Some(name)) = (ctx.span(id), visitor.0) {
             span.extensions_mut().insert(NodeName(name));
+            NODE_SPANS.with(|spans| spans.borrow_mut().insert(id.into_u64()));
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if !is_node_span(id) {
+            return;
+        }
         if let Some(span) = ctx.span(id)
             && let Some(name) = span.extensions().get::<NodeName>()
         {
@@ -181,13 +194,14 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
         }
     }
 
-    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        if ctx
-            .span(id)
-            .is_some_and(|span| span.extensions().get::<NodeName>().is_some())
-        {
+    fn on_exit(&self, id: &Id, _: Context<'_, S>) {
+        if is_node_span(id) {
             CURRENT_HOST.with(|host| host.borrow_mut().take());
         }
+    }
+
+    fn on_close(&self, id: Id, _: Context<'_, S>) {
+        NODE_SPANS.with(|spans| spans.borrow_mut().remove(&id.into_u64()));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
