@@ -210,7 +210,8 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
             return;
         }
         let is_turmoil = metadata.target() == TURMOIL;
-        // turmoil logs every segment; only its message matters here.
+        // turmoil logs every segment; only its message (and, for the
+        // handshake, the start of its protocol) matters here.
         let mut fields = Fields {
             keep_rest: !is_turmoil,
             ..Fields::default()
