@@ -13,6 +13,7 @@
 //! catch-panic layer): in a simulated server those are bugs too.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::panic::PanicHookInfo;
 use std::sync::Once;
 use std::time::Duration;
@@ -24,7 +25,7 @@ thread_local! {
 }
 
 struct Watched {
-    server_host: String,
+    server_hosts: BTreeSet<String>,
     /// The app's code is running outside any host (being built).
     building_app: bool,
     first: Option<AppPanic>,
@@ -45,11 +46,11 @@ pub(crate) struct AppPanic {
 pub(crate) struct PanicWatch(());
 
 impl PanicWatch {
-    pub(crate) fn start(server_host: &str) -> Self {
+    pub(crate) fn start(server_hosts: BTreeSet<String>) -> Self {
         install_hook_once();
         WATCHED.with(|watched| {
             *watched.borrow_mut() = Some(Watched {
-                server_host: server_host.to_owned(),
+                server_hosts,
                 building_app: false,
                 first: None,
             })
@@ -108,9 +109,8 @@ fn remember_app_panic(info: &PanicHookInfo<'_>) -> bool {
             let Some(watched) = watched.as_mut() else {
                 return false;
             };
-            let on_server = watched.building_app
-                || host_log::current_host().as_deref() == Some(watched.server_host.as_str());
-            if !on_server {
+            let host = host_log::current_host().filter(|host| watched.server_hosts.contains(host));
+            if !watched.building_app && host.is_none() {
                 return false;
             }
             // Later panics on the host are the first one's consequences (tokio
@@ -118,7 +118,7 @@ fn remember_app_panic(info: &PanicHookInfo<'_>) -> bool {
             if watched.first.is_none() {
                 watched.first = Some(AppPanic {
                     at: turmoil::sim_elapsed(),
-                    description: describe(info),
+                    description: describe(info, host.as_deref()),
                 });
             }
             true
@@ -126,7 +126,12 @@ fn remember_app_panic(info: &PanicHookInfo<'_>) -> bool {
         .unwrap_or(false)
 }
 
-fn describe(info: &PanicHookInfo<'_>) -> String {
+/// `the server panicked at …`, or in a cluster `node-2 panicked at …`.
+fn describe(info: &PanicHookInfo<'_>, host: Option<&str>) -> String {
+    let who = match host {
+        Some(host) if host != crate::driver::SERVER_HOST => host,
+        _ => "the server",
+    };
     let payload = info.payload();
     let message = payload
         .downcast_ref::<&str>()
@@ -135,11 +140,11 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
         .unwrap_or_else(|| "a non-string panic payload".to_owned());
     match info.location() {
         Some(at) => format!(
-            "the server panicked at {}:{}:{}: {message}",
+            "{who} panicked at {}:{}:{}: {message}",
             at.file(),
             at.line(),
             at.column()
         ),
-        None => format!("the server panicked: {message}"),
+        None => format!("{who} panicked: {message}"),
     }
 }

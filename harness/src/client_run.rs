@@ -127,9 +127,12 @@ impl ClientRun {
             network: &self.network,
             duration: self.duration,
             tcp_capacity: 64,
-            app: self.app.clone(),
+            app: crate::simulation::one_node(self.app.clone()),
+            nodes: 1,
+            bus: false,
             faults: &self.faults,
             host_of_client: BTreeMap::new(),
+            node_of_client: BTreeMap::new(),
             log_level: self.log_level,
         });
         let endpoint = Endpoint {

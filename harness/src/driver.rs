@@ -8,11 +8,13 @@
 //! clients they place on the world.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::app_panic::{self, PanicWatch};
+use crate::bus::{self, BUS_HOST};
+use crate::cluster_node::{ClusterNode, NodeFactory};
 use crate::entropy;
 use crate::fault_runner::FaultRunner;
 use crate::host_log::{self, CaptureGuard};
@@ -20,7 +22,6 @@ use crate::listener::SimListener;
 use crate::pending_timers;
 use crate::scenario::{NetworkOptions, ScheduledFault, Stepping};
 use crate::sim_stream::CloseParkedOnDrop;
-use crate::simulation::AppFactory;
 use crate::trace::{EventKind, Recorder};
 
 /// The simulated host the server under test runs on.
@@ -52,10 +53,16 @@ pub(crate) struct WorldSpec<'a> {
     pub(crate) duration: Duration,
     /// Each TCP socket's queue and the listener's backlog.
     pub(crate) tcp_capacity: usize,
-    pub(crate) app: AppFactory,
+    pub(crate) app: NodeFactory,
+    /// Server nodes (see [`Scenario::nodes`](crate::Scenario::nodes)).
+    pub(crate) nodes: usize,
+    /// Whether the simulated Redis bus runs (on [`BUS_HOST`]).
+    pub(crate) bus: bool,
     pub(crate) faults: &'a [ScheduledFault],
     /// The host each client a fault names runs on.
     pub(crate) host_of_client: BTreeMap<String, String>,
+    /// The host of the node each client connects to.
+    pub(crate) node_of_client: BTreeMap<String, String>,
     pub(crate) log_level: tracing::Level,
 }
 
@@ -89,10 +96,24 @@ impl Driver {
         entropy::seed_this_thread(spec.seed ^ ENTROPY_SALT, EPOCH_SINCE_UNIX);
         let recorder = Recorder::new();
         let skips_idle = spec.network.stepping == Stepping::SkipIdle && pending_timers::OBSERVABLE;
-        let capture = host_log::capture(recorder.clone(), SERVER_HOST, spec.log_level, skips_idle);
-        let panics = PanicWatch::start(SERVER_HOST);
-        let sim = world(&spec);
-        let faults = FaultRunner::new(spec.faults, spec.host_of_client, recorder.clone());
+        let nodes = ClusterNode::all(spec.nodes);
+        let node_hosts: Vec<String> = nodes.iter().map(|n| n.host().to_owned()).collect();
+        let server_hosts: BTreeSet<String> = node_hosts.iter().cloned().collect();
+        let capture = host_log::capture(
+            recorder.clone(),
+            server_hosts.clone(),
+            spec.log_level,
+            skips_idle,
+        );
+        let panics = PanicWatch::start(server_hosts);
+        let sim = world(&spec, nodes);
+        let faults = FaultRunner::new(
+            spec.faults,
+            spec.host_of_client,
+            node_hosts,
+            spec.node_of_client,
+            recorder.clone(),
+        );
         Self {
             sim,
             recorder,
@@ -229,9 +250,9 @@ struct EndedEarly {
     failure: String,
 }
 
-/// A turmoil world seeded by `spec.seed` with the app serving on
-/// [`SERVER_HOST`]. The thread's entropy must already be seeded.
-fn world(spec: &WorldSpec<'_>) -> turmoil::Sim<'static> {
+/// A turmoil world seeded by `spec.seed` with the app serving on each node
+/// (and the bus, if asked for). The thread's entropy must already be seeded.
+fn world(spec: &WorldSpec<'_>, nodes: Vec<ClusterNode>) -> turmoil::Sim<'static> {
     let network = spec.network;
     let mut builder = turmoil::Builder::new();
     builder
@@ -251,21 +272,26 @@ fn world(spec: &WorldSpec<'_>) -> turmoil::Sim<'static> {
     }
     let mut sim = builder.build();
     APP_BUILT_AT.set(Duration::ZERO);
-    let app = spec.app.clone();
-    sim.host(SERVER_HOST, move || {
-        let built = app_panic::while_building_app(|| {
-            entropy::with_wall_clock_at(APP_BUILT_AT.get(), || app())
+    if spec.bus {
+        sim.host(BUS_HOST, || async { Ok(bus::serve().await?) });
+    }
+    for node in nodes {
+        let app = spec.app.clone();
+        sim.host(node.host().to_owned(), move || {
+            let built = app_panic::while_building_app(|| {
+                entropy::with_wall_clock_at(APP_BUILT_AT.get(), || app(&node))
+            });
+            // Dropped with the software, after the runtime's own tasks: closes
+            // the connections a crash or bounce dropped, in accept order.
+            let close_parked = CloseParkedOnDrop;
+            async move {
+                let _close_parked = close_parked;
+                let router = built.map_err(|_| "the app factory panicked")?;
+                axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
+                Ok(())
+            }
         });
-        // Dropped with the software, after the runtime's own tasks: closes
-        // the connections a crash or bounce dropped, in accept order.
-        let close_parked = CloseParkedOnDrop;
-        async move {
-            let _close_parked = close_parked;
-            let router = built.map_err(|_| "the app factory panicked")?;
-            axum::serve(SimListener::bind(SERVER_PORT).await?, router).await?;
-            Ok(())
-        }
-    });
+    }
     sim
 }
 

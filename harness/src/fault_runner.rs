@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::driver::{self, SERVER_HOST};
+use crate::bus::BUS_HOST;
+use crate::driver;
 use crate::host_log;
 use crate::scenario::{Direction, Fault, ScheduledFault};
 use crate::sim_stream;
@@ -23,6 +24,10 @@ pub(crate) fn is_unfired_fault(failure: &str) -> bool {
 pub(crate) struct FaultRunner {
     due: Vec<(Duration, Fault)>,
     host_of_client: BTreeMap<String, String>,
+    /// Each server node's host, node 1 first.
+    node_hosts: Vec<String>,
+    /// The host of the node each client connects to.
+    node_of_client: BTreeMap<String, String>,
     recorder: Recorder,
     /// Faults in force, with the drop/hold counters when they began.
     active: BTreeMap<String, (u64, u64)>,
@@ -33,9 +38,13 @@ pub(crate) struct FaultRunner {
 impl FaultRunner {
     /// `host_of_client` maps a fault's client to the host it runs on; a
     /// client missing from it is taken to be a host of that name.
+    /// `node_of_client` maps it to its node's host; a client missing from it
+    /// connects to the first node.
     pub(crate) fn new(
         faults: &[ScheduledFault],
         host_of_client: BTreeMap<String, String>,
+        node_hosts: Vec<String>,
+        node_of_client: BTreeMap<String, String>,
         recorder: Recorder,
     ) -> Self {
         let mut due: Vec<_> = faults
@@ -48,6 +57,8 @@ impl FaultRunner {
         Self {
             due,
             host_of_client,
+            node_hosts,
+            node_of_client,
             recorder,
             active: BTreeMap::new(),
             unfired: Vec::new(),
@@ -79,6 +90,23 @@ impl FaultRunner {
             .unwrap_or_else(|| client.to_owned())
     }
 
+    /// The host of the node `client` connects to.
+    fn node_of(&self, client: &str) -> String {
+        self.node_of_client
+            .get(client)
+            .cloned()
+            .unwrap_or_else(|| self.node_host(1))
+    }
+
+    /// Node `number`'s host (1 … N).
+    fn node_host(&self, number: usize) -> String {
+        number
+            .checked_sub(1)
+            .and_then(|index| self.node_hosts.get(index))
+            .cloned()
+            .unwrap_or_else(|| format!("node-{number}"))
+    }
+
     fn apply(&mut self, sim: &mut turmoil::Sim<'_>, fault: &Fault) -> String {
         match fault {
             Fault::Latency { max_ms } => {
@@ -86,35 +114,37 @@ impl FaultRunner {
                 format!("latency: at most {max_ms} ms")
             }
             Fault::Hold { client } => {
-                sim.hold(self.host(client).as_str(), SERVER_HOST);
+                let node = self.node_of(client);
+                sim.hold(self.host(client).as_str(), node.as_str());
                 self.begin(format!("hold {client}"));
-                format!("hold {client} <-> server")
+                format!("hold {client} <-> {node}")
             }
             Fault::Release { client } => {
-                sim.release(self.host(client).as_str(), SERVER_HOST);
+                let node = self.node_of(client);
+                sim.release(self.host(client).as_str(), node.as_str());
                 let (_, held) = self.end(&format!("hold {client}"), true);
-                format!("release {client} <-> server ({held} segments were held)")
+                format!("release {client} <-> {node} ({held} segments were held)")
             }
             Fault::Partition { client, direction } => {
-                let host = self.host(client);
+                let (host, node) = (self.host(client), self.node_of(client));
                 match direction {
-                    Direction::Both => sim.partition(host.as_str(), SERVER_HOST),
-                    Direction::ToServer => sim.partition_oneway(host.as_str(), SERVER_HOST),
-                    Direction::FromServer => sim.partition_oneway(SERVER_HOST, host.as_str()),
+                    Direction::Both => sim.partition(host.as_str(), node.as_str()),
+                    Direction::ToServer => sim.partition_oneway(host.as_str(), node.as_str()),
+                    Direction::FromServer => sim.partition_oneway(node.as_str(), host.as_str()),
                 }
                 self.begin(format!("partition {client}"));
-                format!("partition {client} {} server", arrow(*direction))
+                format!("partition {client} {} {node}", arrow(*direction))
             }
             Fault::Repair { client, direction } => {
-                let host = self.host(client);
+                let (host, node) = (self.host(client), self.node_of(client));
                 match direction {
-                    Direction::Both => sim.repair(host.as_str(), SERVER_HOST),
-                    Direction::ToServer => sim.repair_oneway(host.as_str(), SERVER_HOST),
-                    Direction::FromServer => sim.repair_oneway(SERVER_HOST, host.as_str()),
+                    Direction::Both => sim.repair(host.as_str(), node.as_str()),
+                    Direction::ToServer => sim.repair_oneway(host.as_str(), node.as_str()),
+                    Direction::FromServer => sim.repair_oneway(node.as_str(), host.as_str()),
                 }
                 let (dropped, _) = self.end(&format!("partition {client}"), false);
                 format!(
-                    "repair {client} {} server ({dropped} segments were lost)",
+                    "repair {client} {} {node} ({dropped} segments were lost)",
                     arrow(*direction)
                 )
             }
@@ -129,14 +159,49 @@ impl FaultRunner {
                 }
             }
             Fault::Crash => {
-                sim_stream::park_closes_during(|| sim.crash(SERVER_HOST));
-                "crash server".into()
+                for node in self.node_hosts.clone() {
+                    sim_stream::park_closes_during(|| sim.crash(node.as_str()));
+                }
+                format!("crash {}", self.every_node())
             }
             Fault::Bounce => {
                 driver::rebuild_app_at(sim.elapsed());
-                sim_stream::park_closes_during(|| sim.bounce(SERVER_HOST));
-                "bounce server (restarts with fresh state)".into()
+                for node in self.node_hosts.clone() {
+                    sim_stream::park_closes_during(|| sim.bounce(node.as_str()));
+                }
+                format!("bounce {} (restarts with fresh state)", self.every_node())
             }
+            Fault::CrashNode { node } => {
+                let node = self.node_host(*node);
+                sim_stream::park_closes_during(|| sim.crash(node.as_str()));
+                format!("crash {node}")
+            }
+            Fault::BounceNode { node } => {
+                let node = self.node_host(*node);
+                driver::rebuild_app_at(sim.elapsed());
+                sim_stream::park_closes_during(|| sim.bounce(node.as_str()));
+                format!("bounce {node} (restarts with fresh state)")
+            }
+            Fault::PartitionBus { node } => {
+                let node = self.node_host(*node);
+                sim.partition(node.as_str(), BUS_HOST);
+                self.begin(format!("partition {node} from the bus"));
+                format!("partition {node} <-x-> {BUS_HOST}")
+            }
+            Fault::RepairBus { node } => {
+                let node = self.node_host(*node);
+                sim.repair(node.as_str(), BUS_HOST);
+                let (dropped, _) = self.end(&format!("partition {node} from the bus"), false);
+                format!("repair {node} <-x-> {BUS_HOST} ({dropped} segments were lost)")
+            }
+        }
+    }
+
+    /// `server`, or `every node` of a cluster.
+    fn every_node(&self) -> &str {
+        match self.node_hosts.as_slice() {
+            [only] => only,
+            _ => "every node",
         }
     }
 

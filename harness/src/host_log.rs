@@ -1,4 +1,4 @@
-//! Captures the server host's `tracing` logs into the trace, stamped with
+//! Captures the server hosts' `tracing` logs into the trace, stamped with
 //! simulated time, and counts the segments turmoil drops or holds (the
 //! evidence that a fault fired).
 //!
@@ -35,7 +35,8 @@ thread_local! {
 
 struct Capture {
     recorder: Recorder,
-    server_host: String,
+    /// The hosts whose logs are kept; each names its lines in the trace.
+    server_hosts: BTreeSet<String>,
 }
 
 /// Routes this thread's server logs into `recorder` until the guard drops.
@@ -54,7 +55,7 @@ impl Drop for CaptureGuard {
 /// With `watch_timers`, also keeps [`pending_timers`] up to date.
 pub(crate) fn capture(
     recorder: Recorder,
-    server_host: &str,
+    server_hosts: BTreeSet<String>,
     level: Level,
     watch_timers: bool,
 ) -> CaptureGuard {
@@ -62,7 +63,7 @@ pub(crate) fn capture(
     ACTIVE.with(|active| {
         *active.borrow_mut() = Some(Capture {
             recorder,
-            server_host: server_host.to_owned(),
+            server_hosts,
         })
     });
     SEGMENTS_DROPPED.with(|c| c.set(0));
@@ -238,9 +239,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
             let Some(capture) = active.as_ref() else {
                 return;
             };
-            if host.as_deref() != Some(capture.server_host.as_str()) {
+            let Some(host) = host.filter(|host| capture.server_hosts.contains(host)) else {
                 return;
-            }
+            };
             let at = turmoil::sim_elapsed().unwrap_or_default();
             let text = format!(
                 "{} {}: {}{}",
@@ -249,7 +250,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HostLogLayer {
                 fields.message,
                 fields.rest
             );
-            capture.recorder.record(at, "server", EventKind::Log, text);
+            capture.recorder.record(at, &host, EventKind::Log, text);
         });
     }
 }

@@ -106,8 +106,11 @@ compile_error!(
 );
 
 mod app_panic;
+mod bus;
+mod bus_driver;
 pub mod client;
 mod client_run;
+mod cluster_node;
 pub mod codec;
 mod driver;
 #[cfg(target_os = "linux")]
@@ -131,7 +134,10 @@ pub mod trace;
 mod verdict;
 pub mod worker_pool;
 
+pub use bus::{BUS_HOST, BUS_PORT};
+pub use bus_driver::{BusDriver, BusError};
 pub use client_run::{CLIENT_HOST, ClientRun, ClientRunReport, app_factory};
+pub use cluster_node::{ClusterNode, NodeFactory};
 pub use driver::{SERVER_HOST, SERVER_PORT};
 pub use explorer::{Exploration, Explorer, Progress, SimulationForSeed};
 pub use invariants::{Invariant, Violation};

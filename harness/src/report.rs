@@ -21,6 +21,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// A run that could not start: the scenario itself is wrong.
+    pub(crate) fn refused(scenario: String, seed: u64, why: String) -> Self {
+        let recorder = crate::trace::Recorder::new();
+        recorder.record(
+            Duration::ZERO,
+            "sim",
+            crate::trace::EventKind::Fail,
+            why.clone(),
+        );
+        Self::new(scenario, seed, recorder.finish(), vec![why], Duration::ZERO)
+    }
+
     pub fn new(
         scenario: String,
         seed: u64,

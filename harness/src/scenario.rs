@@ -17,10 +17,23 @@ pub struct Scenario {
     /// Simulated time after which the run stops, whatever is still pending.
     #[serde(default = "default_duration_ms")]
     pub duration_ms: u64,
+    /// Server nodes: 1 is the host `server`; more are `node-1` … `node-N`,
+    /// each running the app, with the simulated Redis bus on `bus` (see
+    /// [`Simulation::cluster`](crate::Simulation::cluster)).
+    #[serde(default = "one_node", skip_serializing_if = "is_one_node")]
+    pub nodes: usize,
 }
 
 fn default_duration_ms() -> u64 {
     120_000
+}
+
+fn one_node() -> usize {
+    1
+}
+
+fn is_one_node(nodes: &usize) -> bool {
+    *nodes == 1
 }
 
 impl Scenario {
@@ -31,7 +44,43 @@ impl Scenario {
             faults: Vec::new(),
             network: NetworkOptions::default(),
             duration_ms: default_duration_ms(),
+            nodes: one_node(),
         }
+    }
+
+    /// Runs `nodes` server nodes (see [`Scenario::nodes`]).
+    pub fn nodes(mut self, nodes: usize) -> Self {
+        self.nodes = nodes;
+        self
+    }
+
+    /// The node (1 … [`nodes`](Self::nodes)) each client connects to: its
+    /// own [`ClientScript::node`], or else the next in turn, as a
+    /// round-robin load balancer with sticky sessions would place it. A
+    /// client or a fault naming a node that does not exist is an error.
+    pub fn node_of_clients(&self) -> Result<Vec<usize>, String> {
+        let nodes = self.nodes.max(1);
+        let exists = |node: usize| (1..=nodes).contains(&node);
+        let missing = |what: String, node: usize| {
+            let plural = if nodes == 1 { "" } else { "s" };
+            format!("{what} names node {node}, but the scenario has {nodes} node{plural}")
+        };
+        if let Some((at_ms, node)) = self
+            .faults
+            .iter()
+            .find_map(|f| f.fault.node().filter(|n| !exists(*n)).map(|n| (f.at_ms, n)))
+        {
+            return Err(missing(format!("the fault at {at_ms} ms"), node));
+        }
+        self.clients
+            .iter()
+            .enumerate()
+            .map(|(index, client)| match client.node {
+                None => Ok(index % nodes + 1),
+                Some(node) if exists(node) => Ok(node),
+                Some(node) => Err(missing(format!("client {}", client.name), node)),
+            })
+            .collect()
     }
 
     pub fn client(mut self, client: ClientScript) -> Self {
@@ -135,6 +184,10 @@ impl Default for NetworkOptions {
 #[serde(deny_unknown_fields)]
 pub struct ClientScript {
     pub name: String,
+    /// The node it connects to (1 … [`Scenario::nodes`]); by default the
+    /// next in turn (see [`Scenario::node_of_clients`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<usize>,
     pub steps: Vec<Step>,
 }
 
@@ -142,8 +195,15 @@ impl ClientScript {
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
+            node: None,
             steps: Vec::new(),
         }
+    }
+
+    /// Connects to node `node` (1 … [`Scenario::nodes`]).
+    pub fn on_node(mut self, node: usize) -> Self {
+        self.node = Some(node);
+        self
     }
 
     pub fn step(mut self, step: Step) -> Self {
@@ -366,10 +426,28 @@ pub enum Fault {
     FailRate {
         rate: f64,
     },
-    /// The server host stops; its connections die without disconnect handlers.
+    /// The server host stops (in a cluster, every node); its connections die
+    /// without disconnect handlers.
     Crash,
-    /// The server host restarts with fresh state.
+    /// The server host restarts with fresh state (in a cluster, every node).
     Bounce,
+    /// One node of a cluster stops (see [`Fault::Crash`]).
+    CrashNode {
+        node: usize,
+    },
+    /// One node of a cluster restarts with fresh state.
+    BounceNode {
+        node: usize,
+    },
+    /// Cuts a node off the bus both ways: what it publishes and what is
+    /// published to it are lost until [`Fault::RepairBus`].
+    PartitionBus {
+        node: usize,
+    },
+    /// Heals a [`Fault::PartitionBus`].
+    RepairBus {
+        node: usize,
+    },
 }
 
 impl Fault {
@@ -404,13 +482,31 @@ impl Fault {
     }
 
     /// The client this fault targets alone, if any.
+    /// The node a fault strikes by number, if it names one.
+    pub fn node(&self) -> Option<usize> {
+        match self {
+            Fault::CrashNode { node }
+            | Fault::BounceNode { node }
+            | Fault::PartitionBus { node }
+            | Fault::RepairBus { node } => Some(*node),
+            _ => None,
+        }
+    }
+
     pub fn client(&self) -> Option<&str> {
         match self {
             Fault::Hold { client }
             | Fault::Release { client }
             | Fault::Partition { client, .. }
             | Fault::Repair { client, .. } => Some(client),
-            Fault::Latency { .. } | Fault::FailRate { .. } | Fault::Crash | Fault::Bounce => None,
+            Fault::Latency { .. }
+            | Fault::FailRate { .. }
+            | Fault::Crash
+            | Fault::Bounce
+            | Fault::CrashNode { .. }
+            | Fault::BounceNode { .. }
+            | Fault::PartitionBus { .. }
+            | Fault::RepairBus { .. } => None,
         }
     }
 }

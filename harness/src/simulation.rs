@@ -8,20 +8,29 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{ClientOutcome, Connector, Endpoint, SessionLimits, run_script};
-use crate::driver::{Driver, SERVER_HOST, SERVER_PORT, WorldSpec};
+use crate::cluster_node::{ClusterNode, NodeFactory};
+use crate::driver::{Driver, SERVER_PORT, WorldSpec};
 use crate::invariants::{self, Invariant};
 use crate::report::Report;
 use crate::scenario::{ClientScript, Scenario};
+use crate::trace::EventKind;
 use crate::verdict::Verdict;
 
 /// Builds a fresh server app; called again when the server host restarts.
 pub type AppFactory = Arc<dyn Fn() -> axum::Router + Send + Sync>;
 
+/// `app` as every node's factory.
+pub(crate) fn one_node(app: AppFactory) -> NodeFactory {
+    Arc::new(move |_: &ClusterNode| app())
+}
+
 /// A scenario bound to the server it runs against.
 #[derive(Clone)]
 pub struct Simulation {
     scenario: Scenario,
-    app: AppFactory,
+    app: NodeFactory,
+    /// Built with [`Simulation::cluster`]: the bus runs, even for one node.
+    clustered: bool,
     socketio_path: String,
     log_level: tracing::Level,
     invariants: Vec<Arc<dyn Invariant>>,
@@ -46,14 +55,59 @@ impl Simulation {
     /// `app` builds the server under test: any axum Router, for example a
     /// socketioxide app's.
     pub fn new(scenario: Scenario, app: impl Fn() -> axum::Router + Send + Sync + 'static) -> Self {
+        Self::cluster(scenario, move |_: &ClusterNode| app()).unclustered()
+    }
+
+    /// A cluster: each of the scenario's [`nodes`](Scenario::nodes) runs the
+    /// app `app` builds for it, on its own simulated host, and a simulated
+    /// Redis runs on [`BUS_HOST`](crate::BUS_HOST). An app joins the cluster
+    /// with socketioxide-redis's adapter over a [`BusDriver`](crate::BusDriver):
+    ///
+    /// ```
+    /// use siosim_harness::{BusDriver, ClusterNode, Scenario, Simulation};
+    /// use socketioxide::{SocketIo, adapter::Emitter, extract::SocketRef};
+    /// use socketioxide_core::adapter::Spawnable as _;
+    /// use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+    ///
+    /// type BusAdapter = CustomRedisAdapter<Emitter, BusDriver>;
+    ///
+    /// fn node_app(_: &ClusterNode) -> axum::Router {
+    ///     let adapter = RedisAdapterCtr::new_with_driver(BusDriver::new(), RedisAdapterConfig::default());
+    ///     let (layer, io) = SocketIo::builder()
+    ///         .with_adapter::<BusAdapter>(adapter)
+    ///         .build_layer();
+    ///     io.ns("/", async |socket: SocketRef<BusAdapter>| {
+    ///         let _ = socket.broadcast().emit("joined", &socket.id.as_str()).await;
+    ///     })
+    ///     .spawn();
+    ///     axum::Router::new().layer(layer)
+    /// }
+    ///
+    /// let simulation = Simulation::cluster(Scenario::new("three nodes").nodes(3), node_app);
+    /// assert!(simulation.check(1).passed());
+    /// ```
+    ///
+    /// Clients connect to the node their script names, or to each node in
+    /// turn (see [`Scenario::node_of_clients`]); the trace names each node's
+    /// log lines by its host, `node-1` … `node-N`.
+    pub fn cluster(
+        scenario: Scenario,
+        app: impl Fn(&ClusterNode) -> axum::Router + Send + Sync + 'static,
+    ) -> Self {
         Self {
             scenario,
             app: Arc::new(app),
+            clustered: true,
             socketio_path: "/socket.io".into(),
             log_level: tracing::Level::INFO,
             invariants: Vec::new(),
             unfired_faults_pass: false,
         }
+    }
+
+    fn unclustered(mut self) -> Self {
+        self.clustered = false;
+        self
     }
 
     /// The same server and checks, shared (not rebuilt), with another scenario.
@@ -131,7 +185,11 @@ impl Simulation {
 
     fn run_on_this_thread(&self, seed: u64) -> Report {
         let scenario = &self.scenario;
-        let placement = place_clients(scenario);
+        let node_of_clients = match scenario.node_of_clients() {
+            Ok(nodes) => nodes,
+            Err(error) => return Report::refused(scenario.name.clone(), seed, error),
+        };
+        let placement = place_clients(scenario, &node_of_clients);
         let mut driver = Driver::new(WorldSpec {
             seed,
             network: &scenario.network,
@@ -140,32 +198,38 @@ impl Simulation {
             // may open its connections in the same tick.
             tcp_capacity: (scenario.clients.len() * 4).max(64),
             app: self.app.clone(),
+            nodes: scenario.nodes,
+            bus: self.clustered || scenario.nodes > 1,
             faults: &scenario.faults,
             host_of_client: placement.host_of_client,
+            node_of_client: placement.node_of_client.clone(),
             log_level: self.log_level,
         });
-        let endpoint = Endpoint {
-            connector: Connector::Sim {
-                host: SERVER_HOST.into(),
-                port: SERVER_PORT,
-            },
-            path: self.socketio_path.clone(),
-            limits: SessionLimits::default(),
-        };
+        if scenario.nodes > 1 {
+            for (client, node) in &placement.node_of_client {
+                driver.recorder().record(
+                    Duration::ZERO,
+                    "sim",
+                    EventKind::Session,
+                    format!("{client} connects to {node}"),
+                );
+            }
+        }
         let outcomes: Rc<RefCell<Vec<ClientOutcome>>> = Rc::default();
         for (host, scripts) in placement.hosts {
-            let (endpoint, recorder, outcomes) = (
-                endpoint.clone(),
-                driver.recorder().clone(),
-                outcomes.clone(),
-            );
+            let endpoints: Vec<Endpoint> = scripts
+                .iter()
+                .map(|script| self.endpoint(&placement.node_of_client[&script.name]))
+                .collect();
+            let (recorder, outcomes) = (driver.recorder().clone(), outcomes.clone());
             driver.sim().client(host.as_str(), async move {
                 let tasks: Vec<_> = scripts
                     .into_iter()
-                    .map(|script| {
+                    .zip(endpoints)
+                    .map(|(script, endpoint)| {
                         tokio::task::spawn_local(run_script(
                             script,
-                            endpoint.clone(),
+                            endpoint,
                             recorder.clone(),
                             tokio::time::Instant::now(),
                         ))
@@ -189,23 +253,39 @@ impl Simulation {
             ended.elapsed,
         )
     }
+
+    /// Where a client on the node hosted by `node_host` connects.
+    fn endpoint(&self, node_host: &str) -> Endpoint {
+        Endpoint {
+            connector: Connector::Sim {
+                host: node_host.into(),
+                port: SERVER_PORT,
+            },
+            path: self.socketio_path.clone(),
+            limits: SessionLimits::default(),
+        }
+    }
 }
 
-/// Which simulated host each client runs on.
+/// Which simulated host each client runs on, and which node it connects to.
 struct Placement {
     hosts: BTreeMap<String, Vec<ClientScript>>,
     host_of_client: BTreeMap<String, String>,
+    /// The host of each client's node.
+    node_of_client: BTreeMap<String, String>,
 }
 
 /// Clients share hosts (turmoil's cost per tick grows with the cube of the
 /// host count), except those a fault targets alone: each gets its own host.
-fn place_clients(scenario: &Scenario) -> Placement {
+fn place_clients(scenario: &Scenario, node_of_clients: &[usize]) -> Placement {
     let isolated: BTreeSet<&str> = scenario.isolated_clients();
     let per_host = scenario.network.clients_per_host.max(1);
+    let nodes = ClusterNode::all(scenario.nodes);
     let mut hosts: BTreeMap<String, Vec<ClientScript>> = BTreeMap::new();
     let mut host_of_client = BTreeMap::new();
+    let mut node_of_client = BTreeMap::new();
     let mut shared_count = 0usize;
-    for script in &scenario.clients {
+    for (script, node) in scenario.clients.iter().zip(node_of_clients) {
         let host = if isolated.contains(script.name.as_str()) {
             format!("client-{}", script.name)
         } else {
@@ -213,11 +293,13 @@ fn place_clients(scenario: &Scenario) -> Placement {
             format!("clients-{}", (shared_count - 1) / per_host)
         };
         host_of_client.insert(script.name.clone(), host.clone());
+        node_of_client.insert(script.name.clone(), nodes[node - 1].host().to_owned());
         hosts.entry(host).or_default().push(script.clone());
     }
     Placement {
         hosts,
         host_of_client,
+        node_of_client,
     }
 }
 

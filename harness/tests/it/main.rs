@@ -4,6 +4,7 @@ mod app_panic;
 mod app_wall_clock;
 mod bug_finder;
 mod client_run;
+mod cluster;
 mod codec_crosscheck;
 mod collection;
 mod echo_app;

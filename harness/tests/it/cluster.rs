@@ -1,0 +1,117 @@
+//! A cluster in simulation: three nodes of a small socketioxide app joined by
+//! socketioxide-redis's own adapter, whose traffic crosses the simulated
+//! network to the simulated Redis bus.
+
+use serde_json::{Value, json};
+use siosim_harness::{
+    BusDriver, ClientScript, ClusterNode, Fault, Scenario, Simulation, Transport,
+};
+use socketioxide::SocketIo;
+use socketioxide::adapter::{Adapter, Emitter};
+use socketioxide::extract::{Data, SocketRef};
+use socketioxide_core::adapter::Spawnable as _;
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+
+type BusAdapter = CustomRedisAdapter<Emitter, BusDriver>;
+
+/// `shout` reaches every other socket, on every node, through the adapter.
+fn shouting_node(node: &ClusterNode) -> axum::Router {
+    let adapter = RedisAdapterCtr::new_with_driver(BusDriver::new(), RedisAdapterConfig::default());
+    let (layer, io) = SocketIo::builder()
+        .with_adapter::<BusAdapter>(adapter)
+        .build_layer();
+    let host = node.host().to_owned();
+    io.ns("/", async move |socket: SocketRef<BusAdapter>| {
+        tracing::info!(node = %host, "connect");
+        socket.on("shout", on_shout);
+    })
+    .spawn();
+    axum::Router::new().layer(layer)
+}
+
+async fn on_shout<A: Adapter>(socket: SocketRef<A>, Data(data): Data<Value>) {
+    if let Err(error) = socket.broadcast().emit("shout", &data).await {
+        tracing::warn!(%error, "a shout did not reach the cluster");
+    }
+}
+
+/// Alice on node 1 shouts three times: before node 3 is cut off the bus,
+/// while it is, and after it is back. Bob (node 2) hears all three; Carol
+/// (node 3) misses the one in between, as Redis pub/sub loses it.
+fn shouts_across_a_partition() -> Scenario {
+    // A node's namespace exists once its adapter has subscribed to the bus,
+    // a few milliseconds in; a load balancer would not route to it before.
+    let connected = |name: &str| {
+        ClientScript::new(name)
+            .wait_ms(300)
+            .connect(Transport::Websocket)
+    };
+    let alice = connected("alice")
+        .wait_ms(1_000)
+        .emit("shout", vec![json!("before")])
+        .wait_ms(2_000)
+        .emit("shout", vec![json!("apart")])
+        .wait_ms(5_000)
+        .emit("shout", vec![json!("after")])
+        .wait_ms(1_000)
+        .disconnect();
+    let bob = connected("bob")
+        .expect_event("shout", Some(vec![json!("before")]), 3_000)
+        .expect_event("shout", Some(vec![json!("apart")]), 3_000)
+        .expect_event("shout", Some(vec![json!("after")]), 6_000)
+        .disconnect();
+    let carol = connected("carol")
+        .expect_event("shout", Some(vec![json!("before")]), 3_000)
+        .expect_no_event("shout", 4_000)
+        .expect_event("shout", Some(vec![json!("after")]), 6_000)
+        .disconnect();
+    Scenario::new("shouts-across-a-partition")
+        .nodes(3)
+        .client(alice)
+        .client(bob)
+        .client(carol)
+        .fault(2_000, Fault::PartitionBus { node: 3 })
+        .fault(5_000, Fault::RepairBus { node: 3 })
+        .duration_ms(20_000)
+}
+
+#[test]
+fn a_broadcast_crosses_nodes_and_a_partition_from_the_bus_loses_it() {
+    let simulation = Simulation::cluster(shouts_across_a_partition(), shouting_node);
+    let reports = simulation.assert_passes();
+    simulation.assert_deterministic(reports[0].seed);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("cluster-partition", reports[0].trace.to_string()));
+}
+
+#[test]
+fn nodes_without_an_adapter_do_not_share_a_broadcast() {
+    let alone = |_: &ClusterNode| {
+        let (layer, io) = SocketIo::new_layer();
+        io.ns("/", async |socket: SocketRef| socket.on("shout", on_shout));
+        axum::Router::new().layer(layer)
+    };
+    let verdict = Simulation::cluster(shouts_across_a_partition(), alone).check(1);
+    let failures = verdict.report.failures.join("\n");
+    assert!(
+        failures.contains(r#"bob: expected "shout" ["before"] within 3000 ms: nothing"#),
+        "{failures}"
+    );
+}
+
+#[test]
+fn a_client_on_a_node_that_does_not_exist_is_refused_before_the_run() {
+    let scenario = Scenario::new("nowhere").nodes(2).client(
+        ClientScript::new("dora")
+            .on_node(3)
+            .connect(Transport::Polling),
+    );
+    let report = Simulation::cluster(scenario, shouting_node).run(1);
+    assert_eq!(
+        report.failures,
+        ["client dora names node 3, but the scenario has 2 nodes"]
+    );
+}
