@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use siosim_harness::worker_pool::{self, PoolExploration, SeedFailure, WorkerPool};
-use siosim_harness::{AppFactory, Exploration, Explorer, Progress};
+use siosim_harness::{Exploration, Explorer, Progress};
 
 use crate::campaign_report::{CampaignReport, FailureReport, PeakRss};
 use crate::documented_violations::DocumentedViolations;
@@ -153,7 +153,7 @@ impl SeedRange {
 pub struct Campaign {
     pub scenario: String,
     pub server: String,
-    pub app: AppFactory,
+    pub app: run::ServerApp,
     pub socketio_path: String,
     pub transport: TransportMix,
     pub seeds: Vec<u64>,
@@ -228,12 +228,16 @@ impl Campaign {
     /// Fails on an unknown scenario name before any seed runs: the name
     /// does not depend on the seed, so [`Self::simulation_for`] then cannot fail.
     fn check_scenario_name(&self) -> anyhow::Result<()> {
-        run::named_scenario(&self.scenario, 0, self.transport).map(drop)
+        self.app
+            .scenario(&self.scenario, 0, self.transport)
+            .map(drop)
     }
 
     /// The simulation seed `seed` runs, judged as `siosim run` judges it.
     fn simulation_for(&self, seed: u64) -> siosim_harness::Simulation {
-        let scenario = run::named_scenario(&self.scenario, seed, self.transport)
+        let scenario = self
+            .app
+            .scenario(&self.scenario, seed, self.transport)
             .expect("the scenario name was checked before the first seed");
         run::simulation(scenario, &self.app, &self.socketio_path)
     }
@@ -248,7 +252,7 @@ impl Campaign {
     pub fn describe(&self, failure: &SeedFailure) -> String {
         format!(
             "{}{}replay: {}\n",
-            run::preamble(&self.scenario, failure.seed),
+            self.app.preamble(&self.scenario, failure.seed),
             failure.verdict,
             self.replay(failure.seed)
         )
@@ -643,7 +647,7 @@ impl Regression {
                 (scenario, replay)
             }
             None => (
-                run::named_scenario(&self.scenario, self.seed, TransportMix::Mixed)?,
+                app.scenario(&self.scenario, self.seed, TransportMix::Mixed)?,
                 run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server),
             ),
         };

@@ -6,6 +6,7 @@
 
 pub mod campaign_report;
 pub mod check;
+pub mod cluster;
 pub mod documented_violations;
 pub mod exit_code;
 pub mod explore;

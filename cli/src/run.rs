@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use siosim_conformance::reference;
 use siosim_harness::swarm;
-use siosim_harness::{AppFactory, Scenario, Simulation, Verdict};
+use siosim_harness::{AppFactory, NodeFactory, Scenario, Simulation, Verdict};
 
+use crate::cluster;
 use crate::exit_code::Exit;
 use crate::live_campaign::{DEFAULT_MAX_CONNECTIONS, LiveCampaign, LiveProfile};
 use crate::scenarios::{self, TransportMix};
@@ -20,13 +21,58 @@ use crate::target_flags::{APPLIES_IN_SIMULATION, Flag, SCENARIO_AND_SERVER, Targ
 /// The correct server, `siosim_server::app`.
 pub const REFERENCE: &str = "reference";
 
-/// Every server `--server` accepts: the reference, the racy variants, then
-/// the variants that take their process down on some seeds.
+/// Every server `--server` accepts: the reference, the racy variants, the
+/// variants that take their process down on some seeds, then the clustered
+/// app and its racy variant (simulation only).
 pub fn server_names() -> Vec<&'static str> {
     let mut names = vec![REFERENCE];
     names.extend(siosim_server::variants::NAMES);
     names.extend(siosim_server::variants::FAULTY);
+    names.extend(cluster::NAMES);
     names
+}
+
+/// A server to simulate: one app on the host `server`, or a cluster's nodes.
+#[derive(Clone)]
+pub enum ServerApp {
+    Single(AppFactory),
+    Cluster(NodeFactory),
+}
+
+impl std::fmt::Debug for ServerApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ServerApp::Single(_) => "ServerApp::Single",
+            ServerApp::Cluster(_) => "ServerApp::Cluster",
+        })
+    }
+}
+
+impl ServerApp {
+    /// A scenario by name (see [`named_scenario`]), for this server: a
+    /// cluster's built-ins run [`cluster::MAX_NODES`] nodes, and its swarm
+    /// seeds draw a cluster too.
+    pub fn scenario(&self, name: &str, seed: u64, mix: TransportMix) -> anyhow::Result<Scenario> {
+        match self {
+            ServerApp::Single(_) => named_scenario(name, seed, mix),
+            ServerApp::Cluster(_) if name == swarm::SWARM => Ok(cluster_swarm().scenario(seed)),
+            ServerApp::Cluster(_) => Ok(named_scenario(name, seed, mix)?.nodes(cluster::MAX_NODES)),
+        }
+    }
+
+    /// What `run` prints before the trace: the swarm's drawn options.
+    pub fn preamble(&self, name: &str, seed: u64) -> String {
+        match self {
+            ServerApp::Cluster(_) if name == swarm::SWARM => {
+                cluster_swarm().options(seed).describe()
+            }
+            _ => preamble(name, seed),
+        }
+    }
+}
+
+fn cluster_swarm() -> swarm::Swarm {
+    reference::swarm().clustered(cluster::MAX_NODES)
 }
 
 /// The named server, built once with its shutdown handles, for `siosim serve`.
@@ -34,23 +80,34 @@ pub fn served(name: &str, config: &siosim_server::Config) -> anyhow::Result<sios
     if name == REFERENCE {
         return Ok(siosim_server::Server::reference(config));
     }
+    if cluster::counting(name).is_some() {
+        anyhow::bail!(
+            "--server {name} is a simulated cluster: it runs with `siosim run` and `siosim explore`, not `siosim serve`"
+        );
+    }
     siosim_server::variants::server(name, config).ok_or_else(|| unknown_server(name))
 }
 
-/// Builds the named server for each (re)start of the server host.
-pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<AppFactory> {
+/// Builds the named server for each (re)start of the server host (or of
+/// each node's).
+pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<ServerApp> {
+    if let Some(counting) = cluster::counting(name) {
+        return Ok(ServerApp::Cluster(cluster::nodes(config, counting)));
+    }
     let config = config.clone();
     if name == REFERENCE {
-        return Ok(std::sync::Arc::new(move || siosim_server::app(&config)));
+        return Ok(ServerApp::Single(std::sync::Arc::new(move || {
+            siosim_server::app(&config)
+        })));
     }
     if !server_names().contains(&name) {
         return Err(unknown_server(name));
     }
     let name = name.to_owned();
-    Ok(std::sync::Arc::new(move || {
+    Ok(ServerApp::Single(std::sync::Arc::new(move || {
         siosim_server::variants::app(&name, &config)
             .expect("the name was checked when the variant was chosen")
-    }))
+    })))
 }
 
 /// The usage error for a `--server` name that is neither the reference nor a variant.
@@ -83,12 +140,16 @@ pub fn preamble(name: &str, seed: u64) -> String {
 
 /// `scenario` against `app`, judged by the reference app's invariants; a
 /// swarm scenario's faults may strike nothing (that seed tested less).
-pub fn simulation(scenario: Scenario, app: &AppFactory, socketio_path: &str) -> Simulation {
-    let app = app.clone();
+pub fn simulation(scenario: Scenario, app: &ServerApp, socketio_path: &str) -> Simulation {
     let is_swarm = scenario.name == swarm::SWARM;
-    let simulation =
-        Simulation::new(scenario, move || app()).socketio_path(socketio_path.to_owned());
-    let simulation = reference::judged(simulation);
+    let simulation = match app.clone() {
+        ServerApp::Single(app) => {
+            reference::judged(Simulation::new(scenario, move || app()).socketio_path(socketio_path))
+        }
+        ServerApp::Cluster(nodes) => reference::judged_cluster(
+            Simulation::cluster(scenario, move |node| nodes(node)).socketio_path(socketio_path),
+        ),
+    };
     if is_swarm {
         simulation.unfired_faults_pass()
     } else {
@@ -97,7 +158,7 @@ pub fn simulation(scenario: Scenario, app: &AppFactory, socketio_path: &str) -> 
 }
 
 /// Runs `scenario` once against `app` with `seed`, and checks it.
-pub fn judge(scenario: Scenario, app: &AppFactory, socketio_path: &str, seed: u64) -> Verdict {
+pub fn judge(scenario: Scenario, app: &ServerApp, socketio_path: &str, seed: u64) -> Verdict {
     simulation(scenario, app, socketio_path).check(seed)
 }
 
@@ -215,8 +276,8 @@ pub fn run(args: RunArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
             (scenario, String::new(), replay)
         }
         (Some(name), None) => (
-            named_scenario(name, seed, args.transport)?,
-            preamble(name, seed),
+            app.scenario(name, seed, args.transport)?,
+            app.preamble(name, seed),
             replay_line(name, seed, args.transport, &args.server_variant),
         ),
         (None, None) => anyhow::bail!("name a scenario or pass --scenario-file"),

@@ -100,7 +100,7 @@ pub fn shrink(args: ShrinkArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit
                 .with_context(|| format!("reading {}", path.display()))?,
         )
         .with_context(|| format!("parsing {}", path.display()))?,
-        (Some(name), None) => run::named_scenario(name, args.seed, args.transport)?,
+        (Some(name), None) => app.scenario(name, args.seed, args.transport)?,
         (None, None) => anyhow::bail!("name a scenario or pass --scenario-file"),
     };
     let simulation = run::simulation(scenario, &app, &args.server.socketio_path);

@@ -51,6 +51,18 @@ pub fn judged(simulation: Simulation) -> Simulation {
         .invariant(DisconnectReasons)
 }
 
+/// The same judges for the clustered seed app (`siosim_server::cluster`),
+/// but for the chat's total order, which a cluster over socketioxide-redis
+/// does not promise (see [`Chat::without_total_order`]).
+pub fn judged_cluster(simulation: Simulation) -> Simulation {
+    simulation
+        .invariant(Counter::new("get count", "increase count"))
+        .invariant(Chat::new(relays()).without_total_order())
+        .invariant(Delivery::new(relays()))
+        .invariant(things())
+        .invariant(DisconnectReasons)
+}
+
 /// The invariants a live server claiming the seed-app contract is judged
 /// by over a URL (`siosim explore --url --profile app`): the same checkers
 /// as in simulation (counter, chat, delivery, things), the counter starting

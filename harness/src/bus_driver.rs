@@ -28,9 +28,11 @@ use crate::bus::{BUS_HOST, BUS_PORT};
 const ANSWER_DEADLINE: Duration = Duration::from_secs(1);
 /// How often the subscriber connection is checked with a `PING`; a check
 /// unanswered by the next one ends the connection.
-const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Short, so that a connection wedged by a partition is replaced while the
+/// partition lasts, not long after it healed.
+const HEALTH_CHECK_EVERY: Duration = Duration::from_millis(250);
 /// How long to wait before connecting again after a failed connect.
-const RECONNECT_AFTER: Duration = Duration::from_millis(500);
+const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// Subscription requests waiting for the subscriber task.
 const CONTROL_QUEUE: usize = 64;
 

@@ -100,6 +100,8 @@ const ACK_PERCENT: u64 = 70;
 const LEAVE_NAMESPACE_PERCENT: u64 = 30;
 /// The most a family's weight in the event mix can be.
 const MAX_WEIGHT: u64 = 4;
+/// Mixed into the seed for the cluster's draws (see [`Swarm::clustered`]).
+const CLUSTER_STREAM: u64 = 0xc105_7e25;
 
 /// An event name and its arguments.
 pub type Emit = (String, Vec<Value>);
@@ -171,6 +173,8 @@ pub struct Swarm {
     finale: Option<DrawFinale>,
     requests: Option<DrawRequests>,
     cleanup: Option<DrawCleanup>,
+    /// The most nodes a seed may draw (1: no cluster).
+    max_nodes: usize,
 }
 
 impl fmt::Debug for Swarm {
@@ -179,6 +183,7 @@ impl fmt::Debug for Swarm {
             .field("families", &self.families)
             .field("finale", &self.finale.is_some())
             .field("requests", &self.requests.is_some())
+            .field("max_nodes", &self.max_nodes)
             .finish()
     }
 }
@@ -225,9 +230,23 @@ impl Swarm {
         self
     }
 
+    /// Each seed also draws a cluster of 2 to `max_nodes` nodes (see
+    /// [`Simulation::cluster`](crate::Simulation::cluster)), clients placed
+    /// on them in turn, and may cut one node off the bus for a while. These
+    /// draws come after every other, from a stream of their own, so a seed
+    /// draws the same clients, events and faults with or without them.
+    pub fn clustered(mut self, max_nodes: usize) -> Self {
+        self.max_nodes = max_nodes;
+        self
+    }
+
     /// Every option drawn from `seed`.
     pub fn options(&self, seed: u64) -> SwarmOptions {
-        SwarmOptions::from_seed(seed, &self.families)
+        let mut options = SwarmOptions::from_seed(seed, &self.families);
+        if self.max_nodes > 1 {
+            options.draw_cluster(self.max_nodes);
+        }
+        options
     }
 
     /// The scenario for `seed`: the same seed names the same scenario forever.
@@ -284,6 +303,8 @@ pub struct SwarmOptions {
     /// Each family's name and relative weight in the event mix.
     pub mix: Vec<(String, u64)>,
     pub faults: Vec<(u64, Fault)>,
+    /// Server nodes: 1, or a cluster's (see [`Swarm::clustered`]).
+    pub nodes: usize,
 }
 
 impl SwarmOptions {
@@ -325,9 +346,25 @@ impl SwarmOptions {
             safety_ms,
             mix,
             faults: Vec::new(),
+            nodes: 1,
         };
         options.faults = draw_faults(&mut rng, &options);
         options
+    }
+
+    /// Draws the cluster's size and, half the time, a node cut off the bus
+    /// for part of the safety phase.
+    fn draw_cluster(&mut self, max_nodes: usize) {
+        let mut rng = SwarmRng::new(self.seed ^ CLUSTER_STREAM);
+        self.nodes = rng.between(2, max_nodes as u64) as usize;
+        if rng.chance(50) && self.safety_ms >= FIRST_FAULT_MS + MIN_FAULT_MS {
+            let node = rng.between(1, self.nodes as u64) as usize;
+            let start = rng.between(FIRST_FAULT_MS, self.safety_ms - MIN_FAULT_MS);
+            let end = rng.between(start + MIN_FAULT_MS, self.safety_ms);
+            self.faults.push((start, Fault::PartitionBus { node }));
+            self.faults.push((end, Fault::RepairBus { node }));
+            self.faults.sort_by_key(|(at, _)| *at);
+        }
     }
 
     /// The scenario these options describe. Its clients' events are drawn
@@ -335,6 +372,7 @@ impl SwarmOptions {
     fn scenario(&self, swarm: &Swarm) -> Scenario {
         let mut rng = SwarmRng::new(self.seed.rotate_left(17));
         let mut scenario = Scenario::new(SWARM)
+            .nodes(self.nodes)
             .latency_ms(self.latency_ms.0, self.latency_ms.1)
             .duration_ms(self.safety_ms + LIVENESS_START_MS + LIVENESS_SETTLE_MS + 12_000);
         scenario.network.random_host_order = self.random_host_order;
@@ -431,6 +469,13 @@ impl SwarmOptions {
             names.join(":"),
             weights.join(":"),
         );
+        if self.nodes > 1 {
+            let _ = writeln!(
+                text,
+                "# cluster of {} nodes, clients placed in turn",
+                self.nodes
+            );
+        }
         if self.faults.is_empty() {
             text.push_str("# faults: none\n");
         }
@@ -519,6 +564,8 @@ fn describe_fault(fault: &Fault) -> String {
         Fault::Release { client } => format!("release {client}"),
         Fault::Partition { client, direction } => format!("partition {client} {direction:?}"),
         Fault::Repair { client, direction } => format!("repair {client} {direction:?}"),
+        Fault::PartitionBus { node } => format!("partition node-{node} from the bus"),
+        Fault::RepairBus { node } => format!("repair node-{node} to the bus"),
         other => format!("{other:?}"),
     }
 }

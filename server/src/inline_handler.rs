@@ -20,23 +20,23 @@
 use std::sync::Arc;
 
 use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
+use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide::extract::{AckSender, SocketRef, TryData};
 use socketioxide::handler::{DisconnectHandler, FromMessageParts, MessageHandler};
 use socketioxide::socket::{DisconnectReason, Socket};
 
 /// What an inline handler is given for one incoming event.
-pub(crate) struct Event {
+pub(crate) struct Event<A: Adapter = LocalAdapter> {
     /// The sender.
-    pub socket: SocketRef,
+    pub socket: SocketRef<A>,
     /// The server, to reach the sender's whole namespace.
-    pub io: SocketIo,
+    pub io: SocketIo<A>,
     /// The event's first argument; `None` when the client sent no argument
     /// (or one that is not JSON, e.g. binary), which every handler treats as
     /// a malformed payload.
     pub data: Option<serde_json::Value>,
     /// Answers the client's ack callback; does nothing if it asked for none.
-    pub ack: AckSender,
+    pub ack: AckSender<A>,
 }
 
 /// A synchronous handler, registered with `socket.on(name, Inline(f))`.
@@ -47,21 +47,16 @@ pub(crate) struct Inline<F>(pub F);
 #[derive(Debug)]
 pub(crate) enum InlineMarker {}
 
-impl<F> MessageHandler<LocalAdapter, InlineMarker> for Inline<F>
+impl<A: Adapter, F> MessageHandler<A, InlineMarker> for Inline<F>
 where
-    F: Fn(Event) + Send + Sync + 'static,
+    F: Fn(Event<A>) + Send + Sync + 'static,
 {
-    fn call(
-        &self,
-        s: Arc<Socket<LocalAdapter>>,
-        mut v: socketioxide_core::Value,
-        ack_id: Option<i64>,
-    ) {
+    fn call(&self, s: Arc<Socket<A>>, mut v: socketioxide_core::Value, ack_id: Option<i64>) {
         // All three extractors are infallible (their error type is `Infallible`).
         let Ok(TryData(data)) =
             TryData::<serde_json::Value>::from_message_parts(&s, &mut v, &ack_id);
-        let Ok(ack) = AckSender::from_message_parts(&s, &mut v, &ack_id);
-        let Ok(io) = SocketIo::from_message_parts(&s, &mut v, &ack_id);
+        let Ok(ack) = AckSender::<A>::from_message_parts(&s, &mut v, &ack_id);
+        let Ok(io) = SocketIo::<A>::from_message_parts(&s, &mut v, &ack_id);
         (self.0)(Event {
             socket: SocketRef::from(s),
             io,

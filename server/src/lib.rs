@@ -18,6 +18,7 @@
 //! README.md, under "The seed-app contract".
 
 mod chat;
+pub mod cluster;
 mod config;
 mod counter;
 mod echo;

@@ -2,6 +2,7 @@
 //! tell success from refusal with one field check.
 
 use serde_json::{Value, json};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::AckSender;
 use tracing::debug;
 
@@ -17,7 +18,7 @@ pub(crate) fn error(why: impl Into<String>) -> Value {
 
 /// Sends `body` as the ack. A client that asked for no ack gets nothing, and
 /// one that is already gone is no error of the server's: log and move on.
-pub(crate) fn send(ack: AckSender, body: &impl serde::Serialize) {
+pub(crate) fn send<A: Adapter>(ack: AckSender<A>, body: &impl serde::Serialize) {
     if let Err(err) = ack.send(body) {
         debug!(%err, "ack not delivered");
     }

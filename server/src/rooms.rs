@@ -66,7 +66,10 @@ fn post(event: Event) {
     reply::send(event.ack, &body);
 }
 
-pub(crate) fn is_member(socket: &SocketRef, room: &str) -> bool {
+pub(crate) fn is_member<A: socketioxide::adapter::Adapter>(
+    socket: &SocketRef<A>,
+    room: &str,
+) -> bool {
     socket.rooms().iter().any(|joined| joined == room)
 }
 

@@ -1,9 +1,10 @@
 //! Seed exploration: the regressions file first, then `SIOSIM_SEEDS` swarm
-//! seeds on the reference server; and the CLI's find-then-replay loop.
+//! seeds on the reference server and on the clustered one; and the CLI's find-then-replay loop.
 
 use std::path::PathBuf;
 
 use crate::cli::siosim;
+use siosim::cluster::CLUSTER;
 use siosim::explore::{Campaign, Regression};
 use siosim::run::{self, REFERENCE};
 use siosim::scenarios::TransportMix;
@@ -17,7 +18,7 @@ fn regressions_file() -> PathBuf {
 
 /// The regressions first (each seed keeps its recorded verdict), then
 /// `SIOSIM_SEEDS=N` new swarm seeds, which must all pass on the reference
-/// server. A failing one is appended to the regressions file.
+/// server and on the clustered one. A failing one is appended to the regressions file.
 #[test]
 fn regressions_then_new_swarm_seeds() {
     let text = std::fs::read_to_string(regressions_file()).expect("reading the regressions file");
@@ -40,11 +41,18 @@ fn regressions_then_new_swarm_seeds() {
             .expect("SIOSIM_SEEDS is a count of seeds"),
         Err(_) => DEFAULT_SEED_COUNT,
     };
+    for server in [REFERENCE, CLUSTER] {
+        explore_new_seeds(server, count);
+    }
+}
+
+/// `count` new swarm seeds against `server`, which must all pass.
+fn explore_new_seeds(server: &str, count: u64) {
     let config = siosim_server::Config::default();
     let campaign = Campaign {
         scenario: "swarm".into(),
-        server: REFERENCE.into(),
-        app: run::server_app(REFERENCE, &config).unwrap(),
+        server: server.into(),
+        app: run::server_app(server, &config).unwrap(),
         socketio_path: config.socketio_path.clone(),
         transport: TransportMix::Mixed,
         seeds: (0..count).collect(),
@@ -53,14 +61,14 @@ fn regressions_then_new_swarm_seeds() {
     };
     let outcome = campaign.run(|_| {}).expect("a known scenario");
     if let Some(failure) = outcome.first_failure() {
-        let line = Regression::line_for("swarm", REFERENCE, failure.seed());
+        let line = Regression::line_for("swarm", server, failure.seed());
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .open(regressions_file())
             .expect("opening the regressions file");
         std::io::Write::write_all(&mut file, line.as_bytes()).expect("recording the seed");
         panic!(
-            "swarm seed {} fails on the reference server (recorded in regressions/explore.txt):\n{}",
+            "swarm seed {} fails on the {server} server (recorded in regressions/explore.txt):\n{}",
             failure.seed(),
             campaign.describe(&failure.into())
         );

@@ -1,0 +1,86 @@
+//! The chat and the rooms across a cluster: the same events and checks as
+//! the single-server app's (`chat.rs`, `rooms.rs`), relayed through the
+//! adapter, which reaches every node's sockets.
+
+use serde_json::{Value, json};
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef};
+
+use super::inbox::Inbox;
+use crate::chat::{CHAT_BROADCAST, CHAT_MESSAGE, text_of};
+use crate::inline_handler::Event;
+use crate::reply;
+use crate::rooms::{self, JOIN, LEAVE, ROOM_MESSAGE};
+
+/// Registers the chat and room events on `socket`.
+pub(crate) fn register<A: Adapter>(socket: &SocketRef<A>, inbox: &Inbox) {
+    inbox.on(socket, CHAT_MESSAGE, async |event: Event<A>| {
+        let body = match text_of(event.data.as_ref(), CHAT_MESSAGE) {
+            Ok(text) => outcome(event.io.emit(CHAT_MESSAGE, text).await),
+            Err(refusal) => refusal,
+        };
+        ack_if_still_there(&event.socket, event.ack, &body);
+    });
+    inbox.on(socket, CHAT_BROADCAST, async |event: Event<A>| {
+        let body = match text_of(event.data.as_ref(), CHAT_BROADCAST) {
+            Ok(text) => outcome(event.socket.broadcast().emit(CHAT_BROADCAST, text).await),
+            Err(refusal) => refusal,
+        };
+        reply::send(event.ack, &body);
+    });
+    inbox.on(socket, JOIN, async |event: Event<A>| {
+        let body = match rooms::room_name(event.data.as_ref()) {
+            Ok(room) => {
+                event.socket.join(room.to_owned());
+                reply::ok()
+            }
+            Err(why) => reply::error(why),
+        };
+        reply::send(event.ack, &body);
+    });
+    inbox.on(socket, LEAVE, async |event: Event<A>| {
+        let body = match rooms::room_name(event.data.as_ref()) {
+            Ok(room) => {
+                event.socket.leave(room.to_owned());
+                reply::ok()
+            }
+            Err(why) => reply::error(why),
+        };
+        reply::send(event.ack, &body);
+    });
+    inbox.on(socket, ROOM_MESSAGE, async |event: Event<A>| {
+        let socket = &event.socket;
+        let body = match rooms::room_post(event.data.as_ref()) {
+            Ok((room, msg)) if rooms::is_member(socket, room) => {
+                let post = json!({ "room": room, "msg": msg });
+                outcome(
+                    socket
+                        .within(room.to_owned())
+                        .emit(ROOM_MESSAGE, &post)
+                        .await,
+                )
+            }
+            Ok((room, _)) => reply::error(format!("not a member of room {room:?}")),
+            Err(why) => reply::error(why),
+        };
+        ack_if_still_there(socket, event.ack, &body);
+    });
+}
+
+/// Acks a relay that includes its sender, unless the sender left the
+/// namespace while the adapter published it: the relay then missed it (a
+/// node delivers its own broadcast once Redis has it), and an ack would
+/// claim an echo that never came.
+fn ack_if_still_there<A: Adapter>(socket: &SocketRef<A>, ack: AckSender<A>, body: &Value) {
+    if socket.connected() {
+        reply::send(ack, body);
+    }
+}
+
+/// The ack for a relay: `ok`, or why the cluster may not have it.
+fn outcome<E: std::fmt::Display>(sent: Result<(), E>) -> Value {
+    match sent {
+        Ok(()) => reply::ok(),
+        Err(error) => reply::error(format!("not relayed to every node: {error}")),
+    }
+}
