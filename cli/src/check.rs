@@ -55,9 +55,10 @@ const FLAGS: TargetFlags = TargetFlags {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Check the live server at this root URL (`http://HOST:PORT`) instead of
-    /// the reference server in simulation.
-    #[arg(long)]
-    pub url: Option<String>,
+    /// the reference server in simulation. Given again, the further nodes of
+    /// the same cluster, for the `cluster` profile (`--url A --url B`).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
     /// The contracts the server claims, comma-separated: protocol, echo, app,
     /// or all. Cases needing another contract are NOT APPLICABLE. Default:
     /// protocol with --url, all for the reference server.
@@ -111,12 +112,17 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
+    /// The live server checked (the first `--url`), if any.
+    pub fn url(&self) -> Option<&String> {
+        self.urls.first()
+    }
+
     /// The server's connect timeout as far as it is known: the reference
     /// server's setting in simulation; over TCP only an explicit
     /// `--connect-timeout-ms` (no server advertises it, and clap fills in
     /// the reference server's default otherwise).
     fn declared_connect_timeout(&self, given: &ArgMatches) -> Option<Duration> {
-        let declared = self.url.is_none()
+        let declared = self.url().is_none()
             || given.value_source("connect_timeout_ms") == Some(ValueSource::CommandLine);
         declared.then(|| Duration::from_millis(self.server.connect_timeout_ms))
     }
@@ -132,7 +138,7 @@ fn parse_profiles(text: &str) -> Result<BTreeSet<Profile>, String> {
                     .into_iter()
                     .find(|p| p.name() == word)
                     .ok_or_else(|| {
-                        format!("unknown profile {word:?}: protocol, echo, app, robustness or all")
+                        format!("unknown profile {word:?}: protocol, echo, app, robustness, cluster or all")
                     })?;
                 profiles.insert(profile);
             }
@@ -208,7 +214,7 @@ pub fn check(args: CheckArgs, given: &ArgMatches) -> anyhow::Result<Exit> {
 /// Parses and validates everything before anything runs.
 fn plan(args: &CheckArgs, given: &ArgMatches) -> anyhow::Result<Plan> {
     let cases = cases::all();
-    let live = args.url.is_some();
+    let live = args.url().is_some();
     FLAGS.refuse_misplaced(given, live)?;
     for path in [&args.json, &args.junit, &args.html].into_iter().flatten() {
         writable(path)?;
@@ -235,7 +241,7 @@ fn plan(args: &CheckArgs, given: &ArgMatches) -> anyhow::Result<Plan> {
 }
 
 fn options(args: &CheckArgs, given: &ArgMatches) -> RunOptions {
-    let live = args.url.is_some();
+    let live = args.url().is_some();
     let profiles = args.profile.clone().unwrap_or_else(|| match live {
         true => BTreeSet::from([Profile::Protocol]),
         false => Profile::ALL.into_iter().collect(),
@@ -257,18 +263,19 @@ fn options(args: &CheckArgs, given: &ArgMatches) -> RunOptions {
             headers: args.headers.clone(),
         },
         connect_timeout: args.declared_connect_timeout(given),
+        other_nodes: args.urls.iter().skip(1).cloned().collect(),
     }
 }
 
 fn target(args: &CheckArgs) -> anyhow::Result<Target> {
-    Ok(match &args.url {
-        Some(url) => {
-            live_authority(url).map_err(anyhow::Error::msg)?;
-            Target::Url {
-                url: url.clone(),
-                path: args.server.socketio_path.clone(),
-            }
-        }
+    for url in &args.urls {
+        live_authority(url).map_err(anyhow::Error::msg)?;
+    }
+    Ok(match args.url() {
+        Some(url) => Target::Url {
+            url: url.clone(),
+            path: args.server.socketio_path.clone(),
+        },
         None => {
             let config = args.server.clone();
             Target::Sim {
@@ -277,6 +284,10 @@ fn target(args: &CheckArgs) -> anyhow::Result<Target> {
                     name: "reference".into(),
                     path: config.socketio_path.clone(),
                     app: Arc::new(move || siosim_server::app(&config)),
+                    cluster: Some(crate::cluster::nodes(
+                        &args.server,
+                        siosim_server::cluster::Counting::Shared,
+                    )),
                 },
             }
         }
@@ -425,7 +436,7 @@ fn exit(args: &CheckArgs, plan: &Plan, suite: &SuiteReport) -> anyhow::Result<Ex
     if passed {
         return Ok(Exit::Conformant);
     }
-    if args.url.is_none() {
+    if args.url().is_none() {
         for case in suite.cases.iter().filter(|c| c.verdict == Verdict::Failed) {
             eprintln!(
                 "replay: siosim check --seed {} --case '{}'",

@@ -47,14 +47,19 @@ pub enum Profile {
     /// a client that floods, stops reading or borrows an id (README,
     /// "Robustness profile"). Opt-in over TCP: it loads the server.
     Robustness,
+    /// The seed app as a cluster of nodes sharing an adapter (README,
+    /// "Cluster profile"): what a socket on one node sees of another's.
+    /// Needs two nodes: `--url A --url B`, or a simulated cluster.
+    Cluster,
 }
 
 impl Profile {
-    pub const ALL: [Profile; 4] = [
+    pub const ALL: [Profile; 5] = [
         Profile::Protocol,
         Profile::Echo,
         Profile::App,
         Profile::Robustness,
+        Profile::Cluster,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +68,7 @@ impl Profile {
             Profile::Echo => "echo",
             Profile::App => "app",
             Profile::Robustness => "robustness",
+            Profile::Cluster => "cluster",
         }
     }
 }

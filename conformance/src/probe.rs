@@ -35,13 +35,32 @@ pub struct Probe(Rc<Inner>);
 #[derive(Debug)]
 struct Inner {
     endpoint: Endpoint,
+    /// Every node of the server, this one first: more than one for a
+    /// cluster (`--url A --url B`, or a simulated cluster).
+    nodes: Vec<Endpoint>,
     recorder: Recorder,
     origin: Instant,
     timeout: Duration,
     /// In simulation: the server and the case's seed, for scenario runs.
     simulation: Option<(SimServer, u64)>,
     declared: Declared,
-    sessions_opened: Cell<u32>,
+    /// Shared by the probes of every node, so that session aliases stay unique.
+    sessions_opened: Rc<Cell<u32>>,
+}
+
+impl Inner {
+    fn cloned(&self) -> Self {
+        Self {
+            endpoint: self.endpoint.clone(),
+            nodes: self.nodes.clone(),
+            recorder: self.recorder.clone(),
+            origin: self.origin,
+            timeout: self.timeout,
+            simulation: self.simulation.clone(),
+            declared: self.declared.clone(),
+            sessions_opened: self.sessions_opened.clone(),
+        }
+    }
 }
 
 /// What the user tells the suite about the server, since no handshake says it.
@@ -63,14 +82,51 @@ impl Probe {
         declared: Declared,
     ) -> Self {
         Self(Rc::new(Inner {
+            nodes: vec![endpoint.clone()],
             endpoint,
             recorder,
             origin: Instant::now(),
             timeout,
             simulation,
             declared,
-            sessions_opened: Cell::new(0),
+            sessions_opened: Rc::default(),
         }))
+    }
+
+    /// The same probe on a cluster whose nodes are `nodes` (this one first).
+    pub(crate) fn with_nodes(self, nodes: Vec<Endpoint>) -> Self {
+        let inner = Rc::try_unwrap(self.0).unwrap_or_else(|shared| shared.cloned());
+        Self(Rc::new(Inner { nodes, ..inner }))
+    }
+
+    /// The server's nodes: 1, or a cluster's.
+    pub fn node_count(&self) -> usize {
+        self.0.nodes.len()
+    }
+
+    /// `Err(NotApplicable)` unless the server is a cluster of `nodes` nodes
+    /// or more.
+    pub fn require_nodes(&self, nodes: usize) -> Result<(), CaseError> {
+        if self.node_count() >= nodes {
+            Ok(())
+        } else {
+            Err(CaseError::NotApplicable(format!(
+                "needs a cluster of {nodes} nodes (`--url A --url B`); the target has {}",
+                self.node_count()
+            )))
+        }
+    }
+
+    /// The probe on node `index` (0 is this one): sessions it opens go there;
+    /// the trace, deadlines and credentials are shared.
+    pub fn on_node(&self, index: usize) -> Result<Probe, CaseError> {
+        let endpoint = self.0.nodes.get(index).cloned().ok_or_else(|| {
+            CaseError::NotApplicable(format!("the target has no node {}", index + 1))
+        })?;
+        Ok(Self(Rc::new(Inner {
+            endpoint,
+            ..self.0.cloned()
+        })))
     }
 
     /// The server's credentials (`--auth`): the CONNECT payload used when a

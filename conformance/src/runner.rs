@@ -32,6 +32,9 @@ pub struct RunOptions {
     /// The server's connect timeout, if known: no handshake advertises it,
     /// so the cases about it are INFO without it.
     pub connect_timeout: Option<Duration>,
+    /// A cluster's other nodes (`--url A --url B …`: B …), as root URLs;
+    /// the `cluster` cases connect sockets to each.
+    pub other_nodes: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -43,6 +46,7 @@ impl Default for RunOptions {
             jobs: 1,
             credentials: Credentials::default(),
             connect_timeout: None,
+            other_nodes: Vec::new(),
         }
     }
 }
@@ -328,7 +332,14 @@ fn run_live(
         .map_err(|e| format!("starting a runtime: {e}"))?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
-        let server = LiveServer::resolve(url, path, &options.credentials, options.timeout).await?;
+        let (credentials, timeout) = (&options.credentials, options.timeout);
+        let mut others = Vec::with_capacity(options.other_nodes.len());
+        for node in &options.other_nodes {
+            others.push(LiveServer::resolve(node, path, credentials, timeout).await?);
+        }
+        let server = LiveServer::resolve(url, path, credentials, timeout)
+            .await?
+            .with_other_nodes(&others);
         Ok(LiveRun::new(cases, options).run(&server, progress).await)
     })
 }
@@ -398,8 +409,10 @@ impl<'a> LiveRun<'a> {
     /// a robustness case loads the server, which could slow the others.
     fn exclusive(&self, index: usize) -> bool {
         let profile = self.cases[index].profile;
-        matches!(profile, Profile::App | Profile::Robustness)
-            && self.options.profiles.contains(&profile)
+        matches!(
+            profile,
+            Profile::App | Profile::Robustness | Profile::Cluster
+        ) && self.options.profiles.contains(&profile)
     }
 
     async fn finish(

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use siosim_harness::AppFactory;
+use siosim_harness::{AppFactory, NodeFactory};
 
 /// An in-process server for simulation.
 #[derive(Clone)]
@@ -13,6 +13,9 @@ pub struct SimServer {
     pub app: AppFactory,
     /// Where it mounts Socket.IO.
     pub path: String,
+    /// The same app as a cluster's nodes, for the `cluster` cases (which
+    /// are NOT APPLICABLE without it).
+    pub cluster: Option<NodeFactory>,
 }
 
 impl fmt::Debug for SimServer {

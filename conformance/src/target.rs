@@ -15,9 +15,12 @@ use siosim_harness::client::{Connector, Endpoint, SessionLimits};
 use siosim_harness::trace::Recorder;
 use siosim_harness::{ClientRun, Trace};
 
-use crate::case::{Case, CaseError, CaseFuture, CaseOutcome};
+use crate::case::{Case, CaseError, CaseFuture, CaseOutcome, Profile};
 use crate::probe::{Declared, Probe};
 pub use crate::sim_server::SimServer;
+
+/// Nodes of a simulated cluster the `cluster` cases run on.
+const CLUSTER_NODES: usize = 2;
 
 /// Largest WebSocket message or polling body a case accepts from the server.
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
@@ -135,9 +138,20 @@ pub(crate) fn run_simulated(
     timeout: Duration,
     connect_timeout: Option<Duration>,
 ) -> CaseRun {
-    let run = ClientRun::new(Arc::clone(&server.app))
-        .socketio_path(server.path.clone())
-        .duration(case_deadline(timeout));
+    let run = match (&server.cluster, case.profile) {
+        (Some(nodes), Profile::Cluster) => ClientRun::cluster(CLUSTER_NODES, Arc::clone(nodes)),
+        _ => ClientRun::new(Arc::clone(&server.app)),
+    }
+    .socketio_path(server.path.clone())
+    .duration(case_deadline(timeout));
+    let nodes: Vec<Endpoint> = run
+        .node_endpoints()
+        .into_iter()
+        .map(|endpoint| Endpoint {
+            limits: limits(timeout),
+            ..endpoint
+        })
+        .collect();
     let case_seed = Target::case_seed(seed, &case);
     let scenario_server = server.clone();
     let report = run.run(case_seed, move |endpoint, recorder| {
@@ -150,7 +164,7 @@ pub(crate) fn run_simulated(
             auth: None,
             connect_timeout,
         };
-        let probe = Probe::new(endpoint, recorder, timeout, simulation, declared);
+        let probe = Probe::new(endpoint, recorder, timeout, simulation, declared).with_nodes(nodes);
         guarded((case.body)(probe))
     });
     let outcome = report.output.unwrap_or_else(|| {
@@ -191,6 +205,8 @@ pub(crate) struct LiveServer {
     addr: SocketAddr,
     path: String,
     credentials: Credentials,
+    /// The cluster's other nodes (`--url A --url B`: B's), if any.
+    other_nodes: Vec<SocketAddr>,
 }
 
 impl LiveServer {
@@ -216,7 +232,17 @@ impl LiveServer {
             addr,
             path: path.to_owned(),
             credentials: credentials.clone(),
+            other_nodes: Vec::new(),
         })
+    }
+
+    /// The same server as the first node of a cluster whose other nodes
+    /// are `others`.
+    pub fn with_other_nodes(self, others: &[LiveServer]) -> Self {
+        Self {
+            other_nodes: others.iter().map(|node| node.addr).collect(),
+            ..self
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -238,9 +264,13 @@ impl LiveServer {
 
     /// How a case or the preflight reaches the server.
     pub fn endpoint(&self, timeout: Duration) -> Endpoint {
+        self.endpoint_at(self.addr, timeout)
+    }
+
+    fn endpoint_at(&self, addr: SocketAddr, timeout: Duration) -> Endpoint {
         Endpoint {
             connector: Connector::Tcp {
-                addr: self.addr,
+                addr,
                 connect_timeout: timeout,
                 headers: self.credentials.headers.clone().into(),
             },
@@ -261,7 +291,11 @@ impl LiveServer {
             auth: self.credentials.auth.clone(),
             connect_timeout,
         };
-        Probe::new(self.endpoint(timeout), recorder, timeout, None, declared)
+        let nodes = std::iter::once(self.addr)
+            .chain(self.other_nodes.iter().copied())
+            .map(|addr| self.endpoint_at(addr, timeout))
+            .collect();
+        Probe::new(self.endpoint(timeout), recorder, timeout, None, declared).with_nodes(nodes)
     }
 
     /// Whether the server is gone: a TCP connect to it is refused (a

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::{Connector, Endpoint, SessionLimits};
-use crate::driver::{Driver, SERVER_HOST, SERVER_PORT, WorldSpec};
+use crate::cluster_node::{ClusterNode, NodeFactory};
+use crate::driver::{Driver, SERVER_PORT, WorldSpec};
 use crate::scenario::{Fault, NetworkOptions, ScheduledFault};
 use crate::simulation::AppFactory;
 use crate::trace::{Recorder, Trace};
@@ -23,7 +24,9 @@ pub const CLIENT_HOST: &str = "client";
 /// One client body bound to the server it runs against.
 #[derive(Clone)]
 pub struct ClientRun {
-    app: AppFactory,
+    app: NodeFactory,
+    /// Server nodes; more than one is a cluster sharing the simulated bus.
+    nodes: usize,
     socketio_path: String,
     network: NetworkOptions,
     duration: Duration,
@@ -57,12 +60,49 @@ impl ClientRun {
     /// `app` builds the server under test (again after a restart).
     pub fn new(app: AppFactory) -> Self {
         Self {
-            app,
+            app: crate::simulation::one_node(app),
+            nodes: 1,
             socketio_path: "/socket.io".into(),
             network: NetworkOptions::default(),
             duration: Duration::from_secs(300),
             faults: Vec::new(),
             log_level: tracing::Level::INFO,
+        }
+    }
+
+    /// A cluster of `nodes` nodes (see
+    /// [`Simulation::cluster`](crate::Simulation::cluster)): the body's
+    /// endpoint is node 1's, and [`ClientRun::node_endpoints`] are every
+    /// node's.
+    pub fn cluster(nodes: usize, app: NodeFactory) -> Self {
+        Self {
+            nodes,
+            ..Self::new(Arc::new(|| axum::Router::new()))
+        }
+        .with_nodes(app)
+    }
+
+    fn with_nodes(mut self, app: NodeFactory) -> Self {
+        self.app = app;
+        self
+    }
+
+    /// Where a client reaches each node, node 1 first.
+    pub fn node_endpoints(&self) -> Vec<Endpoint> {
+        ClusterNode::all(self.nodes)
+            .iter()
+            .map(|node| self.endpoint(node.host()))
+            .collect()
+    }
+
+    fn endpoint(&self, host: &str) -> Endpoint {
+        Endpoint {
+            connector: Connector::Sim {
+                host: host.into(),
+                port: SERVER_PORT,
+            },
+            path: self.socketio_path.clone(),
+            limits: SessionLimits::default(),
         }
     }
 
@@ -127,22 +167,15 @@ impl ClientRun {
             network: &self.network,
             duration: self.duration,
             tcp_capacity: 64,
-            app: crate::simulation::one_node(self.app.clone()),
-            nodes: 1,
-            bus: false,
+            app: self.app.clone(),
+            nodes: self.nodes,
+            bus: self.nodes > 1,
             faults: &self.faults,
             host_of_client: BTreeMap::new(),
             node_of_client: BTreeMap::new(),
             log_level: self.log_level,
         });
-        let endpoint = Endpoint {
-            connector: Connector::Sim {
-                host: SERVER_HOST.into(),
-                port: SERVER_PORT,
-            },
-            path: self.socketio_path.clone(),
-            limits: SessionLimits::default(),
-        };
+        let endpoint = self.node_endpoints().swap_remove(0);
         let output: Rc<RefCell<Option<T>>> = Rc::default();
         let (slot, body_recorder) = (output.clone(), driver.recorder().clone());
         driver.sim().client(CLIENT_HOST, async move {

@@ -374,6 +374,7 @@ fn a_case_body_that_panics_in_simulation_is_failed_and_the_run_goes_on() {
             name: "reference".into(),
             path: config.socketio_path.clone(),
             app: std::sync::Arc::new(move || siosim_server::app(&config)),
+            cluster: None,
         },
     };
     let cases = [panicking_case(), siosim_conformance::cases::all()[0]];

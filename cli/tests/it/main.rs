@@ -7,6 +7,7 @@
 mod bad_seeds;
 mod check_url;
 mod cli;
+mod cluster_cases;
 mod explore;
 mod explore_url;
 mod hostile;

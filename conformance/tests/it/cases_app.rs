@@ -199,6 +199,7 @@ pub(crate) fn server(
         name: name.into(),
         app: Arc::new(app),
         path: "/socket.io".into(),
+        cluster: None,
     }
 }
 

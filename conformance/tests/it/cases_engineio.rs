@@ -176,6 +176,7 @@ fn reference() -> Target {
             name: "reference".into(),
             path: config.socketio_path.clone(),
             app: Arc::new(move || siosim_server::app(&config)),
+            cluster: None,
         },
     }
 }
@@ -231,6 +232,7 @@ fn engineioxide_alone_still_needs_the_session_guard() {
             name: "bare socketioxide".into(),
             path: "/socket.io".into(),
             app: Arc::new(bare_socketioxide),
+            cluster: None,
         },
     };
     let names: Vec<&str> = ENGINEIOXIDE_BREAKS.iter().map(|(name, _)| *name).collect();
@@ -344,6 +346,7 @@ pub(crate) fn lazy_target(polling_open: &'static str) -> Target {
             name: "lazy".into(),
             path: "/socket.io".into(),
             app: Arc::new(move || lazy_engine(polling_open)),
+            cluster: None,
         },
     }
 }
@@ -545,6 +548,7 @@ fn a_server_refusing_overlapping_posts_passes_the_case() {
             name: "strict-post".into(),
             path: "/socket.io".into(),
             app: Arc::new(strict_post_engine),
+            cluster: None,
         },
     };
     let suite = run(

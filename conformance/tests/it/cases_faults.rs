@@ -75,6 +75,7 @@ fn reference() -> SimServer {
         name: "reference".into(),
         path: config.socketio_path.clone(),
         app: Arc::new(move || siosim_server::app(&config)),
+        cluster: None,
     }
 }
 
@@ -364,6 +365,7 @@ pub(crate) fn buggy(bug: Bug) -> SimServer {
         name: format!("{bug:?}"),
         app: Arc::new(move || buggy_app(bug)),
         path: "/socket.io".into(),
+        cluster: None,
     }
 }
 

@@ -175,6 +175,7 @@ fn reference() -> SimServer {
         name: "reference".into(),
         path: config.socketio_path.clone(),
         app: Arc::new(move || siosim_server::app(&config)),
+        cluster: None,
     }
 }
 
@@ -292,6 +293,7 @@ pub(crate) fn tiny_server(name: &str, on_connect: fn(SocketRef)) -> SimServer {
             );
             Router::new().layer(layer)
         }),
+        cluster: None,
     }
 }
 

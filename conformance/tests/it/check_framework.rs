@@ -120,6 +120,7 @@ fn reference() -> Target {
             name: "reference".into(),
             path: config.socketio_path.clone(),
             app: Arc::new(move || siosim_server::app(&config)),
+            cluster: None,
         },
     }
 }

@@ -425,6 +425,7 @@ fn a_simulated_trace_is_drawn_with_a_lifeline_per_session_and_the_server_logs_as
             name: "reference".into(),
             path: config.socketio_path.clone(),
             app: std::sync::Arc::new(move || siosim_server::app(&config)),
+            cluster: None,
         },
     };
     let cases = [siosim_conformance::case!(
@@ -961,6 +962,7 @@ fn reference() -> siosim_conformance::SimServer {
         name: "reference".into(),
         path: config.socketio_path.clone(),
         app: std::sync::Arc::new(move || siosim_server::app(&config)),
+        cluster: None,
     }
 }
 

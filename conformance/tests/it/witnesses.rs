@@ -52,6 +52,7 @@ fn sim(name: &str, app: impl Fn() -> Router + Send + Sync + 'static) -> SimServe
         name: name.into(),
         path: "/socket.io".into(),
         app: Arc::new(app),
+        cluster: None,
     }
 }
 

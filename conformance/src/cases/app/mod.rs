@@ -10,6 +10,7 @@
 
 mod chat;
 mod client;
+mod cluster;
 mod configuration;
 mod counter;
 mod ordering;
@@ -33,5 +34,6 @@ pub(super) fn cases() -> Vec<Case> {
     cases.extend(page::cases());
     cases.extend(plain_ws::cases());
     cases.extend(configuration::cases());
+    cases.extend(cluster::cases());
     cases
 }

@@ -1,0 +1,215 @@
+//! `cluster::*`: the seed-app contract across a cluster's nodes (README,
+//! "Cluster profile"). Sockets on two nodes of one cluster: what one sends,
+//! the other must see as if both were on one server. Profile `cluster`: it
+//! needs two nodes (`--url A --url B`, or the simulated cluster).
+//!
+//! A negative check on a node ("A never gets it") is made once a socket on
+//! that same node got the relay: the node has then handled it.
+
+use serde_json::json;
+use siosim_harness::Transport;
+
+use super::client::{AppClient, expect_ok, integer};
+use crate::case::{Case, CaseOutcome, Clause, Spec};
+use crate::probe::Probe;
+use crate::{broken, case};
+
+const ACROSS_NODES: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Cluster profile",
+    rule: "the seed-app contract holds across a cluster's nodes: `chat message` reaches every socket on every node, `chat broadcast` every socket but the sender's, `room message` the room's members on every node, and `get count` carries one count the nodes share",
+};
+
+pub(super) fn cases() -> Vec<Case> {
+    vec![
+        case!(
+            "cluster::chat::message::reaches_sockets_on_every_node",
+            Must,
+            Cluster,
+            ACROSS_NODES,
+            message_reaches_every_node
+        ),
+        case!(
+            "cluster::chat::broadcast::reaches_other_nodes_but_not_the_sender",
+            Must,
+            Cluster,
+            ACROSS_NODES,
+            broadcast_reaches_other_nodes
+        ),
+        case!(
+            "cluster::rooms::room_message::reaches_members_on_every_node_only",
+            Must,
+            Cluster,
+            ACROSS_NODES,
+            room_message_reaches_members_on_every_node
+        ),
+        case!(
+            "cluster::counter::increase_count::reaches_every_node",
+            Must,
+            Cluster,
+            ACROSS_NODES,
+            increase_reaches_every_node
+        ),
+        case!(
+            "cluster::counter::get_count::greets_with_the_shared_count",
+            Must,
+            Cluster,
+            ACROSS_NODES,
+            greeting_carries_the_shared_count
+        ),
+    ]
+}
+
+/// A socket on node 1 and one on node 2, both greeted.
+async fn one_per_node(probe: &Probe) -> Result<(AppClient, AppClient), crate::CaseError> {
+    probe.require_nodes(2)?;
+    let first = AppClient::connect(&probe.on_node(0)?, Transport::Websocket).await?;
+    let second = AppClient::connect(&probe.on_node(1)?, Transport::Websocket).await?;
+    first.next_count().await?;
+    second.next_count().await?;
+    Ok((first, second))
+}
+
+async fn message_reaches_every_node(probe: Probe) -> CaseOutcome {
+    let (sender, other) = one_per_node(&probe).await?;
+    let text = format!("across nodes from {}", sender.sid());
+    expect_ok(
+        "\"chat message\"",
+        &sender.call("chat message", vec![json!(text)]).await?,
+    )?;
+    for client in [&sender, &other] {
+        let relay = client.next("chat message").await?;
+        if relay != json!(text) {
+            broken!(
+                "{} got \"chat message\" {relay}, not {text:?}",
+                client.alias()
+            );
+        }
+    }
+    Ok(format!(
+        "{} on node 1 and {} on node 2 both got it",
+        sender.alias(),
+        other.alias()
+    ))
+}
+
+async fn broadcast_reaches_other_nodes(probe: Probe) -> CaseOutcome {
+    let (sender, other) = one_per_node(&probe).await?;
+    let text = format!("broadcast across nodes from {}", sender.sid());
+    expect_ok(
+        "\"chat broadcast\"",
+        &sender.call("chat broadcast", vec![json!(text)]).await?,
+    )?;
+    let relay = other.next("chat broadcast").await?;
+    if relay != json!(text) {
+        broken!(
+            "{} got \"chat broadcast\" {relay}, not {text:?}",
+            other.alias()
+        );
+    }
+    sender
+        .expect_no("chat broadcast", "a broadcast skips its sender")
+        .await?;
+    Ok(format!(
+        "{} on node 2 got it, the sender did not",
+        other.alias()
+    ))
+}
+
+/// A member on node 2 posts; a member on node 1 gets it, a non-member on
+/// node 1 does not.
+async fn room_message_reaches_members_on_every_node(probe: Probe) -> CaseOutcome {
+    let (outsider, poster) = one_per_node(&probe).await?;
+    let member = AppClient::connect(&probe.on_node(0)?, Transport::Websocket).await?;
+    member.next_count().await?;
+    let room = format!("cluster-{}", poster.sid());
+    for client in [&poster, &member] {
+        expect_ok("\"join\"", &client.call("join", vec![json!(room)]).await?)?;
+    }
+    let post = json!({"room": room, "msg": "to the room on both nodes"});
+    expect_ok(
+        "\"room message\"",
+        &poster.call("room message", vec![post.clone()]).await?,
+    )?;
+    for client in [&poster, &member] {
+        let relay = client.next("room message").await?;
+        if relay != post {
+            broken!(
+                "{} got \"room message\" {relay}, not {post}",
+                client.alias()
+            );
+        }
+    }
+    outsider
+        .expect_no(
+            "room message",
+            "it never joined the room (a member on its node got the message)",
+        )
+        .await?;
+    Ok(format!(
+        "{} on node 1 got it, {} (not a member, node 1) did not",
+        member.alias(),
+        outsider.alias()
+    ))
+}
+
+/// An increase on node 1 reaches node 2's socket, and one on node 2 node 1's.
+async fn increase_reaches_every_node(probe: Probe) -> CaseOutcome {
+    let (first, second) = one_per_node(&probe).await?;
+    let mut told = Vec::new();
+    for (increaser, other) in [(&first, &second), (&second, &first)] {
+        let reply = increaser.call("increase count", vec![]).await?;
+        let value = integer("the ack to \"increase count\" is", &reply)?;
+        // Every socket is told, the increaser included.
+        for client in [other, increaser] {
+            let heard = client.next_count().await?;
+            if heard != value {
+                broken!(
+                    "{} got \"get count\" {heard} after {} on {} node was acked {value}",
+                    client.alias(),
+                    increaser.alias(),
+                    if std::ptr::eq(client, increaser) {
+                        "its"
+                    } else {
+                        "the other"
+                    }
+                );
+            }
+        }
+        told.push(value);
+    }
+    if told[1] <= told[0] {
+        broken!(
+            "the second node's increase was acked {} after the first's {}: one count, not two",
+            told[1],
+            told[0]
+        );
+    }
+    Ok(format!(
+        "counts {} and {} reached the other node",
+        told[0], told[1]
+    ))
+}
+
+/// A socket that connects to node 2 after an increase on node 1 is greeted
+/// with that count or a later one.
+async fn greeting_carries_the_shared_count(probe: Probe) -> CaseOutcome {
+    probe.require_nodes(2)?;
+    let first = AppClient::connect(&probe.on_node(0)?, Transport::Websocket).await?;
+    first.next_count().await?;
+    let value = integer(
+        "the ack to \"increase count\" is",
+        &first.call("increase count", vec![]).await?,
+    )?;
+    let newcomer = AppClient::connect(&probe.on_node(1)?, Transport::Websocket).await?;
+    let greeted = newcomer.next_count().await?;
+    if greeted < value {
+        broken!(
+            "{} on node 2 was greeted with count {greeted}, below {value} acked on node 1",
+            newcomer.alias()
+        );
+    }
+    Ok(format!(
+        "greeted on node 2 with {greeted} after {value} on node 1"
+    ))
+}
