@@ -76,15 +76,10 @@ impl ClientRun {
     /// node's.
     pub fn cluster(nodes: usize, app: NodeFactory) -> Self {
         Self {
+            app,
             nodes,
-            ..Self::new(Arc::new(|| axum::Router::new()))
+            ..Self::new(Arc::new(axum::Router::new))
         }
-        .with_nodes(app)
-    }
-
-    fn with_nodes(mut self, app: NodeFactory) -> Self {
-        self.app = app;
-        self
     }
 
     /// Where a client reaches each node, node 1 first.
