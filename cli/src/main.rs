@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use siosim::exit_code::Exit;
 use siosim::scenarios;
@@ -32,6 +33,11 @@ enum Command {
         /// The server to serve: `reference`, or a racy variant.
         #[arg(long = "server", default_value = siosim::run::REFERENCE)]
         server_variant: String,
+        /// Serve the reference app as one node of a cluster joined through
+        /// the Redis at this URL (`redis://HOST:PORT`): socketioxide-redis's
+        /// adapter, the count in Redis (`INCR siosim-count`).
+        #[arg(long, value_name = "URL")]
+        redis: Option<String>,
         #[command(flatten)]
         config: siosim_server::Config,
     },
@@ -76,8 +82,9 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
         }
         Command::Serve {
             server_variant,
+            redis,
             config,
-        } => serve(&server_variant, config),
+        } => serve(&server_variant, redis.as_deref(), config),
         Command::Run(args) => {
             let given = matches
                 .subcommand_matches("run")
@@ -105,7 +112,16 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<Exit> {
     }
 }
 
-fn serve(server_variant: &str, config: siosim_server::Config) -> anyhow::Result<Exit> {
+fn serve(
+    server_variant: &str,
+    redis: Option<&str>,
+    config: siosim_server::Config,
+) -> anyhow::Result<Exit> {
+    if redis.is_some() && server_variant != siosim::run::REFERENCE {
+        anyhow::bail!(
+            "--redis serves the reference app as a cluster node; --server {server_variant} has no cluster mode"
+        );
+    }
     let server = siosim::run::served(server_variant, &config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -124,7 +140,17 @@ fn serve(server_variant: &str, config: siosim_server::Config) -> anyhow::Result<
         let local = listener.local_addr()?;
         tracing::info!(%local, path = %config.socketio_path, server = server_variant, "siosim server listening");
         println!("listening on http://{local}");
-        server.serve_tcp(listener, shutdown_signal()).await?;
+        match redis {
+            None => server.serve_tcp(listener, shutdown_signal()).await?,
+            Some(url) => {
+                tracing::info!(redis = url, "a cluster node");
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                siosim_server::cluster::serve_on_redis(&config, url, listener, shutdown_signal())
+                    .await?;
+            }
+        }
         Ok(Exit::Passed)
     })
 }

@@ -18,6 +18,7 @@
 mod count;
 mod inbox;
 mod readiness;
+mod redis_node;
 mod relay;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr
 use tracing::info;
 
 pub use count::{COUNT_CHANNEL, CountStore, StoreFuture};
+pub use redis_node::{COUNT_KEY, NodeError, serve_on_redis};
 
 use count::{Count, CountUpdates};
 use readiness::Readiness;
