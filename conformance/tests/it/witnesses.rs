@@ -8,7 +8,8 @@
 //! Engine.IO server, the seed apps with one bug each, the misreporting
 //! routes) and, below, the reference server with one part taken out: no
 //! upgrade, `OK` for `ok`, the wrong Content-Type, a v4-style CONNECT
-//! answer, nothing at the Socket.IO path.
+//! answer, nothing at the Socket.IO path, and a cluster whose nodes share
+//! nothing.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -188,6 +189,17 @@ fn witnesses() -> Vec<SimServer> {
         // Nothing in front of engineioxide: socket ids drive sessions, and
         // frames up to 16 MiB are read whole.
         sim("bare-socketioxide", cases_engineio::bare_socketioxide),
+        // Reference nodes with no adapter between them: a cluster sharing
+        // nothing, for the `cluster` cases.
+        SimServer {
+            cluster: Some(Arc::new(|_: &siosim_harness::ClusterNode| {
+                siosim_server::app(&Config::default())
+            })),
+            ..sim(
+                "unshared-cluster",
+                || siosim_server::app(&Config::default()),
+            )
+        },
     ]
 }
 

@@ -7,9 +7,24 @@
 //   node scripts/peers/node/server.mjs [--port 3000] [--host 127.0.0.1] [--path /socket.io]
 //       [--ping-interval-ms 25000] [--ping-timeout-ms 20000]
 //       [--connect-timeout-ms 45000] [--max-payload-bytes 1000000]
+//       [--redis redis://127.0.0.1:6379]
 //
 // Defaults are the reference server's (server/src/config.rs). Connects and
 // disconnects are logged to stderr with the socket id (and the reason).
+//
+// With --redis the server is one node of a cluster (scripts/with-cluster):
+// its sockets reach every node's through @socket.io/redis-adapter, and the
+// count is the Redis key `siosim-count` (INCR, GET), shared by every node.
+// Counts and chat are relayed through the adapter to the sockets already
+// greeted (the room GREETED: a socket's greeting awaits Redis and must still
+// be its first event), room messages to the adapter's room
+// `siosim-room:<name>`. A socket's events are handled one after another
+// (its handlers await Redis). Each node pushes the value its own INCR got:
+// two nodes' counts may reach a socket out of order, and one greeted with
+// a count may be pushed it again. The things REST collection stays per
+// node: each node has its own, and pushes `thing:create` / `thing:destroy`
+// to its own sockets only. Without --redis nothing of this applies: the
+// server is exactly the single-process one.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -28,6 +43,18 @@ const MAX_PLAIN_WS_MESSAGE_BYTES = 64 * 1024;
 const PLAIN_WS_PATH = '/ws';
 const GREETING = 'Hello! I am a server.';
 const ECHO_PREFIX = 'You said: ';
+// Cluster mode (--redis) only.
+const COUNT_KEY = 'siosim-count';
+// The greeted sockets, and the prefix of the rooms joined through `join`:
+// no socket id (socket.io's own rooms) has a ':' or a space, so neither can
+// be a socket's own room, and no room joined through `join` is GREETED.
+const GREETED = 'siosim: the greeted sockets';
+const ROOM_PREFIX = 'siosim-room:';
+const REDIS_CONNECT_DEADLINE_MS = 15000;
+// How long a new socket's greeting waits for Redis before the socket is
+// disconnected (its events wait meanwhile), and how often it asks again.
+const GREETING_DEADLINE_MS = 10000;
+const GREETING_RETRY_MS = 200;
 
 // --- configuration -----------------------------------------------------------
 
@@ -43,6 +70,7 @@ function parseConfig(argv) {
       'ping-timeout-ms': { type: 'string', default: '20000' },
       'connect-timeout-ms': { type: 'string', default: '45000' },
       'max-payload-bytes': { type: 'string', default: '1000000' },
+      redis: { type: 'string' },
     },
   });
   const number = (flag) => {
@@ -56,6 +84,9 @@ function parseConfig(argv) {
   }
   const port = number('port');
   if (port > 65535) throw new Error(`--port out of range: ${port}`);
+  if (values.redis !== undefined && !/^rediss?:\/\/./.test(values.redis)) {
+    throw new Error(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(values.redis)}`);
+  }
   return {
     port,
     host: values.host,
@@ -64,6 +95,7 @@ function parseConfig(argv) {
     pingTimeout: number('ping-timeout-ms'),
     connectTimeout: number('connect-timeout-ms'),
     maxPayload: number('max-payload-bytes'),
+    redis: values.redis ?? null,
   };
 }
 
@@ -114,7 +146,8 @@ function splitAck(args) {
   return { args, ack };
 }
 
-function attachSocketIo(httpServer, config) {
+/** `cluster`: null, or cluster mode's adapter and Redis clients (`joinCluster`). */
+function attachSocketIo(httpServer, config, cluster) {
   const io = new Server(httpServer, {
     path: config.path,
     pingInterval: config.pingInterval,
@@ -123,9 +156,21 @@ function attachSocketIo(httpServer, config) {
     maxHttpBufferSize: config.maxPayload,
     // /ws upgrades are ours; socket.io must not time them out.
     destroyUpgrade: false,
+    ...(cluster ? { adapter: cluster.adapter } : {}),
   });
   const root = io.of('/');
   let count = 0;
+  // Cluster mode: the count is Redis's, and this node's count operations (a
+  // greeting's GET, an INCR and its push) run one at a time, as the python
+  // peer's push_lock: a socket greeted with n is pushed every count this
+  // node gets after n.
+  const store = cluster?.pubClient;
+  let countTurn = Promise.resolve();
+  const inCountTurn = (operation) => {
+    const result = countTurn.then(operation);
+    countTurn = result.catch(() => {});
+    return result;
+  };
   // Rooms joined through `join`, kept apart from socket.io's own rooms (every
   // socket is in a room named by its id), so membership is exactly the
   // contract's.
@@ -136,16 +181,52 @@ function attachSocketIo(httpServer, config) {
   root.on('connection', (socket) => {
     console.error(`connect sid=${socket.id}`);
     joined.set(socket.id, new Set());
-    // The contract: `get count` is the first event a socket sees, then `auth`.
-    socket.emit('get count', count);
-    socket.emit('auth', socket.handshake.auth);
+    // Cluster mode: handlers await Redis, so each waits for the socket's
+    // previous one (the greeting first): one client's events are handled
+    // in the order it sent them.
+    let previous = Promise.resolve();
+    const on = cluster
+      ? (event, handler) => {
+          socket.on(event, (...raw) => {
+            previous = previous
+              .then(() => handler(...raw))
+              .catch((err) => console.error(`sid=${socket.id} ${event}: ${err?.stack ?? err}`));
+          });
+        }
+      : (event, handler) => socket.on(event, handler);
 
-    socket.on('increase count', (...raw) => {
-      const { ack } = splitAck(raw);
-      count += 1;
-      root.emit('get count', count);
-      ack(count);
-    });
+    // The contract: `get count` is the first event a socket sees, then `auth`.
+    if (cluster) {
+      previous = greet(socket).catch((err) => console.error(`sid=${socket.id} greeting: ${err?.stack ?? err}`));
+    } else {
+      socket.emit('get count', count);
+      socket.emit('auth', socket.handshake.auth);
+    }
+
+    if (cluster) {
+      on('increase count', async (...raw) => {
+        const { ack } = splitAck(raw);
+        let value;
+        try {
+          value = await inCountTurn(async () => {
+            const next = await store.incr(COUNT_KEY);
+            root.to(GREETED).emit('get count', next);
+            return next;
+          });
+        } catch (err) {
+          ack(error(`the count is out of reach: ${err.message}`));
+          return;
+        }
+        ack(value);
+      });
+    } else {
+      on('increase count', (...raw) => {
+        const { ack } = splitAck(raw);
+        count += 1;
+        root.emit('get count', count);
+        ack(count);
+      });
+    }
 
     const chat = (event, includeSender) => (...raw) => {
       const { args, ack } = splitAck(raw);
@@ -154,43 +235,55 @@ function attachSocketIo(httpServer, config) {
         ack(error(`${event} takes one string argument`));
         return;
       }
-      if (includeSender) root.emit(event, text);
+      if (cluster) {
+        if (includeSender) root.to(GREETED).emit(event, text);
+        else socket.broadcast.to(GREETED).emit(event, text);
+      } else if (includeSender) root.emit(event, text);
       else socket.broadcast.emit(event, text);
       ack(ok());
     };
-    socket.on('chat message', chat('chat message', true));
-    socket.on('chat broadcast', chat('chat broadcast', false));
+    on('chat message', chat('chat message', true));
+    on('chat broadcast', chat('chat broadcast', false));
 
-    socket.on('join', (...raw) => {
+    // `joined` answers whether the sender is a member (the sender is this
+    // node's); in cluster mode the adapter's room ROOM_PREFIX + name carries
+    // the messages to the members on every node.
+    on('join', (...raw) => {
       const { args, ack } = splitAck(raw);
       const { room, why } = roomName(args[0]);
       if (why) return ack(error(why));
+      // A join queued behind a disconnect would outlive the socket.
+      if (cluster && !socket.connected) return undefined;
       joined.get(socket.id).add(room);
+      if (cluster) socket.join(ROOM_PREFIX + room);
       return ack(ok());
     });
-    socket.on('leave', (...raw) => {
+    on('leave', (...raw) => {
       const { args, ack } = splitAck(raw);
       const { room, why } = roomName(args[0]);
       if (why) return ack(error(why));
+      if (cluster && !socket.connected) return undefined;
       joined.get(socket.id).delete(room);
+      if (cluster) socket.leave(ROOM_PREFIX + room);
       return ack(ok());
     });
-    socket.on('room message', (...raw) => {
+    on('room message', (...raw) => {
       const { args, ack } = splitAck(raw);
       const { room, msg, why } = roomPost(args[0]);
       if (why) return ack(error(why));
-      if (!joined.get(socket.id).has(room)) return ack(error(`not a member of room ${JSON.stringify(room)}`));
-      for (const member of inRoom(room)) member.emit('room message', { room, msg });
+      if (!joined.get(socket.id)?.has(room)) return ack(error(`not a member of room ${JSON.stringify(room)}`));
+      if (cluster) root.to(ROOM_PREFIX + room).emit('room message', { room, msg });
+      else for (const member of inRoom(room)) member.emit('room message', { room, msg });
       return ack(ok());
     });
 
     // Echo contract (the official protocol test server). An ack asked of
     // `message` is not forwarded: the echo carries the arguments only.
-    socket.on('message', (...raw) => {
+    on('message', (...raw) => {
       const { args } = splitAck(raw);
       socket.emit('message-back', ...args);
     });
-    socket.on('message-with-ack', (...raw) => {
+    on('message-with-ack', (...raw) => {
       const { args, ack } = splitAck(raw);
       ack(...args);
     });
@@ -201,10 +294,93 @@ function attachSocketIo(httpServer, config) {
     });
   });
 
+  /**
+   * Cluster mode: greets `socket` with the cluster's count, then lets counts,
+   * chat and thing pushes reach it (GREETED). While Redis is out of reach
+   * the greeting waits (GREETING_DEADLINE_MS at most, then the socket is
+   * disconnected: `io server disconnect`).
+   */
+  async function greet(socket) {
+    const deadline = Date.now() + GREETING_DEADLINE_MS;
+    while (socket.connected) {
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer in time')), Math.max(0, deadline - Date.now()));
+      });
+      late.catch(() => {}); // the turn may not have started when it fires
+      try {
+        await inCountTurn(async () => {
+          const value = Number((await Promise.race([store.get(COUNT_KEY), late])) ?? 0);
+          if (!socket.connected) return;
+          socket.emit('get count', value);
+          socket.join(GREETED);
+          socket.emit('auth', socket.handshake.auth);
+        });
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          console.error(`sid=${socket.id}: the count is out of reach (${err.message}); disconnecting`);
+          socket.disconnect();
+          return;
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+      await new Promise((resolve) => setTimeout(resolve, GREETING_RETRY_MS));
+    }
+  }
+
   io.of('/custom').on('connection', (socket) => {
     socket.emit('auth', socket.handshake.auth);
   });
   return io;
+}
+
+/**
+ * Cluster mode: connects the adapter's two Redis clients (the publishing
+ * one also keeps the count) and logs when a connection to Redis is lost or
+ * back, once each. Fails if Redis does not answer in time.
+ */
+async function joinCluster(url) {
+  // Loaded here: a single server needs neither.
+  const { createAdapter } = await import('@socket.io/redis-adapter');
+  const { createClient } = await import('redis');
+  const pubClient = createClient({ url });
+  const subClient = pubClient.duplicate();
+  for (const [name, client] of [['pub', pubClient], ['sub', subClient]]) {
+    let lost = false;
+    client.on('error', (err) => {
+      if (!lost) console.error(`redis ${name} client: ${err.message}; reconnecting`);
+      lost = true;
+    });
+    client.on('ready', () => {
+      if (lost) console.error(`redis ${name} client: reconnected`);
+      lost = false;
+    });
+  }
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer from Redis at ${url} within ${REDIS_CONNECT_DEADLINE_MS} ms`)),
+      REDIS_CONNECT_DEADLINE_MS,
+    );
+  });
+  try {
+    await Promise.race([Promise.all([pubClient.connect(), subClient.connect()]), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    adapter: createAdapter(pubClient, subClient),
+    pubClient,
+    subClient,
+    /**
+     * Resolves once the adapters' subscriptions are in place: Redis handles
+     * one connection's commands in order, so once this SUBSCRIBE is
+     * confirmed, so are theirs, and this node hears every node's relays.
+     */
+    joined: () => subClient.subscribe('siosim-cluster-joined', () => {}),
+  };
 }
 
 // --- HTTP: page, things REST ---------------------------------------------------
@@ -246,9 +422,13 @@ function readBody(req, limit) {
   });
 }
 
-function thingsApi(io) {
+function thingsApi(io, clustered) {
   const things = new Map(); // name -> thing, in insertion order
   const root = io.of('/');
+  // Cluster mode: the collection is this node's, so are its pushes.
+  const push = clustered
+    ? (event, data) => root.local.to(GREETED).emit(event, data)
+    : (event, data) => root.emit(event, data);
 
   async function create(req, res) {
     if (!isJsonContentType(req.headers['content-type'])) {
@@ -269,7 +449,7 @@ function thingsApi(io) {
     if (why) return sendJson(res, 400, error(why));
     if (things.has(thing.name)) return sendJson(res, 409, error(`thing ${JSON.stringify(thing.name)} already exists`));
     things.set(thing.name, thing);
-    root.emit('thing:create', thing);
+    push('thing:create', thing);
     return sendJson(res, 201, thing);
   }
 
@@ -281,7 +461,7 @@ function thingsApi(io) {
       return sendJson(res, 400, error('name is not valid percent-encoded UTF-8'));
     }
     if (!things.delete(name)) return sendJson(res, 404, error(`no thing named ${JSON.stringify(name)}`));
-    root.emit('thing:destroy', name);
+    push('thing:destroy', name);
     res.writeHead(204);
     return res.end();
   }
@@ -289,7 +469,7 @@ function thingsApi(io) {
   return { list: () => [...things.values()], create, destroy };
 }
 
-function requestHandler(getIo, page, clientScript) {
+function requestHandler(getIo, page, clientScript, clustered) {
   let api = null;
   return (req, res) => {
     const pathname = new URL(req.url, 'http://peer').pathname;
@@ -307,7 +487,7 @@ function requestHandler(getIo, page, clientScript) {
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
       return res.end(clientScript);
     }
-    api ??= thingsApi(getIo());
+    api ??= thingsApi(getIo(), clustered);
     if (pathname === '/api/things') {
       if (req.method === 'GET') return sendJson(res, 200, api.list());
       if (req.method === 'POST') {
@@ -350,13 +530,23 @@ function attachPlainWs(httpServer) {
 
 // --- main ---------------------------------------------------------------------------
 
-function main() {
+async function main() {
   let config;
   try {
     config = parseConfig(process.argv.slice(2));
   } catch (err) {
     console.error(`server.mjs: ${err.message}`);
     process.exit(2);
+  }
+  let cluster = null;
+  if (config.redis) {
+    try {
+      cluster = await joinCluster(config.redis);
+    } catch (err) {
+      console.error(`server.mjs: ${err.message}`);
+      process.exit(1);
+    }
+    console.error(`cluster node on ${config.redis}`);
   }
   // Every server serves the same page: the reference server's, with its own
   // small Socket.IO client, so the page is live whichever server runs.
@@ -368,8 +558,8 @@ function main() {
   // socket.io's engine takes over the 'request' listeners present when it
   // attaches and forwards them what is not its own: ours must come first.
   let io = null;
-  const httpServer = createServer(requestHandler(() => io, page, clientScript));
-  io = attachSocketIo(httpServer, config);
+  const httpServer = createServer(requestHandler(() => io, page, clientScript, cluster !== null));
+  io = attachSocketIo(httpServer, config, cluster);
   const wss = attachPlainWs(httpServer);
   // Unclaimed upgrades (neither the Socket.IO path nor /ws) are closed.
   httpServer.on('upgrade', (req, socket) => {
@@ -379,6 +569,8 @@ function main() {
     }
   });
 
+  // A node answers only once it hears the cluster.
+  if (cluster) await cluster.joined();
   httpServer.listen(config.port, config.host, () => {
     console.error(`node socket.io peer listening on http://${config.host}:${config.port} (path ${config.path})`);
   });

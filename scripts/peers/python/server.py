@@ -7,15 +7,29 @@ test server's.
     scripts/peers/python/.venv/bin/python scripts/peers/python/server.py \\
         [--port 3000] [--host 127.0.0.1] [--path /socket.io] \\
         [--ping-interval-ms 25000] [--ping-timeout-ms 20000] \\
-        [--connect-timeout-ms 45000] [--max-payload-bytes 1000000]
+        [--connect-timeout-ms 45000] [--max-payload-bytes 1000000] \\
+        [--redis redis://127.0.0.1:6379]
 
 Defaults are the reference server's (server/src/config.rs). Connects and
 disconnects are logged to stderr with the socket id (and the reason).
+
+With --redis the server is one node of a cluster (scripts/with-cluster):
+socketio.AsyncRedisManager relays its emits to every node's sockets, and
+the count is the Redis key `siosim-count` (INCR, GET), shared by every node.
+Counts and chat go through the manager to the sockets already greeted (the
+room GREETED: a socket's greeting awaits Redis and must still be its first
+event), room messages to the room `siosim-room:<name>`. Each node pushes the
+value its own INCR got: two nodes' counts may reach a socket out of order,
+and one greeted with a count may be pushed it again. The things REST
+collection stays per node: each node has its own, and pushes `thing:create`
+/ `thing:destroy` to its own sockets only. Without --redis nothing of this
+applies: the server is exactly the single-process one.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -23,6 +37,8 @@ from urllib.parse import unquote
 
 import socketio
 from aiohttp import WSMsgType, web
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 
 HERE = Path(__file__).resolve().parent
 # Every server serves the same page: the reference server's, with its own
@@ -41,6 +57,16 @@ GREETING = "Hello! I am a server."
 # Longer than a room name may be, so no client can join it.
 GREETED = "siosim: the greeted sockets (no client can join a room with a name this long)"
 ECHO_PREFIX = "You said: "
+# Cluster mode (--redis) only: the count's key, the prefix of the rooms
+# joined through `join` (no sid has a ':', so none is a socket's own room,
+# and none is GREETED), and how long a node waits to hear the cluster.
+COUNT_KEY = "siosim-count"
+ROOM_PREFIX = "siosim-room:"
+JOIN_DEADLINE_S = 15
+# How long a new socket's greeting waits for Redis before the socket is
+# disconnected (its events wait meanwhile), and how often it asks again.
+GREETING_DEADLINE_S = 10
+GREETING_RETRY_S = 0.2
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~\-/]*$")
 
 
@@ -60,12 +86,15 @@ def parse_config(argv):
     parser.add_argument("--ping-timeout-ms", type=int, default=20_000)
     parser.add_argument("--connect-timeout-ms", type=int, default=45_000)
     parser.add_argument("--max-payload-bytes", type=int, default=1_000_000)
+    parser.add_argument("--redis", default=None, help="a node of the cluster on this Redis URL")
     config = parser.parse_args(argv)
     # The path lands in the page's HTML and script: only plain path characters.
     if not SAFE_PATH.match(config.path) or config.path.rstrip("/") == "":
         parser.error(f"--path must start with '/' and use only [A-Za-z0-9._~-/], got {config.path!r}")
     if not 0 <= config.port <= 65535:
         parser.error(f"--port out of range: {config.port}")
+    if config.redis is not None and not re.match(r"^rediss?://.", config.redis):
+        parser.error(f"--redis must be a redis:// or rediss:// URL, got {config.redis!r}")
     for name in ("ping_interval_ms", "ping_timeout_ms", "connect_timeout_ms", "max_payload_bytes"):
         if getattr(config, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must not be negative")
@@ -167,9 +196,15 @@ class ConnectTimeoutServer(socketio.AsyncServer):
 class SeedApp:
     """The counter, chat, rooms and things of one server instance."""
 
-    def __init__(self, sio):
+    def __init__(self, sio, store=None):
         self.sio = sio
         self.count = 0
+        # Cluster mode: the Redis client that keeps the count (else None),
+        # and the emit arguments that keep an emit on this node: to one of
+        # its sockets, or a push of its own things.
+        self.store = store
+        self.here = {"ignore_queue": True} if store is not None else {}
+        self.pushes = {"room": GREETED, "ignore_queue": True} if store is not None else {}
         # Rooms joined through `join`, kept apart from python-socketio's own
         # rooms (every socket is in a room named by its sid), so membership is
         # exactly the contract's. sid -> set of room names, in connect order.
@@ -202,13 +237,43 @@ class SeedApp:
         # this handler runs: a count pushed to everyone in between would
         # precede the greeting (found by `siosim explore --url`). Counts go
         # to the greeted room, which the socket enters with its greeting.
-        async with self.push_lock:
-            await self.sio.emit("get count", self.count, to=sid)
-            await self.sio.enter_room(sid, GREETED)
-        await self.sio.emit("auth", auth if auth is not None else {}, to=sid)
+        if self.store is not None:
+            if not await self.greet_from_store(sid):
+                return
+        else:
+            async with self.push_lock:
+                await self.sio.emit("get count", self.count, to=sid)
+                await self.sio.enter_room(sid, GREETED)
+        await self.sio.emit("auth", auth if auth is not None else {}, to=sid, **self.here)
+
+    async def greet_from_store(self, sid):
+        """Cluster mode: the greeting, with the count read from Redis; whether
+        it was sent. While Redis is out of reach the greeting waits
+        (GREETING_DEADLINE_S at most, then the socket is disconnected:
+        `io server disconnect`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GREETING_DEADLINE_S
+        while self.sio.manager.is_connected(sid, "/"):
+            async with self.push_lock:
+                try:
+                    count = int(await asyncio.wait_for(self.store.get(COUNT_KEY), deadline - loop.time()) or 0)
+                except (RedisError, OSError, asyncio.TimeoutError) as why:
+                    failure = why
+                else:
+                    if not self.sio.manager.is_connected(sid, "/"):
+                        return False
+                    await self.sio.emit("get count", count, to=sid, **self.here)
+                    await self.sio.enter_room(sid, GREETED)
+                    return True
+            if loop.time() >= deadline:
+                log(f"sid={sid}: the count is out of reach ({failure!r}); disconnecting")
+                await self.sio.disconnect(sid)
+                return False
+            await asyncio.sleep(GREETING_RETRY_S)
+        return False
 
     async def connect_custom(self, sid, environ, auth=None):
-        await self.sio.emit("auth", auth if auth is not None else {}, to=sid, namespace="/custom")
+        await self.sio.emit("auth", auth if auth is not None else {}, to=sid, namespace="/custom", **self.here)
 
     async def disconnect(self, sid, reason=None):
         self.joined.pop(sid, None)
@@ -218,6 +283,13 @@ class SeedApp:
 
     async def increase_count(self, sid, *_ignored):
         async with self.push_lock:
+            if self.store is not None:
+                try:
+                    count = await self.store.incr(COUNT_KEY)
+                except (RedisError, OSError) as why:
+                    return error(f"the count is out of reach: {why}")
+                await self.sio.emit("get count", count, room=GREETED)
+                return count
             self.count += 1
             await self.sio.emit("get count", self.count, room=GREETED)
             return self.count
@@ -232,7 +304,11 @@ class SeedApp:
         text = args[0] if args else None
         if not isinstance(text, str):
             return error(f"{event} takes one string argument")
-        await self.sio.emit(event, text, skip_sid=None if include_sender else sid)
+        skip_sid = None if include_sender else sid
+        if self.store is not None:
+            await self.sio.emit(event, text, room=GREETED, skip_sid=skip_sid)
+        else:
+            await self.sio.emit(event, text, skip_sid=skip_sid)
         return ok()
 
     async def join(self, sid, *args):
@@ -241,6 +317,8 @@ class SeedApp:
         except ValueError as why:
             return error(str(why))
         self.joined[sid].add(room)
+        if self.store is not None:
+            await self.sio.enter_room(sid, ROOM_PREFIX + room)
         return ok()
 
     async def leave(self, sid, *args):
@@ -249,6 +327,8 @@ class SeedApp:
         except ValueError as why:
             return error(str(why))
         self.joined[sid].discard(room)
+        if self.store is not None:
+            await self.sio.leave_room(sid, ROOM_PREFIX + room)
         return ok()
 
     async def room_message(self, sid, *args):
@@ -258,6 +338,10 @@ class SeedApp:
             return error(str(why))
         if room not in self.joined.get(sid, ()):
             return error(f"not a member of room {json.dumps(room)}")
+        if self.store is not None:
+            # The room's members on every node, through the manager.
+            await self.sio.emit("room message", {"room": room, "msg": msg}, room=ROOM_PREFIX + room)
+            return ok()
         members = [member for member, rooms in self.joined.items() if room in rooms]
         for member in members:
             await self.sio.emit("room message", {"room": room, "msg": msg}, to=member)
@@ -267,7 +351,7 @@ class SeedApp:
 
     async def message(self, sid, *args):
         # A tuple is spread into separate arguments; () sends none.
-        await self.sio.emit("message-back", tuple(args), to=sid)
+        await self.sio.emit("message-back", tuple(args), to=sid, **self.here)
 
     async def message_with_ack(self, sid, *args):
         return tuple(args)
@@ -299,7 +383,7 @@ class SeedApp:
             if thing["name"] in self.things:
                 return web.json_response(error(f"thing {json.dumps(thing['name'])} already exists"), status=409)
             self.things[thing["name"]] = thing
-            await self.sio.emit("thing:create", thing)
+            await self.sio.emit("thing:create", thing, **self.pushes)
         return web.json_response(thing, status=201)
 
     async def destroy_thing(self, request):
@@ -315,7 +399,7 @@ class SeedApp:
         async with self.push_lock:
             if self.things.pop(name, None) is None:
                 return web.json_response(error(f"no thing named {json.dumps(name)}"), status=404)
-            await self.sio.emit("thing:destroy", name)
+            await self.sio.emit("thing:destroy", name, **self.pushes)
         return web.Response(status=204)
 
 
@@ -361,6 +445,16 @@ async def close_plain_ws(app):
 
 
 def build_app(config):
+    cluster = {}
+    store = None
+    if config.redis is not None:
+        # The manager's connections are named, so that the node can see in
+        # Redis when its subscription is in place.
+        client_name = f"siosim-python-peer-{os.getpid()}"
+        cluster["client_manager"] = socketio.AsyncRedisManager(
+            config.redis, redis_options={"client_name": client_name}
+        )
+        store = aioredis.Redis.from_url(config.redis, socket_timeout=5, socket_connect_timeout=5)
     sio = ConnectTimeoutServer(
         connect_timeout_s=config.connect_timeout_ms / 1000,
         async_mode="aiohttp",
@@ -373,14 +467,18 @@ def build_app(config):
         # `auth` follow it instead of preceding it.
         always_connect=True,
         cors_allowed_origins=[],
+        **cluster,
     )
-    seed = SeedApp(sio)
+    seed = SeedApp(sio, store)
     seed.register()
 
     # aiohttp's own body limit must not undercut Engine.IO's.
     app = web.Application(client_max_size=max(config.max_payload_bytes, MAX_THING_BODY_BYTES) + 1)
     app["plain_ws"] = set()
     app.on_shutdown.append(close_plain_ws)
+    if store is not None:
+        app.on_startup.append(lambda _app: join_cluster(sio, store, client_name))
+        app.on_cleanup.append(lambda _app: store.aclose())
     sio.attach(app, socketio_path=config.path)
 
     page = (
@@ -406,11 +504,34 @@ def build_app(config):
     return app
 
 
+async def join_cluster(sio, store, client_name):
+    """Starts the manager's listener now (python-socketio would on the first
+    connection) and waits until Redis shows its subscription: the node then
+    hears every node's emits from its first socket on. aiohttp listens only
+    once this returns."""
+    sio.manager_initialized = True
+    sio.manager.initialize()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + JOIN_DEADLINE_S
+    last_error = None
+    while loop.time() < deadline:
+        try:
+            clients = await store.client_list(_type="pubsub")
+            if any(c.get("name") == client_name and int(c.get("sub", 0)) > 0 for c in clients):
+                return
+        except (RedisError, OSError) as why:
+            last_error = why
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"not subscribed to Redis within {JOIN_DEADLINE_S} s (last error: {last_error})")
+
+
 def main(argv):
     config = parse_config(argv)
     if not CLIENT_BUNDLE.is_file():
         log(f"warning: {CLIENT_BUNDLE} is missing; the page will have no client")
     app = build_app(config)
+    if config.redis is not None:
+        log(f"cluster node on {config.redis}")
     log(f"python-socketio peer listening on http://{config.host}:{config.port} (path {config.path})")
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=2.0, access_log=None)
 
