@@ -9,11 +9,14 @@ use siosim_server::cluster::{self, CountStore, Counting, StoreFuture};
 
 /// The clustered reference app.
 pub const CLUSTER: &str = "cluster";
-/// Its racy variant: each node counts on its own, as if the store had been
+/// A racy variant: each node counts on its own, as if the store had been
 /// forgotten, so two nodes hand out the same count.
 pub const PER_NODE_COUNT: &str = "cluster-per-node-count";
+/// A racy variant: the count is shared, but each node pushes the value its
+/// own increment got through the adapter, so a socket may see it fall.
+pub const EMITS_OWN_COUNT: &str = "cluster-emits-own-count";
 /// The clustered servers' names, for `--server`.
-pub const NAMES: [&str; 2] = [CLUSTER, PER_NODE_COUNT];
+pub const NAMES: [&str; 3] = [CLUSTER, PER_NODE_COUNT, EMITS_OWN_COUNT];
 /// Nodes a cluster's scenarios run: built-ins run this many, and each swarm
 /// seed draws 2 up to this many.
 pub const MAX_NODES: usize = 3;
@@ -25,6 +28,7 @@ pub fn counting(name: &str) -> Option<Counting> {
     match name {
         CLUSTER => Some(Counting::Shared),
         PER_NODE_COUNT => Some(Counting::PerNode),
+        EMITS_OWN_COUNT => Some(Counting::EmitsItsOwn),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! The `cluster` cases pass on the reference cluster and fail on clusters
-//! that break what they check: nodes that share nothing, and nodes that
-//! each keep their own count.
+//! that break what they check: nodes that share nothing, nodes that each
+//! keep their own count, and nodes that push the count their own increase
+//! got.
 
 use std::sync::Arc;
 
@@ -67,7 +68,7 @@ fn failed(report: &SuiteReport) -> Vec<&'static str> {
 fn the_reference_cluster_passes_every_cluster_case() {
     let nodes = cluster::nodes(&Config::default(), Counting::Shared);
     let report = check(with_cluster("cluster", nodes), &[CLUSTER_CASES]);
-    assert_eq!(report.cases.len(), 5);
+    assert_eq!(report.cases.len(), 6);
     assert!(
         report
             .cases
@@ -79,7 +80,7 @@ fn the_reference_cluster_passes_every_cluster_case() {
 }
 
 #[test]
-fn nodes_that_share_nothing_fail_every_cluster_case() {
+fn nodes_that_share_nothing_fail_every_case_about_sharing() {
     let alone: siosim_harness::NodeFactory = Arc::new(|_| siosim_server::app(&Config::default()));
     let report = check(with_cluster("unshared", alone), &[CLUSTER_CASES]);
     assert_eq!(failed(&report).len(), 5, "{:?}", verdicts(&report));
@@ -111,6 +112,21 @@ fn without_a_second_node_the_cluster_cases_do_not_apply() {
             .cases
             .iter()
             .all(|case| case.verdict == Verdict::NotApplicable),
+        "{:?}",
+        verdicts(&report)
+    );
+}
+
+#[test]
+fn nodes_emitting_their_own_count_fail_the_rising_count_case() {
+    let nodes = cluster::nodes(&Config::default(), Counting::EmitsItsOwn);
+    let report = check(
+        with_cluster("cluster-emits-own-count", nodes),
+        &[CLUSTER_CASES],
+    );
+    assert!(
+        failed(&report)
+            .contains(&"cluster::counter::increase_count::counts_only_rise_on_every_node"),
         "{:?}",
         verdicts(&report)
     );

@@ -8,8 +8,8 @@
 //! Engine.IO server, the seed apps with one bug each, the misreporting
 //! routes) and, below, the reference server with one part taken out: no
 //! upgrade, `OK` for `ok`, the wrong Content-Type, a v4-style CONNECT
-//! answer, nothing at the Socket.IO path, and a cluster whose nodes share
-//! nothing.
+//! answer, nothing at the Socket.IO path; and two clusters, one whose nodes
+//! share nothing and one whose nodes push the count their own increase got.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -200,7 +200,48 @@ fn witnesses() -> Vec<SimServer> {
                 || siosim_server::app(&Config::default()),
             )
         },
+        // The count shared, but each node pushing the value its own increase
+        // got: two nodes' pushes reach a socket in either order.
+        SimServer {
+            cluster: Some(emitting_their_own_count()),
+            ..sim("cluster-emits-own-count", || {
+                siosim_server::app(&Config::default())
+            })
+        },
     ]
+}
+
+/// Cluster nodes over the simulated bus, the count in the bus (`INCR`) but
+/// pushed as each node's increase got it.
+fn emitting_their_own_count() -> siosim_harness::NodeFactory {
+    use siosim_harness::BusDriver;
+    use siosim_server::cluster::{CountStore, Counting, StoreFuture};
+
+    struct BusCount(BusDriver);
+    impl CountStore for BusCount {
+        fn increment(&self) -> StoreFuture<'_> {
+            Box::pin(async move {
+                let count = self.0.incr("count").await.map_err(|e| e.to_string())?;
+                Ok(count.unsigned_abs())
+            })
+        }
+        fn current(&self) -> StoreFuture<'_> {
+            Box::pin(async move {
+                let count = self.0.get("count").await.map_err(|e| e.to_string())?;
+                Ok(count.unsigned_abs())
+            })
+        }
+    }
+
+    Arc::new(|_: &siosim_harness::ClusterNode| {
+        let driver = BusDriver::new();
+        siosim_server::cluster::node(
+            &Config::default(),
+            driver.clone(),
+            Arc::new(BusCount(driver)),
+            Counting::EmitsItsOwn,
+        )
+    })
 }
 
 /// A bare socketioxide app served over real TCP on 127.0.0.1 by

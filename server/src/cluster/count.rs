@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::StreamExt as _;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::extract::SocketRef;
 use socketioxide_redis::drivers::Driver;
 use tracing::{debug, warn};
 
@@ -72,14 +72,14 @@ impl Count {
 
     async fn increment(&self) -> Result<u64, String> {
         match self.counting {
-            Counting::Shared => self.store.increment().await,
+            Counting::Shared | Counting::EmitsItsOwn => self.store.increment().await,
             Counting::PerNode => Ok(self.own.fetch_add(1, Ordering::SeqCst) + 1),
         }
     }
 
     async fn current(&self) -> Result<u64, String> {
         match self.counting {
-            Counting::Shared => self.store.current().await,
+            Counting::Shared | Counting::EmitsItsOwn => self.store.current().await,
             Counting::PerNode => Ok(self.own.load(Ordering::SeqCst)),
         }
     }
@@ -101,13 +101,20 @@ impl Count {
     ) {
         let (count, driver) = (self.clone(), driver.clone());
         inbox.on(socket, INCREASE_COUNT, move |event: Event<A>| {
-            let (count, driver, ack) = (count.clone(), driver.clone(), event.ack);
-            async move { count.increase(ack, &driver).await }
+            let (count, driver) = (count.clone(), driver.clone());
+            async move { count.increase(event, &driver).await }
         });
     }
 
-    async fn increase<D: Driver, A: Adapter>(&self, ack: AckSender<A>, driver: &D) {
+    async fn increase<D: Driver, A: Adapter>(&self, event: Event<A>, driver: &D) {
+        let ack = event.ack;
         match self.increment().await {
+            Ok(value) if self.counting == Counting::EmitsItsOwn => {
+                reply::send(ack, &value);
+                if let Err(error) = event.io.emit(GET_COUNT, &value).await {
+                    warn!(%error, value, "a new count did not reach every node");
+                }
+            }
             Ok(value) => {
                 reply::send(ack, &value);
                 let news = value.to_string().into_bytes();

@@ -45,12 +45,17 @@ use crate::fanout::NAMESPACE;
 pub type ClusterAdapter<D> = CustomRedisAdapter<Emitter, D>;
 
 /// How a node keeps the cluster's count: the reference (`Shared`, in the
-/// store) or the racy `PerNode` (each node its own, as if the store had
-/// been forgotten), for proving that the cluster invariants catch it.
+/// store), or one of two racy ways, for proving that the checks catch them:
+/// `PerNode`, each node its own count (as if the store had been
+/// forgotten), and `EmitsItsOwn`, the count in the store but each node
+/// pushing the value its own increment got through the adapter, so that two
+/// nodes' pushes may reach a socket in either order (as the stock Node and
+/// Python clusters of `scripts/peers` do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counting {
     Shared,
     PerNode,
+    EmitsItsOwn,
 }
 
 /// One node of the clustered seed app: `driver` carries the adapter's

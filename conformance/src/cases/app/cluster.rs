@@ -51,6 +51,13 @@ pub(super) fn cases() -> Vec<Case> {
             increase_reaches_every_node
         ),
         case!(
+            "cluster::counter::increase_count::counts_only_rise_on_every_node",
+            Must,
+            Cluster,
+            ACROSS_NODES,
+            counts_only_rise_on_every_node
+        ),
+        case!(
             "cluster::counter::get_count::greets_with_the_shared_count",
             Must,
             Cluster,
@@ -188,6 +195,54 @@ async fn increase_reaches_every_node(probe: Probe) -> CaseOutcome {
     Ok(format!(
         "counts {} and {} reached the other node",
         told[0], told[1]
+    ))
+}
+
+/// Increases sent on both nodes at once, each without waiting for the one
+/// before.
+const CONCURRENT_INCREASES: usize = 10;
+
+/// Two sockets increase at once, one per node, [`CONCURRENT_INCREASES`]
+/// times each without waiting; a watcher on each node must see the count
+/// only rise, up to the highest acked: the seed app's "every socket
+/// receives the values in increasing order", with the values coming from
+/// two nodes.
+async fn counts_only_rise_on_every_node(probe: Probe) -> CaseOutcome {
+    let (watcher_1, watcher_2) = one_per_node(&probe).await?;
+    let (increaser_1, increaser_2) = one_per_node(&probe).await?;
+    let mut pending = Vec::new();
+    for _ in 0..CONCURRENT_INCREASES {
+        for increaser in [&increaser_1, &increaser_2] {
+            pending.push((
+                increaser,
+                increaser.emit_with_ack("increase count", vec![]).await?,
+            ));
+        }
+    }
+    let mut highest = 0;
+    for (increaser, ack_id) in pending {
+        let acked = integer(
+            "the ack to \"increase count\" is",
+            &increaser.ack("increase count", ack_id).await?,
+        )?;
+        highest = highest.max(acked);
+    }
+    for watcher in [&watcher_1, &watcher_2] {
+        let mut last = None;
+        while last != Some(highest) {
+            let count = watcher.next_count().await?;
+            if let Some(before) = last.filter(|before| count <= *before) {
+                broken!(
+                    "{} got \"get count\" {count} after {before}, while increases on both nodes were acked up to {highest}",
+                    watcher.alias()
+                );
+            }
+            last = Some(count);
+        }
+    }
+    Ok(format!(
+        "{} increases on each node, acked up to {highest}; both watchers saw the count only rise to it",
+        CONCURRENT_INCREASES
     ))
 }
 
