@@ -150,6 +150,9 @@ fn run_selected_against(server: &HostileServer, patterns: &[&str]) -> (SuiteRepo
         // Declared, so that the connect-timeout case runs too (it is NOT
         // APPLICABLE without one).
         connect_timeout: Some(TIMEOUT),
+        // The same server again as a second node, so that the cluster
+        // cases run against it too.
+        other_nodes: vec![server.url()],
         ..RunOptions::default()
     };
     let (done, finished) = mpsc::channel();
