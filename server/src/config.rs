@@ -83,6 +83,25 @@ impl Default for Config {
 }
 
 impl Config {
+    /// socketioxide configured as this says: path, heartbeat, connect
+    /// timeout and payload limit, the same for a lone server and a cluster
+    /// node.
+    pub(crate) fn socketio_builder(&self) -> socketioxide::SocketIoBuilder {
+        let max_payload = usize::try_from(self.max_payload_bytes).unwrap_or(usize::MAX);
+        socketioxide::SocketIo::builder()
+            .req_path(self.socketio_path.clone())
+            .ping_interval(self.ping_interval())
+            .ping_timeout(self.ping_timeout())
+            .connect_timeout(self.connect_timeout())
+            .max_payload(self.max_payload_bytes)
+            // Socket.IO's maxHttpBufferSize bounds WebSocket messages too;
+            // keep both transports to the same limit so they behave alike.
+            .ws_max_message_size(max_payload)
+            // And a frame over it is refused from its header, not read whole
+            // first (tungstenite's default frame limit is 16 MiB).
+            .ws_max_frame_size(max_payload)
+    }
+
     pub(crate) fn ping_interval(&self) -> Duration {
         Duration::from_millis(self.ping_interval_ms)
     }

@@ -164,19 +164,7 @@ impl Server {
 
 /// Builds the app; `rewire` swaps handlers for a racy variant.
 fn build(config: &Config, rewire: lifecycle::Rewire) -> Server {
-    let (layer, io) = SocketIo::builder()
-        .req_path(config.socketio_path.clone())
-        .ping_interval(config.ping_interval())
-        .ping_timeout(config.ping_timeout())
-        .connect_timeout(config.connect_timeout())
-        .max_payload(config.max_payload_bytes)
-        // Socket.IO's maxHttpBufferSize bounds WebSocket messages too; keep
-        // both transports to the same limit so they behave alike.
-        .ws_max_message_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
-        // And a frame over it is refused from its header, not read whole
-        // first (tungstenite's default frame limit is 16 MiB).
-        .ws_max_frame_size(usize::try_from(config.max_payload_bytes).unwrap_or(usize::MAX))
-        .build_layer();
+    let (layer, io) = config.socketio_builder().build_layer();
     io.ns(
         fanout::NAMESPACE,
         lifecycle::Lifecycle {

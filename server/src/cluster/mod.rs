@@ -24,7 +24,6 @@ mod relay;
 use std::sync::Arc;
 
 use axum::Router;
-use socketioxide::SocketIo;
 use socketioxide::adapter::Emitter;
 use socketioxide::extract::SocketRef;
 use socketioxide::socket::DisconnectReason;
@@ -67,12 +66,8 @@ pub fn node<D: Driver>(
     counting: Counting,
 ) -> Router {
     let adapter = RedisAdapterCtr::new_with_driver(driver.clone(), RedisAdapterConfig::default());
-    let (layer, io) = SocketIo::builder()
-        .req_path(config.socketio_path.clone())
-        .ping_interval(config.ping_interval())
-        .ping_timeout(config.ping_timeout())
-        .connect_timeout(config.connect_timeout())
-        .max_payload(config.max_payload_bytes)
+    let (layer, io) = config
+        .socketio_builder()
         .with_adapter::<ClusterAdapter<D>>(adapter)
         .build_layer();
     let count = Arc::new(Count::new(store, counting));

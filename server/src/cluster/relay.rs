@@ -29,24 +29,10 @@ pub(crate) fn register<A: Adapter>(socket: &SocketRef<A>, inbox: &Inbox) {
         reply::send(event.ack, &body);
     });
     inbox.on(socket, JOIN, async |event: Event<A>| {
-        let body = match rooms::room_name(event.data.as_ref()) {
-            Ok(room) => {
-                event.socket.join(room.to_owned());
-                reply::ok()
-            }
-            Err(why) => reply::error(why),
-        };
-        reply::send(event.ack, &body);
+        membership(event, |socket, room| socket.join(room));
     });
     inbox.on(socket, LEAVE, async |event: Event<A>| {
-        let body = match rooms::room_name(event.data.as_ref()) {
-            Ok(room) => {
-                event.socket.leave(room.to_owned());
-                reply::ok()
-            }
-            Err(why) => reply::error(why),
-        };
-        reply::send(event.ack, &body);
+        membership(event, |socket, room| socket.leave(room));
     });
     inbox.on(socket, ROOM_MESSAGE, async |event: Event<A>| {
         let socket = &event.socket;
@@ -65,6 +51,18 @@ pub(crate) fn register<A: Adapter>(socket: &SocketRef<A>, inbox: &Inbox) {
         };
         ack_if_still_there(socket, event.ack, &body);
     });
+}
+
+/// `join` or `leave` (`change`) of the room named by the event, acked.
+fn membership<A: Adapter>(event: Event<A>, change: impl FnOnce(&SocketRef<A>, String)) {
+    let body = match rooms::room_name(event.data.as_ref()) {
+        Ok(room) => {
+            change(&event.socket, room.to_owned());
+            reply::ok()
+        }
+        Err(why) => reply::error(why),
+    };
+    reply::send(event.ack, &body);
 }
 
 /// Acks a relay that includes its sender, unless the sender left the
