@@ -115,3 +115,34 @@ fn a_client_on_a_node_that_does_not_exist_is_refused_before_the_run() {
         ["client dora names node 3, but the scenario has 2 nodes"]
     );
 }
+
+/// Node 2 restarts: Bob's session there ends, he connects again to the new
+/// node, which joins the bus anew, and hears Alice's shout from node 1.
+#[test]
+fn a_bounced_node_joins_the_bus_again() {
+    let connected = |name: &str| {
+        ClientScript::new(name)
+            .wait_ms(300)
+            .connect(Transport::Websocket)
+    };
+    let alice = connected("alice")
+        .wait_ms(2_500)
+        .emit("shout", vec![json!("after")])
+        .wait_ms(1_000)
+        .disconnect();
+    let bob = connected("bob")
+        .expect_disconnect(3_000)
+        .wait_ms(300)
+        .connect(Transport::Websocket)
+        .expect_event("shout", Some(vec![json!("after")]), 4_000)
+        .disconnect();
+    let scenario = Scenario::new("bounced-node")
+        .nodes(2)
+        .client(alice)
+        .client(bob)
+        .fault(1_000, Fault::BounceNode { node: 2 })
+        .duration_ms(20_000);
+    let reports = Simulation::cluster(scenario, shouting_node).assert_passes();
+    let trace = reports[0].trace.to_string();
+    assert!(trace.contains("bounce node-2"), "{trace}");
+}
