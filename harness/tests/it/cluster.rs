@@ -35,17 +35,19 @@ async fn on_shout<A: Adapter>(socket: SocketRef<A>, Data(data): Data<Value>) {
     }
 }
 
+/// A client that connects over WebSocket once the nodes have joined: a
+/// node's namespace exists once its adapter has subscribed to the bus, a
+/// few milliseconds in, and a load balancer would not route to it before.
+fn connected(name: &str) -> ClientScript {
+    ClientScript::new(name)
+        .wait_ms(300)
+        .connect(Transport::Websocket)
+}
+
 /// Alice on node 1 shouts three times: before node 3 is cut off the bus,
 /// while it is, and after it is back. Bob (node 2) hears all three; Carol
 /// (node 3) misses the one in between, as Redis pub/sub loses it.
 fn shouts_across_a_partition() -> Scenario {
-    // A node's namespace exists once its adapter has subscribed to the bus,
-    // a few milliseconds in; a load balancer would not route to it before.
-    let connected = |name: &str| {
-        ClientScript::new(name)
-            .wait_ms(300)
-            .connect(Transport::Websocket)
-    };
     let alice = connected("alice")
         .wait_ms(1_000)
         .emit("shout", vec![json!("before")])
@@ -120,11 +122,6 @@ fn a_client_on_a_node_that_does_not_exist_is_refused_before_the_run() {
 /// node, which joins the bus anew, and hears Alice's shout from node 1.
 #[test]
 fn a_bounced_node_joins_the_bus_again() {
-    let connected = |name: &str| {
-        ClientScript::new(name)
-            .wait_ms(300)
-            .connect(Transport::Websocket)
-    };
     let alice = connected("alice")
         .wait_ms(2_500)
         .emit("shout", vec![json!("after")])
