@@ -17,7 +17,7 @@ use crate::chat::Chat;
 use crate::counter::Counter;
 use crate::echo;
 use crate::inline_handler::InlineDisconnect;
-use crate::rooms;
+use crate::{kick, poll, rooms};
 
 /// The namespace's connect handler.
 ///
@@ -62,6 +62,8 @@ impl ConnectHandler<LocalAdapter, LifecycleMarker> for Lifecycle {
         self.counter.register(&socket);
         self.chat.register(&socket);
         rooms::register(&socket);
+        poll::register(&socket);
+        kick::register(&socket);
         echo::register(&socket);
         socket.on_disconnect(InlineDisconnect(log_disconnect));
         (self.rewire)(&self.counter, &socket);

@@ -9,7 +9,8 @@
 //! * `chat message` reaches every socket on every node, the sender
 //!   included; `chat broadcast` every socket but the sender's;
 //! * `join` and `leave` are acked; `room message` reaches the room's members
-//!   on every node.
+//!   on every node, and `room poll` asks them all and gathers their answers;
+//! * `kick` disconnects a socket on whichever node it is.
 //!
 //! Things (`/api/things`), the echo contract and `/ws` stay with the
 //! single-server app. Unlike it, a node's event handlers are socketioxide's
@@ -84,6 +85,9 @@ pub fn node<D: Driver>(
 
 async fn on_connect<D: Driver>(socket: SocketRef<ClusterAdapter<D>>, count: Arc<Count>, driver: D) {
     info!(sid = %socket.id, "connect");
+    // As in Node's socket.io, a socket is in the room of its own id: the
+    // address of a socket on another node (`kick`).
+    socket.join(socket.id.to_string());
     let inbox = inbox::Inbox::open();
     count.register(&socket, &inbox, &driver);
     relay::register(&socket, &inbox);

@@ -1,14 +1,19 @@
-//! The chat and the rooms across a cluster: the same events and checks as
-//! the single-server app's (`chat.rs`, `rooms.rs`), relayed through the
-//! adapter, which reaches every node's sockets.
+//! The chat, the rooms, `room poll` and `kick` across a cluster: the same
+//! events and checks as the single-server app's (`chat.rs`, `rooms.rs`,
+//! `poll.rs`, `kick.rs`), relayed through the adapter, which reaches every
+//! node's sockets.
 
 use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::socket::Sid;
+use tracing::warn;
 
 use super::inbox::Inbox;
 use crate::chat::{CHAT_BROADCAST, CHAT_MESSAGE, text_of};
 use crate::inline_handler::Event;
+use crate::kick::{self, KICK};
+use crate::poll::{self, ROOM_POLL};
 use crate::reply;
 use crate::rooms::{self, JOIN, LEAVE, ROOM_MESSAGE};
 
@@ -50,6 +55,29 @@ pub(crate) fn register<A: Adapter>(socket: &SocketRef<A>, inbox: &Inbox) {
             Err(why) => reply::error(why),
         };
         ack_if_still_there(socket, event.ack, &body);
+    });
+    inbox.on(socket, ROOM_POLL, async |event: Event<A>| {
+        // Asked in turn with the socket's other events; the answers are
+        // awaited apart, so that its next events need not wait for them.
+        match poll::ask(&event.socket, event.data.as_ref()).await {
+            Ok(asked) => drop(tokio::spawn(poll::gather(asked, event.ack))),
+            Err(refusal) => reply::send(event.ack, &refusal),
+        }
+    });
+    inbox.on(socket, KICK, async |event: Event<A>| {
+        match kick::target(event.data.as_ref()) {
+            Ok(id) => {
+                reply::send(event.ack, &reply::ok());
+                // Every socket is in the room of its own id (see
+                // `on_connect`); a string that is no socket id names a room
+                // of members, and kicks nobody.
+                let Ok(sid) = id.parse::<Sid>() else { return };
+                if let Err(error) = event.io.to(sid).disconnect().await {
+                    warn!(%id, %error, "the kick did not reach every node");
+                }
+            }
+            Err(why) => reply::send(event.ack, &reply::error(why)),
+        }
     });
 }
 
