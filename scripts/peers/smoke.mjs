@@ -8,6 +8,8 @@
 // Reads PEER_URL (default http://127.0.0.1:3000) and PEER_PATH (default
 // /socket.io). Expects a freshly started server: no things yet. Prints one
 // line per check and closes with "N passed, N failed"; exits 1 on a failure.
+// Clients answer a `room poll` by acking with their own socket id (one
+// client that stays silent makes a poll wait its 5 s).
 
 import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
@@ -37,16 +39,21 @@ function isErrorAck(ack) {
   return ack !== null && typeof ack === 'object' && typeof ack.error === 'string' && ack.error.length > 0;
 }
 
-function withDeadline(promise, what) {
+function withDeadline(promise, what, deadlineMs = DEADLINE_MS) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${DEADLINE_MS} ms: ${what}`)), DEADLINE_MS);
+    timer = setTimeout(() => reject(new Error(`timed out after ${deadlineMs} ms: ${what}`)), deadlineMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A connected client that records every event it receives, in order. */
-async function client(name, { namespace = '/', transport = 'websocket', auth } = {}) {
+/**
+ * A connected client that records every event it receives, in order (without
+ * the ack callback of one that asks for an ack). It answers `room poll` as
+ * `answer` says: 'id' (acks with its socket id), 'nothing' (acks with no
+ * argument) or 'silent' (never acks).
+ */
+async function client(name, { namespace = '/', transport = 'websocket', auth, answer = 'id' } = {}) {
   const socket = io(`${URL_BASE}${namespace === '/' ? '' : namespace}`, {
     path: PATH,
     transports: [transport],
@@ -57,8 +64,14 @@ async function client(name, { namespace = '/', transport = 'websocket', auth } =
   const events = [];
   const waiters = [];
   socket.onAny((event, ...args) => {
-    events.push([event, args]);
+    events.push([event, args.filter((arg) => typeof arg !== 'function')]);
     for (const waiter of [...waiters]) waiter();
+  });
+  socket.on('room poll', (...args) => {
+    const reply = args.pop();
+    if (typeof reply !== 'function' || answer === 'silent') return;
+    if (answer === 'nothing') reply();
+    else reply(socket.id);
   });
   await withDeadline(
     new Promise((resolve, reject) => {
@@ -88,7 +101,9 @@ async function client(name, { namespace = '/', transport = 'websocket', auth } =
       `${name} receives ${event} ${args === undefined ? '' : JSON.stringify(args)}`,
     );
   socket.events = events;
-  socket.ack = (event, ...args) => withDeadline(socket.emitWithAck(event, ...args), `${name} ack of ${event}`);
+  // Not `ack`: the client's own `ack(id)` answers the server's requests.
+  socket.ask = (event, ...args) => withDeadline(socket.emitWithAck(event, ...args), `${name} ack of ${event}`);
+  socket.received = (event) => events.filter(([e]) => e === event).map(([, args]) => args);
   return socket;
 }
 
@@ -114,49 +129,49 @@ async function seedApp() {
   check('a: get count then auth', a.events.slice(0, 2), [['get count', [start]], ['auth', [{}]]]);
   check('b: get count then auth with its token', b.events.slice(0, 2), [['get count', [start]], ['auth', [{ token: 't' }]]]);
 
-  check('increase count acks the new value', await a.ack('increase count'), start + 1);
+  check('increase count acks the new value', await a.ask('increase count'), start + 1);
   await a.next('get count', [start + 1]);
   await b.next('get count', [start + 1]);
   check('both saw the new count', true, true);
 
-  check('chat message ack', await a.ack('chat message', 'hi'), { ok: true });
+  check('chat message ack', await a.ask('chat message', 'hi'), { ok: true });
   check('chat message reaches the sender', await a.next('chat message'), ['hi']);
   check('chat message reaches the other', await b.next('chat message'), ['hi']);
   for (const bad of [42, null, { t: 1 }]) {
-    check(`chat message ${JSON.stringify(bad)} refused`, isErrorAck(await a.ack('chat message', bad)), true);
+    check(`chat message ${JSON.stringify(bad)} refused`, isErrorAck(await a.ask('chat message', bad)), true);
   }
-  check('chat message without argument refused', isErrorAck(await a.ack('chat message')), true);
-  check('chat broadcast ack', await a.ack('chat broadcast', 'psst'), { ok: true });
+  check('chat message without argument refused', isErrorAck(await a.ask('chat message')), true);
+  check('chat broadcast ack', await a.ask('chat broadcast', 'psst'), { ok: true });
   check('chat broadcast reaches the other', await b.next('chat broadcast'), ['psst']);
-  await b.ack('chat message', 'barrier');
+  await b.ask('chat message', 'barrier');
   await a.next('chat message', ['barrier']);
   check('chat broadcast skips the sender', a.events.filter(([e]) => e === 'chat broadcast'), []);
   check('refused chat relayed nothing', b.events.filter(([e]) => e === 'chat message').map(([, x]) => x), [['hi'], ['barrier']]);
 
-  check('join ok', await a.ack('join', 'r'), { ok: true });
-  check('join again ok', await a.ack('join', 'r'), { ok: true });
-  check('join "" refused', isErrorAck(await a.ack('join', '')), true);
-  check('join 64 chars ok', await a.ack('join', 'é'.repeat(64)), { ok: true });
-  check('join 65 chars refused', isErrorAck(await a.ack('join', 'x'.repeat(65))), true);
-  check('join 7 refused', isErrorAck(await a.ack('join', 7)), true);
-  check('room message by a member', await a.ack('room message', { room: 'r', msg: 'm1' }), { ok: true });
+  check('join ok', await a.ask('join', 'r'), { ok: true });
+  check('join again ok', await a.ask('join', 'r'), { ok: true });
+  check('join "" refused', isErrorAck(await a.ask('join', '')), true);
+  check('join 64 chars ok', await a.ask('join', 'é'.repeat(64)), { ok: true });
+  check('join 65 chars refused', isErrorAck(await a.ask('join', 'x'.repeat(65))), true);
+  check('join 7 refused', isErrorAck(await a.ask('join', 7)), true);
+  check('room message by a member', await a.ask('room message', { room: 'r', msg: 'm1' }), { ok: true });
   check('room message reaches the member sender', await a.next('room message'), [{ room: 'r', msg: 'm1' }]);
-  check('room message by a non-member refused', isErrorAck(await b.ack('room message', { room: 'r', msg: 'x' })), true);
-  check('room message to own id refused', isErrorAck(await b.ack('room message', { room: b.id, msg: 'x' })), true);
-  check('room message with number msg refused', isErrorAck(await a.ack('room message', { room: 'r', msg: 1 })), true);
-  check('room message not an object refused', isErrorAck(await a.ack('room message', ['r', 'm'])), true);
-  check('b joins', await b.ack('join', 'r'), { ok: true });
-  await a.ack('room message', { room: 'r', msg: 'm2' });
+  check('room message by a non-member refused', isErrorAck(await b.ask('room message', { room: 'r', msg: 'x' })), true);
+  check('room message to own id refused', isErrorAck(await b.ask('room message', { room: b.id, msg: 'x' })), true);
+  check('room message with number msg refused', isErrorAck(await a.ask('room message', { room: 'r', msg: 1 })), true);
+  check('room message not an object refused', isErrorAck(await a.ask('room message', ['r', 'm'])), true);
+  check('b joins', await b.ask('join', 'r'), { ok: true });
+  await a.ask('room message', { room: 'r', msg: 'm2' });
   check('room message reaches both members', [await a.next('room message'), await b.next('room message')], [
     [{ room: 'r', msg: 'm2' }],
     [{ room: 'r', msg: 'm2' }],
   ]);
-  check('b leaves', await b.ack('leave', 'r'), { ok: true });
-  check('leave when not a member ok', await b.ack('leave', 'r'), { ok: true });
-  check('leave "" refused', isErrorAck(await b.ack('leave', '')), true);
-  await a.ack('room message', { room: 'r', msg: 'm3' });
+  check('b leaves', await b.ask('leave', 'r'), { ok: true });
+  check('leave when not a member ok', await b.ask('leave', 'r'), { ok: true });
+  check('leave "" refused', isErrorAck(await b.ask('leave', '')), true);
+  await a.ask('room message', { room: 'r', msg: 'm3' });
   await a.next('room message', [{ room: 'r', msg: 'm3' }]);
-  await a.ack('chat message', 'barrier2');
+  await a.ask('chat message', 'barrier2');
   await b.next('chat message', ['barrier2']);
   check('a left member gets nothing', b.events.filter(([e]) => e === 'room message').length, 1);
 
@@ -170,8 +185,8 @@ async function seedApp() {
   // check's subject).
   const c1 = await client('c1');
   const c2 = await client('c2');
-  await Promise.all([...Array(20)].flatMap(() => [c1.ack('increase count'), c2.ack('increase count')]));
-  await c1.ack('chat message', 'barrier3');
+  await Promise.all([...Array(20)].flatMap(() => [c1.ask('increase count'), c2.ask('increase count')]));
+  await c1.ask('chat message', 'barrier3');
   await c2.next('chat message', ['barrier3']);
   for (const [name, socket] of [['c1', c1], ['c2', c2]]) {
     const counts = socket.events.filter(([e]) => e === 'get count').map(([, [n]]) => n);
@@ -245,6 +260,79 @@ async function seedApp() {
   check('client disconnect', await withDeadline(disconnected, 'b disconnects'), 'io client disconnect');
 }
 
+/** `kick` and `room poll`, with clients of their own. */
+async function kickAndPoll() {
+  const [p, q, r] = [await client('p'), await client('q'), await client('r')];
+  const sorted = (ack) => (Array.isArray(ack?.answers) ? { answers: [...ack.answers].sort() } : ack);
+
+  // room poll: p and q are members of `poll`, r is not.
+  check('p joins poll', await p.ask('join', 'poll'), { ok: true });
+  check('q joins poll', await q.ask('join', 'poll'), { ok: true });
+  const question = { q: 'lunch?', options: ['a', 1, null] };
+  check('room poll acks every member\'s answer (its id)', sorted(await p.ask('room poll', { room: 'poll', question })), {
+    answers: [p.id, q.id].sort(),
+  });
+  check('room poll reaches the sender with the question', await p.next('room poll'), [question]);
+  check('room poll reaches the other member', await q.next('room poll'), [question]);
+  check('room poll with a null question', sorted(await q.ask('room poll', { room: 'poll', question: null })), {
+    answers: [p.id, q.id].sort(),
+  });
+  check('a null question arrives as one null argument', [await p.next('room poll'), await q.next('room poll')], [[null], [null]]);
+  for (const [what, bad] of [
+    ['by a non-member', { room: 'poll', question: 1 }],
+    ['to an empty room name', { room: '', question: 1 }],
+    ['to a 65-character room name', { room: 'x'.repeat(65), question: 1 }],
+    ['to a number room', { room: 7, question: 1 }],
+    ['without a question', { room: 'poll' }],
+    ['not an object', ['poll', 1]],
+  ]) {
+    const sender = what === 'by a non-member' ? r : p;
+    check(`room poll ${what} refused`, isErrorAck(await sender.ask('room poll', bad)), true);
+  }
+  check('room poll without argument refused', isErrorAck(await p.ask('room poll')), true);
+  await p.ask('chat message', 'barrier-poll');
+  await q.next('chat message', ['barrier-poll']);
+  await r.next('chat message', ['barrier-poll']);
+  check('refused polls asked nobody', [p, q, r].map((s) => s.received('room poll').length), [2, 2, 0]);
+
+  // A member acking with no argument answers null; a silent one is left
+  // out once the 5 s are up, and the answers that came are acked.
+  const mute = await client('mute', { answer: 'nothing' });
+  const silent = await client('silent', { answer: 'silent' });
+  await mute.ask('join', 'poll');
+  await silent.ask('join', 'poll');
+  const started = Date.now();
+  const partial = await withDeadline(p.emitWithAck('room poll', { room: 'poll', question: 'late?' }), 'p ack of room poll with a silent member', 8000);
+  const waited = Date.now() - started;
+  check('a silent member: the others\' answers, null for one acked empty', sorted(partial), {
+    answers: [p.id, q.id, null].sort(),
+  });
+  check(`a silent member: acked after the 5 s (${waited} ms)`, waited >= 4500 && waited < 7500, true);
+  check('the silent member was asked', await silent.next('room poll'), ['late?']);
+  mute.disconnect();
+  silent.disconnect();
+
+  // kick: r is disconnected from `/` by the server.
+  const kicked = new Promise((resolve) => r.on('disconnect', resolve));
+  check('kick acked', await p.ask('kick', r.id), { ok: true });
+  check('the kicked socket: io server disconnect', await withDeadline(kicked, 'r is kicked'), 'io server disconnect');
+  check('kick of an id nobody has acked', await p.ask('kick', 'no-such-socket-id'), { ok: true });
+  for (const bad of [42, null, [q.id], { id: q.id }]) {
+    check(`kick ${JSON.stringify(bad)} refused`, isErrorAck(await p.ask('kick', bad)), true);
+  }
+  check('kick without argument refused', isErrorAck(await p.ask('kick')), true);
+  check('kick by a room name acked', await p.ask('kick', 'poll'), { ok: true });
+  check('refused kicks and a room name kicked nobody', [p.connected, q.connected, await q.ask('chat message', 'still here')], [
+    true,
+    true,
+    { ok: true },
+  ]);
+  const selfKicked = new Promise((resolve) => q.on('disconnect', resolve));
+  check('kick of oneself acked', await q.ask('kick', q.id), { ok: true });
+  check('then it is disconnected: io server disconnect', await withDeadline(selfKicked, 'q kicks itself'), 'io server disconnect');
+  p.disconnect();
+}
+
 async function pageAndPlainWs() {
   const page = await http('GET', '/');
   check('GET / is HTML', [page.status, page.type.startsWith('text/html')], [200, true]);
@@ -278,6 +366,7 @@ async function pageAndPlainWs() {
 
 try {
   await seedApp();
+  await kickAndPoll();
   await pageAndPlainWs();
 } catch (err) {
   failed += 1;

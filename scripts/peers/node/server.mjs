@@ -25,6 +25,14 @@
 // node: each node has its own, and pushes `thing:create` / `thing:destroy`
 // to its own sockets only. Without --redis nothing of this applies: the
 // server is exactly the single-process one.
+//
+// `kick` (a socket id) acks {ok:true}, then has the socket of that id, on
+// whichever node, disconnected from `/` (io.in(id).disconnectSockets(false):
+// a DISCONNECT packet, the Engine.IO connection stays open); `room poll`
+// ({room, question}) asks each member of the room for an ack (5 s at most)
+// and acks the sender {answers}, the answers that came: in single mode by
+// asking this server's members one by one, in cluster mode with one
+// broadcast with acks through the adapter, which gathers every node's.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -55,6 +63,8 @@ const REDIS_CONNECT_DEADLINE_MS = 15000;
 // disconnected (its events wait meanwhile), and how often it asks again.
 const GREETING_DEADLINE_MS = 10000;
 const GREETING_RETRY_MS = 200;
+// How long a `room poll` waits for the members' answers.
+const ROOM_POLL_TIMEOUT_MS = 5000;
 
 // --- configuration -----------------------------------------------------------
 
@@ -123,6 +133,17 @@ function roomPost(post) {
   if (why) return { why };
   if (typeof post.msg !== 'string') return { why: 'msg must be a string' };
   return { room, msg: post.msg };
+}
+
+function roomPoll(poll) {
+  if (poll === null || typeof poll !== 'object' || Array.isArray(poll) || Buffer.isBuffer(poll)) {
+    return { why: 'expected {room, question}' };
+  }
+  if (typeof poll.room !== 'string') return { why: 'room must be a string' };
+  const { room, why } = roomName(poll.room);
+  if (why) return { why };
+  if (!Object.hasOwn(poll, 'question')) return { why: 'question is missing' };
+  return { room, question: poll.question };
 }
 
 function parseThing(body) {
@@ -275,6 +296,41 @@ function attachSocketIo(httpServer, config, cluster) {
       if (cluster) root.to(ROOM_PREFIX + room).emit('room message', { room, msg });
       else for (const member of inRoom(room)) member.emit('room message', { room, msg });
       return ack(ok());
+    });
+
+    // The ack first, so that a socket kicking itself still gets it. Only a
+    // string that can be a socket id names a room here: the cluster's own
+    // rooms (GREETED, ROOM_PREFIX + name) have a ':', and kick nobody.
+    on('kick', (...raw) => {
+      const { args, ack } = splitAck(raw);
+      const [id] = args;
+      if (typeof id !== 'string') return ack(error('expected a socket id (string)'));
+      ack(ok());
+      if (!/[: ]/.test(id)) io.in(id).disconnectSockets(false);
+      return undefined;
+    });
+    // The handler returns once the question is out: the answers are waited
+    // for apart, so the sender's later events (and in cluster mode the
+    // chain of its handlers) do not wait for them.
+    on('room poll', (...raw) => {
+      const { args, ack } = splitAck(raw);
+      const { room, question, why } = roomPoll(args[0]);
+      if (why) return ack(error(why));
+      if (!joined.get(socket.id)?.has(room)) return ack(error(`not a member of room ${JSON.stringify(room)}`));
+      const answer = (value) => (value === undefined ? null : value);
+      if (cluster) {
+        // On a timeout `responses` holds the answers that came in time.
+        root
+          .to(ROOM_PREFIX + room)
+          .timeout(ROOM_POLL_TIMEOUT_MS)
+          .emit('room poll', question, (_err, responses) => ack({ answers: (responses ?? []).map(answer) }));
+      } else {
+        const asked = inRoom(room).map((member) => member.timeout(ROOM_POLL_TIMEOUT_MS).emitWithAck('room poll', question));
+        Promise.allSettled(asked).then((settled) =>
+          ack({ answers: settled.filter((s) => s.status === 'fulfilled').map((s) => answer(s.value)) }),
+        );
+      }
+      return undefined;
     });
 
     // Echo contract (the official protocol test server). An ack asked of

@@ -24,10 +24,20 @@ and one greeted with a count may be pushed it again. The things REST
 collection stays per node: each node has its own, and pushes `thing:create`
 / `thing:destroy` to its own sockets only. Without --redis nothing of this
 applies: the server is exactly the single-process one.
+
+`kick` (a socket id) has the socket of that id disconnected from `/`
+(sio.disconnect: a DISCONNECT packet, the Engine.IO connection stays open;
+in cluster mode the manager asks the other nodes when the socket is not
+this node's) and acks {ok:true}. `room poll` ({room, question}) asks each
+member of the room for an ack (5 s at most) and acks the sender {answers},
+the answers that came. python-socketio has no broadcast with acks across
+nodes, so in cluster mode only this node's members are asked: the members
+on other nodes are missed (a known divergence from the contract).
 """
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -36,6 +46,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import socketio
+from socketio import packet
 from aiohttp import WSMsgType, web
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -67,6 +78,8 @@ JOIN_DEADLINE_S = 15
 # disconnected (its events wait meanwhile), and how often it asks again.
 GREETING_DEADLINE_S = 10
 GREETING_RETRY_S = 0.2
+# How long a `room poll` waits for the members' answers.
+ROOM_POLL_TIMEOUT_S = 5
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~\-/]*$")
 
 
@@ -135,6 +148,18 @@ def room_post(post):
     return room, post["msg"]
 
 
+def room_poll(poll):
+    """(room, question), or raises ValueError with the reason."""
+    if not isinstance(poll, dict):
+        raise ValueError("expected {room, question}")
+    if not isinstance(poll.get("room"), str):
+        raise ValueError("room must be a string")
+    room = room_name(poll["room"])
+    if "question" not in poll:
+        raise ValueError("question is missing")
+    return room, poll["question"]
+
+
 def parse_thing(body):
     """The thing {name, info}, or raises ValueError with the reason."""
     if not isinstance(body, dict):
@@ -157,16 +182,48 @@ def parse_thing(body):
 # --- Socket.IO ---------------------------------------------------------------
 
 
-class ConnectTimeoutServer(socketio.AsyncServer):
+class PeerServer(socketio.AsyncServer):
     """python-socketio has no `connectTimeout`: the official server closes an
     Engine.IO session that joins no namespace in time, and so does this one.
-    It hooks the two private Engine.IO handlers of the pinned version."""
+    It hooks the two private Engine.IO handlers of the pinned version.
 
-    def __init__(self, connect_timeout_s, **kwargs):
+    With async_handlers=False (one client's events in order) a handler runs
+    in the client's receive loop, and its return value is the ack: one that
+    waited for acks would wait for its own client's too, which that loop
+    reads only once the handler returns (and sio.call() refuses to run).
+    So the handler of an event in `deferred_ack_events` (`room poll`) still
+    runs in the loop, in order, but may return an awaitable: its result is
+    then the ack, sent from a task of its own once ready. This hooks the
+    private `_handle_event_internal` of the pinned version."""
+
+    def __init__(self, connect_timeout_s, deferred_ack_events=(), **kwargs):
         super().__init__(**kwargs)
         self._connect_timeout_s = connect_timeout_s
         self._joined = set()  # eio sids that have joined a namespace
         self._timers = {}  # eio sid -> task closing it if it joins none
+        self._deferred_ack_events = frozenset(deferred_ack_events)
+        self._tasks = set()  # held until done
+
+    async def _handle_event_internal(self, server, sid, eio_sid, data, namespace, id):
+        if data[0] not in self._deferred_ack_events:
+            return await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+        ack = await server._trigger_event(data[0], namespace, sid, *data[1:])
+        if inspect.isawaitable(ack):
+            self.spawn(self._ack_when_ready, eio_sid, namespace, id, ack)
+        else:
+            await self._ack_when_ready(eio_sid, namespace, id, ack)
+        return None
+
+    async def _ack_when_ready(self, eio_sid, namespace, id, ack):
+        value = (await ack) if inspect.isawaitable(ack) else ack
+        if id is not None:  # no ack asked for: nothing
+            await self._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[value]))
+
+    def spawn(self, target, *args):
+        """start_background_task, holding the task until it is done."""
+        task = self.start_background_task(target, *args)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _handle_eio_connect(self, eio_sid, environ):
         await super()._handle_eio_connect(eio_sid, environ)
@@ -224,6 +281,8 @@ class SeedApp:
         sio.on("join", self.join)
         sio.on("leave", self.leave)
         sio.on("room message", self.room_message)
+        sio.on("kick", self.kick)
+        sio.on("room poll", self.room_poll)
         sio.on("message", self.message)
         sio.on("message-with-ack", self.message_with_ack)
         sio.on("connect", self.connect_custom, namespace="/custom")
@@ -347,6 +406,66 @@ class SeedApp:
             await self.sio.emit("room message", {"room": room, "msg": msg}, to=member)
         return ok()
 
+    async def kick(self, sid, *args):
+        target = args[0] if args else None
+        if not isinstance(target, str):
+            return error("expected a socket id (string)")
+        if target == sid:
+            # The ack (the return value) must reach the socket before its
+            # DISCONNECT, or its client drops it: the task runs once this
+            # handler has returned and the ack is queued.
+            self.sio.spawn(self.sio.disconnect, sid)
+        else:
+            # Any string: a sid no node has disconnects nobody.
+            await self.sio.disconnect(target)
+        return ok()
+
+    async def room_poll(self, sid, *args):
+        """Puts the question now, in order with the sender's other events, and
+        returns the wait for the answers (PeerServer's deferred_ack_events),
+        so that the sender's own answer can be read meanwhile."""
+        try:
+            room, question = room_poll(args[0] if args else None)
+        except ValueError as why:
+            return error(str(why))
+        if room not in self.joined.get(sid, ()):
+            return error(f"not a member of room {json.dumps(room)}")
+        if self.store is not None:
+            # This node's members only: python-socketio's pub/sub manager
+            # has no broadcast with acks across nodes (a room emit's callback
+            # is called once, with the first answer), so in a cluster the
+            # members on other nodes are missed, a known divergence that
+            # siosim's cluster profile reports.
+            members = [member for member, _eio_sid in self.sio.manager.get_participants("/", ROOM_PREFIX + room)]
+        else:
+            members = [member for member, rooms in self.joined.items() if room in rooms]
+        asked = [await self._ask(member, question) for member in members]
+        return self._answers(asked)
+
+    async def _ask(self, sid, question):
+        """Emits `room poll` to one socket of this node; a future of the first
+        argument of its ack (None for none). sio.call()'s own way, which it
+        refuses to take with async_handlers=False."""
+        answered = asyncio.get_running_loop().create_future()
+
+        def on_ack(*args):
+            if not answered.done():
+                answered.set_result(args[0] if args else None)
+
+        # A tuple, so that a null question is sent as one argument (None
+        # alone would be sent as no argument at all).
+        await self.sio.emit("room poll", (question,), to=sid, callback=on_ack, **self.here)
+        return answered
+
+    @staticmethod
+    async def _answers(asked):
+        """{answers}: every answer that came within ROOM_POLL_TIMEOUT_S."""
+        results = await asyncio.gather(
+            *(asyncio.wait_for(answer, ROOM_POLL_TIMEOUT_S) for answer in asked), return_exceptions=True
+        )
+        # A member that did not answer in time (TimeoutError) is left out.
+        return {"answers": [answer for answer in results if not isinstance(answer, BaseException)]}
+
     # Echo contract (the official protocol test server).
 
     async def message(self, sid, *args):
@@ -455,8 +574,9 @@ def build_app(config):
             config.redis, redis_options={"client_name": client_name}
         )
         store = aioredis.Redis.from_url(config.redis, socket_timeout=5, socket_connect_timeout=5)
-    sio = ConnectTimeoutServer(
+    sio = PeerServer(
         connect_timeout_s=config.connect_timeout_ms / 1000,
+        deferred_ack_events=("room poll",),
         async_mode="aiohttp",
         ping_interval=config.ping_interval_ms / 1000,
         ping_timeout=config.ping_timeout_ms / 1000,
