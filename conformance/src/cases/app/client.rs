@@ -112,8 +112,12 @@ impl AppClient {
 
     /// Waits for the next `event`; returns its one argument.
     pub async fn next(&self, event: &str) -> Result<Value, CaseError> {
-        let packet = self
-            .session
+        let packet = self.next_packet_of(event).await?;
+        single(&format!("{} {event:?}", self.alias()), &packet)
+    }
+
+    async fn next_packet_of(&self, event: &str) -> Result<SioPacket, CaseError> {
+        self.session
             .take(self.probe.timeout(), |p| is_event(p, event))
             .await
             .map_err(|why| {
@@ -122,8 +126,7 @@ impl AppClient {
                     self.alias(),
                     self.session.inbox_summary(8)
                 ))
-            })?;
-        single(&format!("{} {event:?}", self.alias()), &packet)
+            })
     }
 
     /// Waits for the next `get count`; returns its value, which must be an
@@ -131,6 +134,41 @@ impl AppClient {
     pub async fn next_count(&self) -> Result<i64, CaseError> {
         let value = self.next("get count").await?;
         integer(&format!("{} got \"get count\"", self.alias()), &value)
+    }
+
+    /// Waits for the next `event` that asks for an ack, and answers it with
+    /// `answer`; returns the event's one argument.
+    pub async fn answer(&self, event: &str, answer: Value) -> Result<Value, CaseError> {
+        let packet = self.next_packet_of(event).await?;
+        let Some(ack_id) = packet.ack_id else {
+            broken!(
+                "{} got {:?} without an ack id: nothing to answer",
+                self.alias(),
+                truncated(&packet.encode().0, 200)
+            );
+        };
+        self.session
+            .send_sio(&SioPacket::ack(NAMESPACE, ack_id, vec![answer]))
+            .await?;
+        single(&format!("{} {event:?}", self.alias()), &packet)
+    }
+
+    /// Waits until the server disconnects this socket from `/` (a
+    /// DISCONNECT packet).
+    pub async fn disconnected_by_server(&self) -> Result<(), CaseError> {
+        self.session
+            .take(self.probe.timeout(), |p| {
+                p.namespace == NAMESPACE && p.kind == SioPacketKind::Disconnect
+            })
+            .await
+            .map_err(|why| {
+                CaseError::Broken(format!(
+                    "{} was not disconnected by the server: {why}; unconsumed: {}",
+                    self.alias(),
+                    self.session.inbox_summary(8)
+                ))
+            })?;
+        Ok(())
     }
 
     /// Waits for the next Socket.IO packet of any kind in `/`, in arrival

@@ -20,6 +20,12 @@ const ACROSS_NODES: Clause = Clause {
     rule: "the seed-app contract holds across a cluster's nodes: `chat message` reaches every socket on every node, `chat broadcast` every socket but the sender's, `room message` the room's members on every node, and `get count` carries one count the nodes share",
 };
 
+const ACKS_ACROSS_NODES: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Cluster profile",
+    rule: "`room poll` asks the room's members on every node and acks the sender with each member's answer exactly once; `kick` disconnects a socket on whichever node it is",
+};
+
 pub(super) fn cases() -> Vec<Case> {
     vec![
         case!(
@@ -63,6 +69,20 @@ pub(super) fn cases() -> Vec<Case> {
             Cluster,
             ACROSS_NODES,
             greeting_carries_the_shared_count
+        ),
+        case!(
+            "cluster::rooms::room_poll::gathers_each_members_answer_once",
+            Must,
+            Cluster,
+            ACKS_ACROSS_NODES,
+            room_poll_gathers_every_node
+        ),
+        case!(
+            "cluster::kick::disconnects_a_socket_on_another_node",
+            Must,
+            Cluster,
+            ACKS_ACROSS_NODES,
+            kick_reaches_another_node
         ),
     ]
 }
@@ -266,5 +286,85 @@ async fn greeting_carries_the_shared_count(probe: Probe) -> CaseOutcome {
     }
     Ok(format!(
         "greeted on node 2 with {greeted} after {value} on node 1"
+    ))
+}
+
+/// Members on both nodes (the poller and one more on node 1, one on node 2)
+/// each answer with their own sid; the poller's ack must hold each answer
+/// exactly once, and an outsider on node 2 is not asked.
+async fn room_poll_gathers_every_node(probe: Probe) -> CaseOutcome {
+    let (poller, remote) = one_per_node(&probe).await?;
+    let (local, outsider) = one_per_node(&probe).await?;
+    let members = [&poller, &remote, &local];
+    let room = format!("poll-{}", poller.sid());
+    for member in members {
+        expect_ok("\"join\"", &member.call("join", vec![json!(room)]).await?)?;
+    }
+    let question = json!(format!("who is in {room}?"));
+    let ack_id = poller
+        .emit_with_ack(
+            "room poll",
+            vec![json!({"room": room, "question": question})],
+        )
+        .await?;
+    for member in members {
+        let asked = member.answer("room poll", json!(member.sid())).await?;
+        if asked != question {
+            broken!("{} was asked {asked}, not {question}", member.alias());
+        }
+    }
+    let reply = poller.ack("room poll", ack_id).await?;
+    let mut answers = answers_of(&reply)?;
+    answers.sort();
+    let mut expected: Vec<String> = members.iter().map(|m| m.sid().to_owned()).collect();
+    expected.sort();
+    if answers != expected {
+        broken!(
+            "the poll was acked with the answers {answers:?}, not each member's once: {expected:?} ({} and {} on node 1, {} on node 2)",
+            poller.alias(),
+            local.alias(),
+            remote.alias()
+        );
+    }
+    outsider
+        .expect_no(
+            "room poll",
+            "it never joined the room (a member on its node was asked)",
+        )
+        .await?;
+    Ok(format!(
+        "3 answers from members on both nodes, each once; {} (not a member) was not asked",
+        outsider.alias()
+    ))
+}
+
+/// The strings in a `room poll` ack, `{"answers": [...]}`.
+fn answers_of(reply: &serde_json::Value) -> Result<Vec<String>, crate::CaseError> {
+    let Some(answers) = reply.get("answers").and_then(serde_json::Value::as_array) else {
+        broken!("\"room poll\" was acked {reply}, not {{\"answers\": [...]}}");
+    };
+    answers
+        .iter()
+        .map(|answer| match answer.as_str() {
+            Some(sid) => Ok(sid.to_owned()),
+            None => broken!("the poll's answers {reply} hold {answer}, which no member sent"),
+        })
+        .collect()
+}
+
+/// A socket on node 1 kicks one on node 2, which must be disconnected by
+/// the server; the kicker stays connected.
+async fn kick_reaches_another_node(probe: Probe) -> CaseOutcome {
+    let (kicker, kicked) = one_per_node(&probe).await?;
+    expect_ok(
+        "\"kick\"",
+        &kicker.call("kick", vec![json!(kicked.sid())]).await?,
+    )?;
+    kicked.disconnected_by_server().await?;
+    kicker.barrier().await?;
+    Ok(format!(
+        "{} on node 2 was disconnected by the server; {} is still connected",
+        kicked.alias(),
+        kicker.alias()
     ))
 }
