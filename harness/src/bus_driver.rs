@@ -57,6 +57,9 @@ struct Inner {
     control: OnceLock<mpsc::Sender<Control>>,
     /// Every channel subscribed to, and where its messages go.
     channels: Channels,
+    /// Whether a new subscriber connection subscribes to every channel
+    /// again (see [`BusDriver::forgetting_subscriptions`]).
+    resubscribes: bool,
 }
 
 impl std::fmt::Debug for BusDriver {
@@ -105,11 +108,25 @@ impl Default for BusDriver {
 impl BusDriver {
     /// A driver for the simulated bus; it connects when first used.
     pub fn new() -> Self {
+        Self::resubscribing(true)
+    }
+
+    /// A broken driver, for proving that a check catches it: once its
+    /// subscriber connection is lost (the bus restarted, say), it connects
+    /// again but subscribes to nothing, so its node no longer hears the
+    /// other nodes, as a Redis client that does not restore its
+    /// subscriptions.
+    pub fn forgetting_subscriptions() -> Self {
+        Self::resubscribing(false)
+    }
+
+    fn resubscribing(resubscribes: bool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 commands: tokio::sync::Mutex::new(None),
                 control: OnceLock::new(),
                 channels: Arc::default(),
+                resubscribes,
             }),
         }
     }
@@ -174,7 +191,11 @@ impl BusDriver {
     fn control(&self) -> &mpsc::Sender<Control> {
         self.inner.control.get_or_init(|| {
             let (sender, inbox) = mpsc::channel(CONTROL_QUEUE);
-            tokio::spawn(keep_subscribed(inbox, self.inner.channels.clone()));
+            tokio::spawn(keep_subscribed(
+                inbox,
+                self.inner.channels.clone(),
+                self.inner.resubscribes,
+            ));
             sender
         })
     }
@@ -236,7 +257,11 @@ impl Driver for BusDriver {
 /// The subscriber connection's life: connect, subscribe to every channel
 /// known, route messages, check health; on any failure, again. Ends when
 /// every driver clone is gone (or with the node's runtime).
-async fn keep_subscribed(mut inbox: mpsc::Receiver<Control>, channels: Channels) {
+async fn keep_subscribed(
+    mut inbox: mpsc::Receiver<Control>,
+    channels: Channels,
+    resubscribes: bool,
+) {
     let mut waiting: BTreeMap<String, Vec<oneshot::Sender<()>>> = BTreeMap::new();
     let mut lost_before = false;
     loop {
@@ -256,7 +281,7 @@ async fn keep_subscribed(mut inbox: mpsc::Receiver<Control>, channels: Channels)
             .keys()
             .map(|c| Bytes::from(c.clone()))
             .collect();
-        if !known.is_empty() {
+        if !known.is_empty() && (resubscribes || !lost_before) {
             let mut words = vec![Bytes::from_static(b"SUBSCRIBE")];
             words.extend(known);
             if connection.send(command(words)).await.is_err() {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::client::{Connector, Endpoint, SessionLimits};
 use crate::cluster_node::{ClusterNode, NodeFactory};
 use crate::driver::{Driver, SERVER_PORT, WorldSpec};
+use crate::fault_trigger::FaultTrigger;
 use crate::scenario::{Fault, NetworkOptions, ScheduledFault};
 use crate::simulation::AppFactory;
 use crate::trace::{Recorder, Trace};
@@ -31,6 +32,7 @@ pub struct ClientRun {
     network: NetworkOptions,
     duration: Duration,
     faults: Vec<ScheduledFault>,
+    trigger: Option<FaultTrigger>,
     log_level: tracing::Level,
 }
 
@@ -66,6 +68,7 @@ impl ClientRun {
             network: NetworkOptions::default(),
             duration: Duration::from_secs(300),
             faults: Vec::new(),
+            trigger: None,
             log_level: tracing::Level::INFO,
         }
     }
@@ -106,6 +109,13 @@ impl ClientRun {
     /// that strikes nothing fails the run.
     pub fn fault(mut self, at_ms: u64, fault: Fault) -> Self {
         self.faults.push(ScheduledFault { at_ms, fault });
+        self
+    }
+
+    /// Lets the body set off faults itself, through `trigger` (each applied
+    /// before the next step, and recorded like a scheduled one).
+    pub fn fault_trigger(mut self, trigger: FaultTrigger) -> Self {
+        self.trigger = Some(trigger);
         self
     }
 
@@ -166,6 +176,7 @@ impl ClientRun {
             nodes: self.nodes,
             bus: self.nodes > 1,
             faults: &self.faults,
+            trigger: self.trigger.clone(),
             host_of_client: BTreeMap::new(),
             node_of_client: BTreeMap::new(),
             log_level: self.log_level,

@@ -17,6 +17,7 @@ use crate::bus::{self, BUS_HOST};
 use crate::cluster_node::{ClusterNode, NodeFactory};
 use crate::entropy;
 use crate::fault_runner::FaultRunner;
+use crate::fault_trigger::FaultTrigger;
 use crate::host_log::{self, CaptureGuard};
 use crate::listener::SimListener;
 use crate::pending_timers;
@@ -59,6 +60,8 @@ pub(crate) struct WorldSpec<'a> {
     /// Whether the simulated Redis bus runs (on [`BUS_HOST`]).
     pub(crate) bus: bool,
     pub(crate) faults: &'a [ScheduledFault],
+    /// Faults the clients set off themselves, if they may.
+    pub(crate) trigger: Option<FaultTrigger>,
     /// The host each client a fault names runs on.
     pub(crate) host_of_client: BTreeMap<String, String>,
     /// The host of the node each client connects to.
@@ -71,6 +74,7 @@ pub(crate) struct Driver {
     sim: turmoil::Sim<'static>,
     recorder: Recorder,
     faults: FaultRunner,
+    trigger: Option<FaultTrigger>,
     duration: Duration,
     /// `Stepping::SkipIdle`, in a build that can see the hosts' timers.
     skips_idle: bool,
@@ -118,6 +122,7 @@ impl Driver {
             sim,
             recorder,
             faults,
+            trigger: spec.trigger,
             duration: spec.duration,
             skips_idle,
             handshakes_seen: 0,
@@ -162,6 +167,20 @@ impl Driver {
         }
     }
 
+    /// Applies the faults the clients fired since the last step; whether
+    /// there was one.
+    fn apply_triggered(&mut self) -> bool {
+        let Some(trigger) = &self.trigger else {
+            return false;
+        };
+        let fired = trigger.take();
+        for fault in &fired {
+            self.faults.apply_now(&mut self.sim, fault);
+        }
+        trigger.applied(fired.len());
+        !fired.is_empty()
+    }
+
     /// The failure that ended the run early, if one did.
     fn step_until_done(&mut self, what: &str) -> Option<EndedEarly> {
         loop {
@@ -169,7 +188,7 @@ impl Driver {
             // ordinary tick: after a fault (a bounce starts the app anew), at
             // the start, and after a TCP handshake answered through memory.
             let handshakes = host_log::handshake_wakes();
-            let touched = self.faults.apply_due(&mut self.sim)
+            let touched = self.faults.apply_due(&mut self.sim) | self.apply_triggered()
                 || self.sim.elapsed().is_zero()
                 || handshakes != self.handshakes_seen;
             self.handshakes_seen = handshakes;

@@ -75,12 +75,20 @@ impl FaultRunner {
         let mut applied = false;
         while self.due.last().is_some_and(|(at, _)| *at <= sim.elapsed()) {
             let (_, fault) = self.due.pop().expect("checked above");
-            let note = self.apply(sim, &fault);
-            self.recorder
-                .record(sim.elapsed(), "sim", EventKind::Fault, note);
+            self.apply_now(sim, &fault);
             applied = true;
         }
         applied
+    }
+
+    /// Applies `fault` now, unscheduled (a [`FaultTrigger`]'s), and records
+    /// it.
+    ///
+    /// [`FaultTrigger`]: crate::FaultTrigger
+    pub(crate) fn apply_now(&mut self, sim: &mut turmoil::Sim<'_>, fault: &Fault) {
+        let note = self.apply(sim, fault);
+        self.recorder
+            .record(sim.elapsed(), "sim", EventKind::Fault, note);
     }
 
     fn host(&self, client: &str) -> String {
@@ -193,6 +201,10 @@ impl FaultRunner {
                 sim.repair(node.as_str(), BUS_HOST);
                 let (dropped, _) = self.end(&format!("partition {node} from the bus"), false);
                 format!("repair {node} <-x-> {BUS_HOST} ({dropped} segments were lost)")
+            }
+            Fault::BounceBus => {
+                sim_stream::park_closes_during(|| sim.bounce(BUS_HOST));
+                format!("bounce {BUS_HOST} (restarts with nothing stored)")
             }
         }
     }

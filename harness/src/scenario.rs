@@ -72,6 +72,14 @@ impl Scenario {
         {
             return Err(missing(format!("the fault at {at_ms} ms"), node));
         }
+        if let Some(bounce) = self.faults.iter().find(|f| f.fault == Fault::BounceBus)
+            && nodes == 1
+        {
+            return Err(format!(
+                "the fault at {} ms restarts the bus, but a scenario of 1 node has none",
+                bounce.at_ms
+            ));
+        }
         self.clients
             .iter()
             .enumerate()
@@ -448,6 +456,10 @@ pub enum Fault {
     RepairBus {
         node: usize,
     },
+    /// The cluster's bus restarts, as a Redis without persistence does:
+    /// every node's connections to it break, and its subscriptions and keys
+    /// are gone.
+    BounceBus,
 }
 
 impl Fault {
@@ -506,7 +518,8 @@ impl Fault {
             | Fault::CrashNode { .. }
             | Fault::BounceNode { .. }
             | Fault::PartitionBus { .. }
-            | Fault::RepairBus { .. } => None,
+            | Fault::RepairBus { .. }
+            | Fault::BounceBus => None,
         }
     }
 }

@@ -201,6 +201,7 @@ impl Simulation {
             nodes: scenario.nodes,
             bus: self.clustered || scenario.nodes > 1,
             faults: &scenario.faults,
+            trigger: None,
             host_of_client: placement.host_of_client,
             node_of_client: placement.node_of_client.clone(),
             log_level: self.log_level,

@@ -143,3 +143,64 @@ fn a_bounced_node_joins_the_bus_again() {
     let trace = reports[0].trace.to_string();
     assert!(trace.contains("bounce node-2"), "{trace}");
 }
+
+/// The bus restarts (Redis without persistence) while Alice and Bob stay
+/// connected to nodes 1 and 2; Bob hears Alice's shout from after the
+/// restart.
+fn shouts_across_a_bus_restart() -> Scenario {
+    let alice = connected("alice")
+        .wait_ms(2_500)
+        .emit("shout", vec![json!("after the restart")])
+        .wait_ms(1_000)
+        .disconnect();
+    let bob = connected("bob")
+        .expect_event("shout", Some(vec![json!("after the restart")]), 5_000)
+        .disconnect();
+    Scenario::new("bus-restart")
+        .nodes(2)
+        .client(alice)
+        .client(bob)
+        .fault(1_000, Fault::BounceBus)
+        .duration_ms(20_000)
+}
+
+#[test]
+fn nodes_hear_each_other_again_after_the_bus_restarts() {
+    let reports = Simulation::cluster(shouts_across_a_bus_restart(), shouting_node).assert_passes();
+    let trace = reports[0].trace.to_string();
+    assert!(trace.contains("bounce bus"), "{trace}");
+}
+
+#[test]
+fn a_node_that_does_not_subscribe_again_misses_what_follows_a_bus_restart() {
+    let forgetful = |_: &ClusterNode| {
+        let driver = BusDriver::forgetting_subscriptions();
+        let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
+        let (layer, io) = SocketIo::builder()
+            .with_adapter::<BusAdapter>(adapter)
+            .build_layer();
+        io.ns("/", async |socket: SocketRef<BusAdapter>| {
+            socket.on("shout", on_shout);
+        })
+        .spawn();
+        axum::Router::new().layer(layer)
+    };
+    let report = Simulation::cluster(shouts_across_a_bus_restart(), forgetful).run(1);
+    let failures = report.failures.join("\n");
+    assert!(
+        failures.contains(r#"bob: expected "shout" ["after the restart"] within 5000 ms"#),
+        "{failures}"
+    );
+}
+
+#[test]
+fn a_bus_restart_needs_a_cluster() {
+    let scenario = Scenario::new("no bus")
+        .client(connected("dora"))
+        .fault(500, Fault::BounceBus);
+    let report = Simulation::new(scenario, axum::Router::new).run(1);
+    assert_eq!(
+        report.failures,
+        ["the fault at 500 ms restarts the bus, but a scenario of 1 node has none"]
+    );
+}
