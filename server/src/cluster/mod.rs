@@ -19,6 +19,7 @@
 mod count;
 mod inbox;
 mod readiness;
+mod redis_driver;
 mod redis_node;
 mod relay;
 
@@ -33,6 +34,7 @@ use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr
 use tracing::info;
 
 pub use count::{COUNT_CHANNEL, CountStore, StoreFuture};
+pub use redis_driver::ReconnectingRedisDriver;
 pub use redis_node::{COUNT_KEY, NodeError, serve_on_redis};
 
 use count::{Count, CountUpdates};

@@ -1,14 +1,15 @@
 //! A cluster node on a real Redis (`siosim serve --redis URL`): the adapter
-//! is socketioxide-redis's `RedisAdapter` over the `redis` crate, and the
-//! count is the key `siosim-count` (`INCR`, `GET`).
+//! is socketioxide-redis's, over [`ReconnectingRedisDriver`], and the count
+//! is the key `siosim-count` (`INCR`, `GET`); both reconnect after a Redis
+//! restart.
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 
-use socketioxide_redis::drivers::redis::RedisDriver;
-use socketioxide_redis::drivers::redis::redis_client as redis;
+use redis::aio::ConnectionManager;
 
+use super::redis_driver::ReconnectingRedisDriver;
 use super::{CountStore, Counting, StoreFuture, node};
 use crate::{Config, http_server};
 
@@ -27,11 +28,12 @@ where
     L: axum::serve::Listener,
     L::Addr: Debug,
 {
-    // socketioxide-redis's driver reads pub/sub messages as RESP3 pushes.
+    // The driver reads pub/sub messages as RESP3 pushes.
     let client = redis::Client::open(with_resp3(redis_url)).map_err(NodeError::Redis)?;
-    let driver = RedisDriver::new(&client).await.map_err(NodeError::Redis)?;
-    let commands = client
-        .get_multiplexed_async_connection()
+    let driver = ReconnectingRedisDriver::connect(client.clone())
+        .await
+        .map_err(NodeError::Redis)?;
+    let commands = ConnectionManager::new(client)
         .await
         .map_err(NodeError::Redis)?;
     let store = Arc::new(RedisCount(commands));
@@ -60,7 +62,7 @@ fn with_resp3(redis_url: &str) -> String {
 }
 
 /// The count as Redis `INCR` and `GET` of [`COUNT_KEY`].
-struct RedisCount(redis::aio::MultiplexedConnection);
+struct RedisCount(ConnectionManager);
 
 impl CountStore for RedisCount {
     fn increment(&self) -> StoreFuture<'_> {
