@@ -59,6 +59,12 @@ pub struct CheckArgs {
     /// the same cluster, for the `cluster` profile (`--url A --url B`).
     #[arg(long = "url", value_name = "URL")]
     pub urls: Vec<String>,
+    /// A shell command that restarts the live cluster's Redis and returns
+    /// once it answers again (`"$REDIS_RESTART"` under scripts/with-cluster),
+    /// for the `cluster` case about a restart; without it that case is NOT
+    /// APPLICABLE over TCP. In simulation the simulated Redis is restarted.
+    #[arg(long, value_name = "CMD", requires = "urls")]
+    pub redis_restart: Option<String>,
     /// The contracts the server claims, comma-separated: protocol, echo, app,
     /// or all. Cases needing another contract are NOT APPLICABLE. Default:
     /// protocol with --url, all for the reference server.
@@ -264,6 +270,7 @@ fn options(args: &CheckArgs, given: &ArgMatches) -> RunOptions {
         },
         connect_timeout: args.declared_connect_timeout(given),
         other_nodes: args.urls.iter().skip(1).cloned().collect(),
+        redis_restart: args.redis_restart.clone(),
     }
 }
 

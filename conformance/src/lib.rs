@@ -4,6 +4,7 @@
 //! the harness's checkers ([`reference`]), which the `faults` family judges
 //! with. The `siosim` command line (`cli/`) sits on this.
 
+mod bus_restart;
 mod case;
 mod case_error;
 pub mod cases;
@@ -18,6 +19,7 @@ mod sim_server;
 mod target;
 mod verdict;
 
+pub use bus_restart::{BusRestart, RESTART_COMMAND_DEADLINE};
 pub use case::{Case, CaseError, CaseFuture, CaseOutcome, Clause, Profile, Severity, Spec};
 pub use probe::Probe;
 pub use raw_websocket::{Frame, RawWebSocket, Refusal};

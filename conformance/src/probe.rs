@@ -15,6 +15,7 @@ use siosim_harness::trace::Recorder;
 use siosim_harness::{EventKind, Report, Scenario, Simulation, Transport};
 use tokio::time::Instant;
 
+use crate::bus_restart::BusRestart;
 use crate::case_error::CaseError;
 use crate::sim_server::SimServer;
 
@@ -44,6 +45,8 @@ struct Inner {
     /// In simulation: the server and the case's seed, for scenario runs.
     simulation: Option<(SimServer, u64)>,
     declared: Declared,
+    /// How the cluster's Redis is restarted, if it can be.
+    bus_restart: BusRestart,
     /// Shared by the probes of every node, so that session aliases stay unique.
     sessions_opened: Rc<Cell<u32>>,
 }
@@ -58,6 +61,7 @@ impl Inner {
             timeout: self.timeout,
             simulation: self.simulation.clone(),
             declared: self.declared.clone(),
+            bus_restart: self.bus_restart.clone(),
             sessions_opened: self.sessions_opened.clone(),
         }
     }
@@ -89,6 +93,7 @@ impl Probe {
             timeout,
             simulation,
             declared,
+            bus_restart: BusRestart::default(),
             sessions_opened: Rc::default(),
         }))
     }
@@ -97,6 +102,22 @@ impl Probe {
     pub(crate) fn with_nodes(self, nodes: Vec<Endpoint>) -> Self {
         let inner = Rc::try_unwrap(self.0).unwrap_or_else(|shared| shared.cloned());
         Self(Rc::new(Inner { nodes, ..inner }))
+    }
+
+    /// The same probe, able to restart the cluster's Redis by `restart`.
+    pub(crate) fn with_bus_restart(self, bus_restart: BusRestart) -> Self {
+        let inner = Rc::try_unwrap(self.0).unwrap_or_else(|shared| shared.cloned());
+        Self(Rc::new(Inner {
+            bus_restart,
+            ..inner
+        }))
+    }
+
+    /// Restarts the cluster's Redis and returns once it is back; NOT
+    /// APPLICABLE when there is no way to (over TCP without
+    /// `--redis-restart`) or the restart itself failed.
+    pub async fn restart_bus(&self) -> Result<(), CaseError> {
+        self.0.bus_restart.restart().await
     }
 
     /// The server's nodes: 1, or a cluster's.

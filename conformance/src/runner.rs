@@ -35,6 +35,10 @@ pub struct RunOptions {
     /// A cluster's other nodes (`--url A --url B …`: B …), as root URLs;
     /// the `cluster` cases connect sockets to each.
     pub other_nodes: Vec<String>,
+    /// A shell command that restarts the live cluster's Redis and returns
+    /// once it answers again (`--redis-restart`), for the cases about a
+    /// restart; in simulation the simulated bus is restarted instead.
+    pub redis_restart: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -47,6 +51,7 @@ impl Default for RunOptions {
             credentials: Credentials::default(),
             connect_timeout: None,
             other_nodes: Vec::new(),
+            redis_restart: None,
         }
     }
 }
@@ -339,7 +344,8 @@ fn run_live(
         }
         let server = LiveServer::resolve(url, path, credentials, timeout)
             .await?
-            .with_other_nodes(&others);
+            .with_other_nodes(&others)
+            .with_redis_restart(options.redis_restart.clone());
         Ok(LiveRun::new(cases, options).run(&server, progress).await)
     })
 }

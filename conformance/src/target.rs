@@ -13,8 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 use siosim_harness::client::{Connector, Endpoint, SessionLimits};
 use siosim_harness::trace::Recorder;
-use siosim_harness::{ClientRun, Trace};
+use siosim_harness::{ClientRun, FaultTrigger, Trace};
 
+use crate::bus_restart::BusRestart;
 use crate::case::{Case, CaseError, CaseFuture, CaseOutcome, Profile};
 use crate::probe::{Declared, Probe};
 pub use crate::sim_server::SimServer;
@@ -138,12 +139,22 @@ pub(crate) fn run_simulated(
     timeout: Duration,
     connect_timeout: Option<Duration>,
 ) -> CaseRun {
-    let run = match (&server.cluster, case.profile) {
-        (Some(nodes), Profile::Cluster) => ClientRun::cluster(CLUSTER_NODES, Arc::clone(nodes)),
-        _ => ClientRun::new(Arc::clone(&server.app)),
-    }
-    .socketio_path(server.path.clone())
-    .duration(case_deadline(timeout));
+    // Only a cluster has a bus to restart.
+    let (run, bus_restart) = match (&server.cluster, case.profile) {
+        (Some(nodes), Profile::Cluster) => {
+            let trigger = FaultTrigger::new();
+            let run =
+                ClientRun::cluster(CLUSTER_NODES, Arc::clone(nodes)).fault_trigger(trigger.clone());
+            (run, BusRestart::Simulated(trigger))
+        }
+        _ => (
+            ClientRun::new(Arc::clone(&server.app)),
+            BusRestart::Unavailable,
+        ),
+    };
+    let run = run
+        .socketio_path(server.path.clone())
+        .duration(case_deadline(timeout));
     let nodes: Vec<Endpoint> = run
         .node_endpoints()
         .into_iter()
@@ -164,7 +175,9 @@ pub(crate) fn run_simulated(
             auth: None,
             connect_timeout,
         };
-        let probe = Probe::new(endpoint, recorder, timeout, simulation, declared).with_nodes(nodes);
+        let probe = Probe::new(endpoint, recorder, timeout, simulation, declared)
+            .with_nodes(nodes)
+            .with_bus_restart(bus_restart);
         guarded((case.body)(probe))
     });
     let outcome = report.output.unwrap_or_else(|| {
@@ -207,6 +220,8 @@ pub(crate) struct LiveServer {
     credentials: Credentials,
     /// The cluster's other nodes (`--url A --url B`: B's), if any.
     other_nodes: Vec<SocketAddr>,
+    /// The command that restarts the cluster's Redis (`--redis-restart`).
+    redis_restart: Option<String>,
 }
 
 impl LiveServer {
@@ -233,6 +248,7 @@ impl LiveServer {
             path: path.to_owned(),
             credentials: credentials.clone(),
             other_nodes: Vec::new(),
+            redis_restart: None,
         })
     }
 
@@ -295,7 +311,21 @@ impl LiveServer {
             .chain(self.other_nodes.iter().copied())
             .map(|addr| self.endpoint_at(addr, timeout))
             .collect();
-        Probe::new(self.endpoint(timeout), recorder, timeout, None, declared).with_nodes(nodes)
+        let bus_restart = match &self.redis_restart {
+            Some(command) => BusRestart::Command(command.clone()),
+            None => BusRestart::Unavailable,
+        };
+        Probe::new(self.endpoint(timeout), recorder, timeout, None, declared)
+            .with_nodes(nodes)
+            .with_bus_restart(bus_restart)
+    }
+
+    /// The same server, its cluster's Redis restarted by `command`.
+    pub fn with_redis_restart(self, command: Option<String>) -> Self {
+        Self {
+            redis_restart: command,
+            ..self
+        }
     }
 
     /// Whether the server is gone: a TCP connect to it is refused (a

@@ -68,7 +68,7 @@ fn failed(report: &SuiteReport) -> Vec<&'static str> {
 fn the_reference_cluster_passes_every_cluster_case() {
     let nodes = cluster::nodes(&Config::default(), Counting::Shared);
     let report = check(with_cluster("cluster", nodes), &[CLUSTER_CASES]);
-    assert_eq!(report.cases.len(), 8);
+    assert_eq!(report.cases.len(), 9);
     assert!(
         report
             .cases
@@ -83,7 +83,7 @@ fn the_reference_cluster_passes_every_cluster_case() {
 fn nodes_that_share_nothing_fail_every_case_about_sharing() {
     let alone: siosim_harness::NodeFactory = Arc::new(|_| siosim_server::app(&Config::default()));
     let report = check(with_cluster("unshared", alone), &[CLUSTER_CASES]);
-    assert_eq!(failed(&report).len(), 7, "{:?}", verdicts(&report));
+    assert_eq!(failed(&report).len(), 8, "{:?}", verdicts(&report));
 }
 
 #[test]

@@ -8,8 +8,9 @@
 //! Engine.IO server, the seed apps with one bug each, the misreporting
 //! routes) and, below, the reference server with one part taken out: no
 //! upgrade, `OK` for `ok`, the wrong Content-Type, a v4-style CONNECT
-//! answer, nothing at the Socket.IO path; and two clusters, one whose nodes
-//! share nothing and one whose nodes push the count their own increase got.
+//! answer, nothing at the Socket.IO path; and three clusters: nodes that
+//! share nothing, nodes that push the count their own increase got, and
+//! nodes that subscribe to nothing again after the bus restarts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +26,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use siosim_conformance::runner::{self, RunOptions};
 use siosim_conformance::{Severity, SimServer, SuiteReport, Target, Verdict, cases};
+use siosim_harness::BusDriver;
 use siosim_server::Config;
+use siosim_server::cluster::{CountStore, Counting, StoreFuture};
 
 use super::{cases_app, cases_engineio, cases_faults, cases_socketio};
 
@@ -202,6 +205,14 @@ fn witnesses() -> Vec<SimServer> {
         },
         // The count shared, but each node pushing the value its own increase
         // got: two nodes' pushes reach a socket in either order.
+        // Nodes that connect to the bus again after it restarts but
+        // subscribe to nothing: deaf to each other from then on.
+        SimServer {
+            cluster: Some(forgetting_their_subscriptions()),
+            ..sim("cluster-forgets-subscriptions", || {
+                siosim_server::app(&Config::default())
+            })
+        },
         SimServer {
             cluster: Some(emitting_their_own_count()),
             ..sim("cluster-emits-own-count", || {
@@ -211,28 +222,19 @@ fn witnesses() -> Vec<SimServer> {
     ]
 }
 
+/// Reference cluster nodes whose bus driver does not subscribe again once
+/// its connection is lost.
+fn forgetting_their_subscriptions() -> siosim_harness::NodeFactory {
+    Arc::new(|_: &siosim_harness::ClusterNode| {
+        let driver = BusDriver::forgetting_subscriptions();
+        let store = Arc::new(BusCount(driver.clone()));
+        siosim_server::cluster::node(&Config::default(), driver, store, Counting::Shared)
+    })
+}
+
 /// Cluster nodes over the simulated bus, the count in the bus (`INCR`) but
 /// pushed as each node's increase got it.
 fn emitting_their_own_count() -> siosim_harness::NodeFactory {
-    use siosim_harness::BusDriver;
-    use siosim_server::cluster::{CountStore, Counting, StoreFuture};
-
-    struct BusCount(BusDriver);
-    impl CountStore for BusCount {
-        fn increment(&self) -> StoreFuture<'_> {
-            Box::pin(async move {
-                let count = self.0.incr("count").await.map_err(|e| e.to_string())?;
-                Ok(count.unsigned_abs())
-            })
-        }
-        fn current(&self) -> StoreFuture<'_> {
-            Box::pin(async move {
-                let count = self.0.get("count").await.map_err(|e| e.to_string())?;
-                Ok(count.unsigned_abs())
-            })
-        }
-    }
-
     Arc::new(|_: &siosim_harness::ClusterNode| {
         let driver = BusDriver::new();
         siosim_server::cluster::node(
@@ -242,6 +244,24 @@ fn emitting_their_own_count() -> siosim_harness::NodeFactory {
             Counting::EmitsItsOwn,
         )
     })
+}
+
+/// The cluster's count in the simulated bus.
+struct BusCount(BusDriver);
+
+impl CountStore for BusCount {
+    fn increment(&self) -> StoreFuture<'_> {
+        Box::pin(async move {
+            let count = self.0.incr("count").await.map_err(|e| e.to_string())?;
+            Ok(count.unsigned_abs())
+        })
+    }
+    fn current(&self) -> StoreFuture<'_> {
+        Box::pin(async move {
+            let count = self.0.get("count").await.map_err(|e| e.to_string())?;
+            Ok(count.unsigned_abs())
+        })
+    }
 }
 
 /// A bare socketioxide app served over real TCP on 127.0.0.1 by
@@ -351,5 +371,43 @@ fn every_graded_case_fails_on_some_broken_server() {
     assert!(
         unwitnessed.is_empty(),
         "no broken server fails these cases: {unwitnessed:#?}"
+    );
+}
+
+#[test]
+fn nodes_deaf_after_a_bus_restart_fail_the_restart_case_only() {
+    let server = SimServer {
+        cluster: Some(forgetting_their_subscriptions()),
+        ..sim("cluster-forgets-subscriptions", || {
+            siosim_server::app(&Config::default())
+        })
+    };
+    let options = RunOptions {
+        patterns: vec!["cluster::*".into()],
+        jobs: 2,
+        ..RunOptions::default()
+    };
+    let report = runner::run(
+        &cases::all(),
+        &Target::Sim { seed: 3, server },
+        &options,
+        |_| {},
+    )
+    .expect("a simulated target always runs");
+    let failed: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|case| case.verdict != Verdict::Passed)
+        .map(|case| case.name)
+        .collect();
+    assert_eq!(
+        failed,
+        ["cluster::redis::restart::loses_no_socket_and_nodes_hear_each_other_again"],
+        "{:?}",
+        report
+            .cases
+            .iter()
+            .map(|c| (c.name, c.verdict, &c.reason))
+            .collect::<Vec<_>>()
     );
 }

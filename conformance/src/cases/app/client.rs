@@ -116,6 +116,32 @@ impl AppClient {
         single(&format!("{} {event:?}", self.alias()), &packet)
     }
 
+    /// The next `event`'s one argument if one comes within `within`, else
+    /// `None`: for waits whose silence is no verdict yet.
+    pub async fn next_within(
+        &self,
+        event: &str,
+        within: Duration,
+    ) -> Result<Option<Value>, CaseError> {
+        match self.session.take(within, |p| is_event(p, event)).await {
+            Ok(packet) => single(&format!("{} {event:?}", self.alias()), &packet).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Fails if the server disconnected this socket from `/` (a DISCONNECT
+    /// packet waits in the inbox).
+    pub fn expect_not_disconnected(&self, why: &str) -> Result<(), CaseError> {
+        if self
+            .session
+            .peek(|p| p.namespace == NAMESPACE && p.kind == SioPacketKind::Disconnect)
+            .is_some()
+        {
+            broken!("{} was disconnected by the server {why}", self.alias());
+        }
+        Ok(())
+    }
+
     async fn next_packet_of(&self, event: &str) -> Result<SioPacket, CaseError> {
         self.session
             .take(self.probe.timeout(), |p| is_event(p, event))

@@ -6,6 +6,8 @@
 //! A negative check on a node ("A never gets it") is made once a socket on
 //! that same node got the relay: the node has then handled it.
 
+use std::time::Duration;
+
 use serde_json::json;
 use siosim_harness::Transport;
 
@@ -24,6 +26,12 @@ const ACKS_ACROSS_NODES: Clause = Clause {
     spec: Spec::SeedApp,
     section: "Cluster profile",
     rule: "`room poll` asks the room's members on every node and acks the sender with each member's answer exactly once; `kick` disconnects a socket on whichever node it is",
+};
+
+const OUTLIVES_A_REDIS_RESTART: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Cluster profile",
+    rule: "a restart of the cluster's Redis loses no client: the sockets on every node stay connected, and once Redis is back the nodes hear each other again (a `chat message` from node 1 reaches node 2 within 30 s)",
 };
 
 pub(super) fn cases() -> Vec<Case> {
@@ -76,6 +84,13 @@ pub(super) fn cases() -> Vec<Case> {
             Cluster,
             ACKS_ACROSS_NODES,
             room_poll_gathers_every_node
+        ),
+        case!(
+            "cluster::redis::restart::loses_no_socket_and_nodes_hear_each_other_again",
+            Must,
+            Cluster,
+            OUTLIVES_A_REDIS_RESTART,
+            redis_restart_loses_no_socket
         ),
         case!(
             "cluster::kick::disconnects_a_socket_on_another_node",
@@ -366,5 +381,64 @@ async fn kick_reaches_another_node(probe: Probe) -> CaseOutcome {
         "{} on node 2 was disconnected by the server; {} is still connected",
         kicked.alias(),
         kicker.alias()
+    ))
+}
+
+/// How long after Redis is back the nodes may take to hear each other
+/// again: reconnecting with backoff (python's Redis manager waits 1, 2, 4 s
+/// between tries) fits well within it.
+const RECOVERY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long each `chat message` sent after the restart is waited for before
+/// the next is sent.
+const RECOVERY_ATTEMPT_WAIT: Duration = Duration::from_millis(500);
+
+/// A socket on each node; a `chat message` crosses from node 1 to node 2;
+/// Redis restarts; node 1 then sends a `chat message` every half second
+/// until node 2's socket gets one (any of them). Neither socket may be
+/// disconnected meanwhile.
+async fn redis_restart_loses_no_socket(probe: Probe) -> CaseOutcome {
+    let (sender, listener) = one_per_node(&probe).await?;
+    let before = format!("before the restart, from {}", sender.sid());
+    sender.emit("chat message", vec![json!(before)]).await?;
+    let heard = listener.next("chat message").await?;
+    if heard != json!(before) {
+        broken!(
+            "{} got \"chat message\" {heard}, not {before:?}",
+            listener.alias()
+        );
+    }
+    probe.restart_bus().await?;
+    let back = tokio::time::Instant::now();
+    let mut sent = 0;
+    let recovered = loop {
+        if back.elapsed() >= RECOVERY_DEADLINE {
+            break None;
+        }
+        sent += 1;
+        let text = format!("after the restart #{sent}, from {}", sender.sid());
+        sender.emit("chat message", vec![json!(text)]).await?;
+        if let Some(heard) = listener
+            .next_within("chat message", RECOVERY_ATTEMPT_WAIT)
+            .await?
+        {
+            break Some(heard);
+        }
+    };
+    let Some(heard) = recovered else {
+        broken!(
+            "no \"chat message\" from node 1 reached {} on node 2 within {} s of Redis being back ({sent} sent)",
+            listener.alias(),
+            RECOVERY_DEADLINE.as_secs()
+        );
+    };
+    for client in [&sender, &listener] {
+        client.barrier().await?;
+        client.expect_not_disconnected("while Redis restarted")?;
+    }
+    Ok(format!(
+        "{} on node 2 heard node 1 again after {} ms ({heard}); both sockets stayed connected",
+        listener.alias(),
+        back.elapsed().as_millis()
     ))
 }
