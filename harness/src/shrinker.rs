@@ -37,6 +37,8 @@ pub struct Size {
     pub fault_ms: u64,
     /// Simulated milliseconds of `wait` steps, summed.
     pub wait_ms: u64,
+    /// Server nodes (a cluster's; 1 for one server).
+    pub nodes: usize,
 }
 
 impl Size {
@@ -53,12 +55,16 @@ impl Size {
                     _ => 0,
                 })
                 .sum(),
+            nodes: scenario.nodes.max(1),
         }
     }
 }
 
 impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.nodes > 1 {
+            write!(f, "{} nodes, ", self.nodes)?;
+        }
         write!(
             f,
             "{} clients, {} steps, {} faults ({} ms in force), {} ms of waits",
@@ -242,8 +248,21 @@ impl<F: FnMut(&Verdict) -> bool> Job<F> {
             self.drop_steps(&mut best);
             self.shorten_faults(&mut best);
             self.shorten_waits(&mut best);
+            self.drop_nodes(&mut best);
             if Size::of(&best) == before || self.budget == 0 {
                 return best;
+            }
+        }
+    }
+
+    /// One node fewer, while no client or fault names the last one (the
+    /// clients left to the load balancer are spread over the rest).
+    fn drop_nodes(&mut self, best: &mut Scenario) {
+        while best.nodes > 1 {
+            let mut candidate = best.clone();
+            candidate.nodes -= 1;
+            if candidate.node_of_clients().is_err() || !self.try_keep(best, candidate) {
+                return;
             }
         }
     }
