@@ -132,11 +132,7 @@ impl AppClient {
     /// Fails if the server disconnected this socket from `/` (a DISCONNECT
     /// packet waits in the inbox).
     pub fn expect_not_disconnected(&self, why: &str) -> Result<(), CaseError> {
-        if self
-            .session
-            .peek(|p| p.namespace == NAMESPACE && p.kind == SioPacketKind::Disconnect)
-            .is_some()
-        {
+        if self.session.peek(is_disconnect).is_some() {
             broken!("{} was disconnected by the server {why}", self.alias());
         }
         Ok(())
@@ -183,9 +179,7 @@ impl AppClient {
     /// DISCONNECT packet).
     pub async fn disconnected_by_server(&self) -> Result<(), CaseError> {
         self.session
-            .take(self.probe.timeout(), |p| {
-                p.namespace == NAMESPACE && p.kind == SioPacketKind::Disconnect
-            })
+            .take(self.probe.timeout(), is_disconnect)
             .await
             .map_err(|why| {
                 CaseError::Broken(format!(
@@ -236,6 +230,11 @@ impl AppClient {
 
 fn is_event(packet: &SioPacket, event: &str) -> bool {
     packet.namespace == NAMESPACE && packet.event_name() == Some(event)
+}
+
+/// Whether `packet` is the server's DISCONNECT from `/`.
+fn is_disconnect(packet: &SioPacket) -> bool {
+    packet.namespace == NAMESPACE && packet.kind == SioPacketKind::Disconnect
 }
 
 /// Whether `packet` is an ack in `/`.
