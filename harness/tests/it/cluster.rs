@@ -16,7 +16,12 @@ type BusAdapter = CustomRedisAdapter<Emitter, BusDriver>;
 
 /// `shout` reaches every other socket, on every node, through the adapter.
 fn shouting_node(node: &ClusterNode) -> axum::Router {
-    let adapter = RedisAdapterCtr::new_with_driver(BusDriver::new(), RedisAdapterConfig::default());
+    shouting_node_over(node, BusDriver::new())
+}
+
+/// [`shouting_node`] with its adapter over `driver`.
+fn shouting_node_over(node: &ClusterNode, driver: BusDriver) -> axum::Router {
+    let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
     let (layer, io) = SocketIo::builder()
         .with_adapter::<BusAdapter>(adapter)
         .build_layer();
@@ -173,18 +178,8 @@ fn nodes_hear_each_other_again_after_the_bus_restarts() {
 
 #[test]
 fn a_node_that_does_not_subscribe_again_misses_what_follows_a_bus_restart() {
-    let forgetful = |_: &ClusterNode| {
-        let driver = BusDriver::forgetting_subscriptions();
-        let adapter = RedisAdapterCtr::new_with_driver(driver, RedisAdapterConfig::default());
-        let (layer, io) = SocketIo::builder()
-            .with_adapter::<BusAdapter>(adapter)
-            .build_layer();
-        io.ns("/", async |socket: SocketRef<BusAdapter>| {
-            socket.on("shout", on_shout);
-        })
-        .spawn();
-        axum::Router::new().layer(layer)
-    };
+    let forgetful =
+        |node: &ClusterNode| shouting_node_over(node, BusDriver::forgetting_subscriptions());
     let report = Simulation::cluster(shouts_across_a_bus_restart(), forgetful).run(1);
     let failures = report.failures.join("\n");
     assert!(
