@@ -178,7 +178,7 @@ impl ClientRun {
             faults: &self.faults,
             trigger: self.trigger.clone(),
             host_of_client: BTreeMap::new(),
-            node_of_client: BTreeMap::new(),
+            nodes_of_client: BTreeMap::new(),
             log_level: self.log_level,
         });
         let endpoint = self.node_endpoints().swap_remove(0);

@@ -64,8 +64,8 @@ pub(crate) struct WorldSpec<'a> {
     pub(crate) trigger: Option<FaultTrigger>,
     /// The host each client a fault names runs on.
     pub(crate) host_of_client: BTreeMap<String, String>,
-    /// The host of the node each client connects to.
-    pub(crate) node_of_client: BTreeMap<String, String>,
+    /// The hosts of the nodes each client connects to, its first first.
+    pub(crate) nodes_of_client: BTreeMap<String, Vec<String>>,
     pub(crate) log_level: tracing::Level,
 }
 
@@ -115,7 +115,7 @@ impl Driver {
             spec.faults,
             spec.host_of_client,
             node_hosts,
-            spec.node_of_client,
+            spec.nodes_of_client,
             recorder.clone(),
         );
         Self {

@@ -26,8 +26,8 @@ pub(crate) struct FaultRunner {
     host_of_client: BTreeMap<String, String>,
     /// Each server node's host, node 1 first.
     node_hosts: Vec<String>,
-    /// The host of the node each client connects to.
-    node_of_client: BTreeMap<String, String>,
+    /// The hosts of the nodes each client connects to, its first first.
+    nodes_of_client: BTreeMap<String, Vec<String>>,
     recorder: Recorder,
     /// Faults in force, with the drop/hold counters when they began.
     active: BTreeMap<String, (u64, u64)>,
@@ -38,13 +38,14 @@ pub(crate) struct FaultRunner {
 impl FaultRunner {
     /// `host_of_client` maps a fault's client to the host it runs on; a
     /// client missing from it is taken to be a host of that name.
-    /// `node_of_client` maps it to its node's host; a client missing from it
-    /// connects to the first node.
+    /// `nodes_of_client` maps it to the hosts of the nodes it connects to; a
+    /// client missing from it connects to the first node. A client's fault
+    /// strikes its links to each of them: its own network failing.
     pub(crate) fn new(
         faults: &[ScheduledFault],
         host_of_client: BTreeMap<String, String>,
         node_hosts: Vec<String>,
-        node_of_client: BTreeMap<String, String>,
+        nodes_of_client: BTreeMap<String, Vec<String>>,
         recorder: Recorder,
     ) -> Self {
         let mut due: Vec<_> = faults
@@ -58,7 +59,7 @@ impl FaultRunner {
             due,
             host_of_client,
             node_hosts,
-            node_of_client,
+            nodes_of_client,
             recorder,
             active: BTreeMap::new(),
             unfired: Vec::new(),
@@ -98,12 +99,12 @@ impl FaultRunner {
             .unwrap_or_else(|| client.to_owned())
     }
 
-    /// The host of the node `client` connects to.
-    fn node_of(&self, client: &str) -> String {
-        self.node_of_client
+    /// The hosts of the nodes `client` connects to.
+    fn nodes_of(&self, client: &str) -> Vec<String> {
+        self.nodes_of_client
             .get(client)
             .cloned()
-            .unwrap_or_else(|| self.node_host(1))
+            .unwrap_or_else(|| vec![self.node_host(1)])
     }
 
     /// Node `number`'s host (1 … N).
@@ -122,38 +123,54 @@ impl FaultRunner {
                 format!("latency: at most {max_ms} ms")
             }
             Fault::Hold { client } => {
-                let node = self.node_of(client);
-                sim.hold(self.host(client).as_str(), node.as_str());
+                let (host, nodes) = (self.host(client), self.nodes_of(client));
+                for node in &nodes {
+                    sim.hold(host.as_str(), node.as_str());
+                }
                 self.begin(format!("hold {client}"));
-                format!("hold {client} <-> {node}")
+                format!("hold {client} <-> {}", nodes.join(", "))
             }
             Fault::Release { client } => {
-                let node = self.node_of(client);
-                sim.release(self.host(client).as_str(), node.as_str());
+                let (host, nodes) = (self.host(client), self.nodes_of(client));
+                for node in &nodes {
+                    sim.release(host.as_str(), node.as_str());
+                }
                 let (_, held) = self.end(&format!("hold {client}"), true);
-                format!("release {client} <-> {node} ({held} segments were held)")
+                format!(
+                    "release {client} <-> {} ({held} segments were held)",
+                    nodes.join(", ")
+                )
             }
             Fault::Partition { client, direction } => {
-                let (host, node) = (self.host(client), self.node_of(client));
-                match direction {
-                    Direction::Both => sim.partition(host.as_str(), node.as_str()),
-                    Direction::ToServer => sim.partition_oneway(host.as_str(), node.as_str()),
-                    Direction::FromServer => sim.partition_oneway(node.as_str(), host.as_str()),
+                let (host, nodes) = (self.host(client), self.nodes_of(client));
+                for node in &nodes {
+                    match direction {
+                        Direction::Both => sim.partition(host.as_str(), node.as_str()),
+                        Direction::ToServer => sim.partition_oneway(host.as_str(), node.as_str()),
+                        Direction::FromServer => sim.partition_oneway(node.as_str(), host.as_str()),
+                    }
                 }
                 self.begin(format!("partition {client}"));
-                format!("partition {client} {} {node}", arrow(*direction))
+                format!(
+                    "partition {client} {} {}",
+                    arrow(*direction),
+                    nodes.join(", ")
+                )
             }
             Fault::Repair { client, direction } => {
-                let (host, node) = (self.host(client), self.node_of(client));
-                match direction {
-                    Direction::Both => sim.repair(host.as_str(), node.as_str()),
-                    Direction::ToServer => sim.repair_oneway(host.as_str(), node.as_str()),
-                    Direction::FromServer => sim.repair_oneway(node.as_str(), host.as_str()),
+                let (host, nodes) = (self.host(client), self.nodes_of(client));
+                for node in &nodes {
+                    match direction {
+                        Direction::Both => sim.repair(host.as_str(), node.as_str()),
+                        Direction::ToServer => sim.repair_oneway(host.as_str(), node.as_str()),
+                        Direction::FromServer => sim.repair_oneway(node.as_str(), host.as_str()),
+                    }
                 }
                 let (dropped, _) = self.end(&format!("partition {client}"), false);
                 format!(
-                    "repair {client} {} {node} ({dropped} segments were lost)",
-                    arrow(*direction)
+                    "repair {client} {} {} ({dropped} segments were lost)",
+                    arrow(*direction),
+                    nodes.join(", ")
                 )
             }
             Fault::FailRate { rate } => {

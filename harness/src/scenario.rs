@@ -54,10 +54,11 @@ impl Scenario {
         self
     }
 
-    /// The node (1 … [`nodes`](Self::nodes)) each client connects to: its
-    /// own [`ClientScript::node`], or else the next in turn, as a
+    /// The node (1 … [`nodes`](Self::nodes)) each client connects to first:
+    /// its own [`ClientScript::node`], or else the next in turn, as a
     /// round-robin load balancer with sticky sessions would place it. A
-    /// client or a fault naming a node that does not exist is an error.
+    /// client, a reconnect or a fault naming a node that does not exist is
+    /// an error.
     pub fn node_of_clients(&self) -> Result<Vec<usize>, String> {
         let nodes = self.nodes.max(1);
         let exists = |node: usize| (1..=nodes).contains(&node);
@@ -79,6 +80,13 @@ impl Scenario {
                 "the fault at {} ms restarts the bus, but a scenario of 1 node has none",
                 bounce.at_ms
             ));
+        }
+        if let Some((client, node)) = self
+            .clients
+            .iter()
+            .find_map(|c| c.moves().find(|n| !exists(*n)).map(|n| (&c.name, n)))
+        {
+            return Err(missing(format!("a reconnect of client {client}"), node));
         }
         self.clients
             .iter()
@@ -192,8 +200,9 @@ impl Default for NetworkOptions {
 #[serde(deny_unknown_fields)]
 pub struct ClientScript {
     pub name: String,
-    /// The node it connects to (1 … [`Scenario::nodes`]); by default the
-    /// next in turn (see [`Scenario::node_of_clients`]).
+    /// The node it connects to first (1 … [`Scenario::nodes`]); by default
+    /// the next in turn (see [`Scenario::node_of_clients`]). A
+    /// [`Step::Connect`] naming a node moves it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<usize>,
     pub steps: Vec<Step>,
@@ -224,6 +233,26 @@ impl ClientScript {
             transport,
             namespace: "/".into(),
             auth: None,
+            node: None,
+        })
+    }
+
+    /// Connects to node `node`, where this session and the later ones land
+    /// (a reconnect that the load balancer sends elsewhere).
+    pub fn connect_to_node(self, transport: Transport, node: usize) -> Self {
+        self.step(Step::Connect {
+            transport,
+            namespace: "/".into(),
+            auth: None,
+            node: Some(node),
+        })
+    }
+
+    /// The nodes a [`Step::Connect`] sends this client to, in script order.
+    pub fn moves(&self) -> impl Iterator<Item = usize> + '_ {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Connect { node, .. } => *node,
+            _ => None,
         })
     }
 
@@ -317,6 +346,10 @@ pub enum Step {
         namespace: String,
         #[serde(default)]
         auth: Option<Value>,
+        /// The node (1 … [`Scenario::nodes`]) this session and the later
+        /// ones connect to; by default the one the client is on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<usize>,
     },
     Emit {
         event: String,
@@ -493,7 +526,6 @@ impl Fault {
         }
     }
 
-    /// The client this fault targets alone, if any.
     /// The node a fault strikes by number, if it names one.
     pub fn node(&self) -> Option<usize> {
         match self {
@@ -505,6 +537,7 @@ impl Fault {
         }
     }
 
+    /// The client this fault targets alone, if any.
     pub fn client(&self) -> Option<&str> {
         match self {
             Fault::Hold { client }

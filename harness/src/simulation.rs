@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{ClientOutcome, Connector, Endpoint, SessionLimits, run_script};
+use crate::client::{ClientOutcome, Connector, Endpoint, SessionLimits, run_script_on_nodes};
 use crate::cluster_node::{ClusterNode, NodeFactory};
 use crate::driver::{Driver, SERVER_PORT, WorldSpec};
 use crate::invariants::{self, Invariant};
@@ -203,11 +203,12 @@ impl Simulation {
             faults: &scenario.faults,
             trigger: None,
             host_of_client: placement.host_of_client,
-            node_of_client: placement.node_of_client.clone(),
+            nodes_of_client: placement.nodes_of_client.clone(),
             log_level: self.log_level,
         });
         if scenario.nodes > 1 {
-            for (client, node) in &placement.node_of_client {
+            for (client, nodes) in &placement.nodes_of_client {
+                let node = &nodes[0];
                 driver.recorder().record(
                     Duration::ZERO,
                     "sim",
@@ -217,20 +218,21 @@ impl Simulation {
             }
         }
         let outcomes: Rc<RefCell<Vec<ClientOutcome>>> = Rc::default();
+        let endpoints: Vec<Endpoint> = ClusterNode::all(scenario.nodes)
+            .iter()
+            .map(|node| self.endpoint(node.host()))
+            .collect();
         for (host, scripts) in placement.hosts {
-            let endpoints: Vec<Endpoint> = scripts
-                .iter()
-                .map(|script| self.endpoint(&placement.node_of_client[&script.name]))
-                .collect();
             let (recorder, outcomes) = (driver.recorder().clone(), outcomes.clone());
+            let endpoints = endpoints.clone();
             driver.sim().client(host.as_str(), async move {
                 let tasks: Vec<_> = scripts
                     .into_iter()
-                    .zip(endpoints)
-                    .map(|(script, endpoint)| {
-                        tokio::task::spawn_local(run_script(
+                    .map(|(script, first_node)| {
+                        tokio::task::spawn_local(run_script_on_nodes(
                             script,
-                            endpoint,
+                            endpoints.clone(),
+                            first_node,
                             recorder.clone(),
                             tokio::time::Instant::now(),
                         ))
@@ -268,12 +270,13 @@ impl Simulation {
     }
 }
 
-/// Which simulated host each client runs on, and which node it connects to.
+/// Which simulated host each client runs on, and which nodes it connects to.
 struct Placement {
-    hosts: BTreeMap<String, Vec<ClientScript>>,
+    /// Each host's scripts, with the node (1 …) each starts on.
+    hosts: BTreeMap<String, Vec<(ClientScript, usize)>>,
     host_of_client: BTreeMap<String, String>,
-    /// The host of each client's node.
-    node_of_client: BTreeMap<String, String>,
+    /// The hosts of the nodes each client connects to, its first first.
+    nodes_of_client: BTreeMap<String, Vec<String>>,
 }
 
 /// Clients share hosts (turmoil's cost per tick grows with the cube of the
@@ -282,11 +285,11 @@ fn place_clients(scenario: &Scenario, node_of_clients: &[usize]) -> Placement {
     let isolated: BTreeSet<&str> = scenario.isolated_clients();
     let per_host = scenario.network.clients_per_host.max(1);
     let nodes = ClusterNode::all(scenario.nodes);
-    let mut hosts: BTreeMap<String, Vec<ClientScript>> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, Vec<(ClientScript, usize)>> = BTreeMap::new();
     let mut host_of_client = BTreeMap::new();
-    let mut node_of_client = BTreeMap::new();
+    let mut nodes_of_client = BTreeMap::new();
     let mut shared_count = 0usize;
-    for (script, node) in scenario.clients.iter().zip(node_of_clients) {
+    for (script, &node) in scenario.clients.iter().zip(node_of_clients) {
         let host = if isolated.contains(script.name.as_str()) {
             format!("client-{}", script.name)
         } else {
@@ -294,13 +297,20 @@ fn place_clients(scenario: &Scenario, node_of_clients: &[usize]) -> Placement {
             format!("clients-{}", (shared_count - 1) / per_host)
         };
         host_of_client.insert(script.name.clone(), host.clone());
-        node_of_client.insert(script.name.clone(), nodes[node - 1].host().to_owned());
-        hosts.entry(host).or_default().push(script.clone());
+        let mut visited: Vec<String> = Vec::new();
+        for number in std::iter::once(node).chain(script.moves()) {
+            let node_host = nodes[number - 1].host().to_owned();
+            if !visited.contains(&node_host) {
+                visited.push(node_host);
+            }
+        }
+        nodes_of_client.insert(script.name.clone(), visited);
+        hosts.entry(host).or_default().push((script.clone(), node));
     }
     Placement {
         hosts,
         host_of_client,
-        node_of_client,
+        nodes_of_client,
     }
 }
 

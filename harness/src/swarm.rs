@@ -232,7 +232,8 @@ impl Swarm {
 
     /// Each seed also draws a cluster of 2 to `max_nodes` nodes (see
     /// [`Simulation::cluster`](crate::Simulation::cluster)), clients placed
-    /// on them in turn, and may cut one node off the bus for a while. These
+    /// on them in turn, the node each client's liveness reconnect lands on,
+    /// and may cut one node off the bus for a while. These
     /// draws come after every other, from a stream of their own, so a seed
     /// draws the same clients, events and faults with or without them.
     pub fn clustered(mut self, max_nodes: usize) -> Self {
@@ -305,6 +306,9 @@ pub struct SwarmOptions {
     pub faults: Vec<(u64, Fault)>,
     /// Server nodes: 1, or a cluster's (see [`Swarm::clustered`]).
     pub nodes: usize,
+    /// The clients whose liveness reconnect lands on another node than their
+    /// first, and that node (see [`Swarm::clustered`]).
+    pub moves: Vec<(String, usize)>,
 }
 
 impl SwarmOptions {
@@ -347,6 +351,7 @@ impl SwarmOptions {
             mix,
             faults: Vec::new(),
             nodes: 1,
+            moves: Vec::new(),
         };
         options.faults = draw_faults(&mut rng, &options);
         options
@@ -364,6 +369,13 @@ impl SwarmOptions {
             self.faults.push((start, Fault::PartitionBus { node }));
             self.faults.push((end, Fault::RepairBus { node }));
             self.faults.sort_by_key(|(at, _)| *at);
+        }
+        // The load balancer places each liveness reconnect anew.
+        for (index, (name, _)) in self.transports.iter().enumerate() {
+            let node = rng.between(1, self.nodes as u64) as usize;
+            if node != index % self.nodes + 1 {
+                self.moves.push((name.clone(), node));
+            }
         }
     }
 
@@ -411,9 +423,11 @@ impl SwarmOptions {
         }
         // Liveness: a fresh session on the healed network.
         let finale = swarm.finale.as_ref().map(|draw| draw(rng, name));
-        let mut script = script
-            .wait_ms(self.safety_ms.saturating_sub(elapsed) + LIVENESS_START_MS)
-            .connect(transport);
+        let script = script.wait_ms(self.safety_ms.saturating_sub(elapsed) + LIVENESS_START_MS);
+        let mut script = match self.moves.iter().find(|(moved, _)| moved == name) {
+            Some((_, node)) => script.connect_to_node(transport, *node),
+            None => script.connect(transport),
+        };
         for (event, args) in finale.into_iter().flatten() {
             script = script.emit_with_ack(&event, args);
         }
@@ -470,11 +484,15 @@ impl SwarmOptions {
             weights.join(":"),
         );
         if self.nodes > 1 {
-            let _ = writeln!(
+            let _ = write!(
                 text,
                 "# cluster of {} nodes, clients placed in turn",
                 self.nodes
             );
+            for (name, node) in &self.moves {
+                let _ = write!(text, ", {name} reconnects to node {node}");
+            }
+            text.push('\n');
         }
         if self.faults.is_empty() {
             text.push_str("# faults: none\n");
@@ -608,6 +626,41 @@ mod tests {
                 .filter(|s| matches!(s, Step::Connect { .. }))
                 .count(),
             2
+        );
+    }
+
+    #[test]
+    fn a_clustered_swarm_sends_some_reconnects_to_another_node() {
+        let clustered = swarm().clustered(3);
+        let mut moved = 0;
+        for seed in 0..50 {
+            let scenario = clustered.scenario(seed);
+            let first = scenario
+                .node_of_clients()
+                .expect("the swarm names real nodes");
+            for (client, first) in scenario.clients.iter().zip(first) {
+                for node in client.moves() {
+                    assert_ne!(node, first, "seed {seed}: {} stays", client.name);
+                    moved += 1;
+                }
+            }
+            let options = clustered.options(seed);
+            assert_eq!(
+                options.moves.len(),
+                scenario
+                    .clients
+                    .iter()
+                    .map(|c| c.moves().count())
+                    .sum::<usize>()
+            );
+        }
+        assert!(moved > 20, "{moved} reconnects moved in 50 seeds");
+        assert!(
+            swarm()
+                .scenario(7)
+                .clients
+                .iter()
+                .all(|c| c.moves().next().is_none())
         );
     }
 

@@ -10,7 +10,7 @@ mod script;
 pub use connector::{Connector, Stream};
 pub use engine::{Endpoint, Session, SessionLimits, deadline_after};
 pub use http::{HttpConnection, HttpResponse};
-pub use script::{ClientOutcome, run_script};
+pub use script::{ClientOutcome, run_script, run_script_on_nodes};
 
 /// Why a client could not do what it was asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::connector::Connector;
 use super::engine::{Endpoint, Session};
 use super::http::HttpConnection;
 use crate::codec::{SioPacket, SioPacketKind};
@@ -39,7 +40,10 @@ impl ClientOutcome {
 
 struct Client {
     name: String,
-    endpoint: Endpoint,
+    /// Where each node is, node 1 first (a single server is node 1).
+    endpoints: Vec<Endpoint>,
+    /// The node (1 …) the next session connects to.
+    node: usize,
     recorder: Recorder,
     origin: Instant,
     sessions_opened: u32,
@@ -64,6 +68,31 @@ impl Client {
         }
     }
 
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoints[self.node - 1]
+    }
+
+    /// Sends this and the later sessions to `node`, as a load balancer may
+    /// send a reconnect elsewhere.
+    fn move_to(&mut self, node: usize) -> Result<(), String> {
+        if node == self.node {
+            return Ok(());
+        }
+        if !(1..=self.endpoints.len()).contains(&node) {
+            return Err(format!(
+                "cannot reconnect to node {node}: the run has {} node(s)",
+                self.endpoints.len()
+            ));
+        }
+        self.node = node;
+        let to = match &self.endpoint().connector {
+            Connector::Sim { host, .. } => host.clone(),
+            tcp => tcp.authority(),
+        };
+        self.record(EventKind::Session, format!("moves to {to}"));
+        Ok(())
+    }
+
     fn session(&self) -> Result<&Session, String> {
         self.session
             .as_ref()
@@ -76,7 +105,14 @@ impl Client {
                 transport,
                 namespace,
                 auth,
-            } => self.connect(*transport, namespace, auth.clone()).await,
+                node,
+            } => {
+                self.session = None;
+                if let Some(node) = node {
+                    self.move_to(*node)?;
+                }
+                self.connect(*transport, namespace, auth.clone()).await
+            }
             Step::Emit { event, args, ack } => self.emit(event, args.clone(), *ack).await,
             Step::ExpectEvent {
                 event,
@@ -158,7 +194,7 @@ impl Client {
         self.sessions_opened += 1;
         let alias = format!("{}#{}", self.name, self.sessions_opened);
         let session = Session::open(
-            &self.endpoint,
+            self.endpoint(),
             transport,
             &alias,
             &self.recorder,
@@ -317,7 +353,7 @@ impl Client {
         body: Option<&Value>,
         expect_status: Option<u16>,
     ) -> Result<(), String> {
-        let mut connection = HttpConnection::open(&self.endpoint.connector)
+        let mut connection = HttpConnection::open(&self.endpoint().connector)
             .await
             .map_err(|e| e.to_string())?;
         let (content_type, bytes) = match body {
@@ -374,9 +410,36 @@ pub async fn run_script(
     recorder: Recorder,
     origin: Instant,
 ) -> ClientOutcome {
+    run_script_on_nodes(script, vec![endpoint], 1, recorder, origin).await
+}
+
+/// Runs `script` (as [`run_script`]) against a cluster: `endpoints` holds
+/// each node's, node 1 first, and the client starts on `first_node`
+/// (1 …); a [`Step::Connect`] naming a node moves it there.
+pub async fn run_script_on_nodes(
+    script: ClientScript,
+    endpoints: Vec<Endpoint>,
+    first_node: usize,
+    recorder: Recorder,
+    origin: Instant,
+) -> ClientOutcome {
+    if !(1..=endpoints.len()).contains(&first_node) {
+        let failure = format!("no node {first_node}: {} were given", endpoints.len());
+        recorder.record(
+            Duration::ZERO,
+            &script.name,
+            EventKind::Fail,
+            failure.clone(),
+        );
+        return ClientOutcome {
+            client: script.name,
+            failure: Some(failure),
+        };
+    }
     let mut client = Client {
         name: script.name.clone(),
-        endpoint,
+        endpoints,
+        node: first_node,
         recorder,
         origin,
         sessions_opened: 0,

@@ -94,14 +94,16 @@ fn a_broadcast_crosses_nodes_and_a_partition_from_the_bus_loses_it() {
     settings.bind(|| insta::assert_snapshot!("cluster-partition", reports[0].trace.to_string()));
 }
 
+/// A node that shares nothing: its broadcasts reach its own sockets only.
+fn lone_node(_: &ClusterNode) -> axum::Router {
+    let (layer, io) = SocketIo::new_layer();
+    io.ns("/", async |socket: SocketRef| socket.on("shout", on_shout));
+    axum::Router::new().layer(layer)
+}
+
 #[test]
 fn nodes_without_an_adapter_do_not_share_a_broadcast() {
-    let alone = |_: &ClusterNode| {
-        let (layer, io) = SocketIo::new_layer();
-        io.ns("/", async |socket: SocketRef| socket.on("shout", on_shout));
-        axum::Router::new().layer(layer)
-    };
-    let verdict = Simulation::cluster(shouts_across_a_partition(), alone).check(1);
+    let verdict = Simulation::cluster(shouts_across_a_partition(), lone_node).check(1);
     let failures = verdict.report.failures.join("\n");
     assert!(
         failures.contains(r#"bob: expected "shout" ["before"] within 3000 ms: nothing"#),
@@ -197,5 +199,59 @@ fn a_bus_restart_needs_a_cluster() {
     assert_eq!(
         report.failures,
         ["the fault at 500 ms restarts the bus, but a scenario of 1 node has none"]
+    );
+}
+
+/// Bob starts on node 2, leaves, then reconnects to `reconnect_node` while
+/// a hold on his links is in force: the hold strikes his links to both
+/// nodes, so it holds his reconnect. Alice shouts on node 1 once he is back.
+fn bob_reconnects_to(reconnect_node: usize) -> Scenario {
+    let alice = connected("alice")
+        .wait_ms(3_000)
+        .emit("shout", vec![json!("to node 1")])
+        .wait_ms(1_000)
+        .disconnect();
+    let bob = connected("bob")
+        .wait_ms(200)
+        .disconnect()
+        .wait_ms(500)
+        .connect_to_node(Transport::Websocket, reconnect_node)
+        .expect_event("shout", Some(vec![json!("to node 1")]), 4_000)
+        .disconnect();
+    Scenario::new("reconnect-elsewhere")
+        .nodes(2)
+        .client(alice)
+        .client(bob)
+        .fault(800, Fault::hold("bob"))
+        .fault(1_500, Fault::release("bob"))
+        .duration_ms(20_000)
+}
+
+#[test]
+fn a_reconnect_lands_on_the_node_it_names_and_the_clients_faults_follow_it() {
+    // Nodes that share nothing: Bob hears Alice only on her node.
+    let simulation = Simulation::cluster(bob_reconnects_to(1), lone_node);
+    let reports = simulation.assert_passes();
+    simulation.assert_deterministic(reports[0].seed);
+    let trace = reports[0].trace.to_string();
+    assert!(trace.contains("bob connects to node-2"), "{trace}");
+    let moved = |line: &str| line.contains(" bob ") && line.ends_with("sess  moves to node-1");
+    assert!(trace.lines().any(moved), "{trace}");
+    assert!(trace.contains("hold bob <-> node-2, node-1"), "{trace}");
+
+    let stayed = Simulation::cluster(bob_reconnects_to(2), lone_node).run(1);
+    let failures = stayed.failures.join("\n");
+    assert!(
+        failures.contains(r#"bob: expected "shout" ["to node 1"] within 4000 ms: nothing"#),
+        "{failures}"
+    );
+}
+
+#[test]
+fn a_reconnect_to_a_node_that_does_not_exist_is_refused_before_the_run() {
+    let report = Simulation::cluster(bob_reconnects_to(3), lone_node).run(1);
+    assert_eq!(
+        report.failures,
+        ["a reconnect of client bob names node 3, but the scenario has 2 nodes"]
     );
 }
