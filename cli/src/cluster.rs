@@ -20,6 +20,9 @@ pub const NAMES: [&str; 3] = [CLUSTER, PER_NODE_COUNT, EMITS_OWN_COUNT];
 /// Nodes a cluster's scenarios run: built-ins run this many, and each swarm
 /// seed draws 2 up to this many.
 pub const MAX_NODES: usize = 3;
+/// The most nodes `--nodes` may ask for (turmoil's cost per tick grows with
+/// the cube of the host count).
+pub const MOST_NODES: usize = 8;
 /// The bus key the count is kept under.
 const COUNT_KEY: &str = "siosim-count";
 

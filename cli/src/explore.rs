@@ -69,6 +69,11 @@ pub struct ExploreArgs {
     /// The server under test: `reference`, or a racy variant.
     #[arg(long = "server", default_value = REFERENCE)]
     pub server_variant: String,
+    /// A clustered server's node count: its built-ins and each swarm seed
+    /// run exactly this many (by default built-ins run 3, and each swarm
+    /// seed draws 2 or 3).
+    #[arg(long)]
+    pub nodes: Option<usize>,
     /// Which transports a built-in scenario's clients use.
     #[arg(long, value_enum, default_value_t = TransportMix::Mixed)]
     pub transport: TransportMix,
@@ -153,6 +158,8 @@ impl SeedRange {
 pub struct Campaign {
     pub scenario: String,
     pub server: String,
+    /// `--nodes`, for the replay line.
+    pub nodes: Option<usize>,
     pub app: run::ServerApp,
     pub socketio_path: String,
     pub transport: TransportMix,
@@ -244,7 +251,13 @@ impl Campaign {
 
     /// The `siosim run` line that replays `seed`.
     pub fn replay(&self, seed: u64) -> String {
-        run::replay_line(&self.scenario, seed, self.transport, &self.server)
+        run::replay_line(
+            &self.scenario,
+            seed,
+            self.transport,
+            &self.server,
+            self.nodes,
+        )
     }
 
     /// What explore prints for a failing seed: the swarm's options, the
@@ -260,8 +273,9 @@ impl Campaign {
 }
 
 /// Flags that configure a server in simulation or its scenarios.
-const SIMULATION_ONLY: [Flag; 13] = [
+const SIMULATION_ONLY: [Flag; 14] = [
     ("server_variant", "--server"),
+    ("nodes", "--nodes"),
     ("transport", "--transport"),
     ("jobs", "--jobs"),
     ("in_process", "--in-process"),
@@ -316,7 +330,8 @@ pub fn explore(args: ExploreArgs, given: &clap::ArgMatches) -> anyhow::Result<Ex
     let campaign = Campaign {
         scenario,
         server: args.server_variant.clone(),
-        app: run::server_app(&args.server_variant, &args.server)?,
+        nodes: args.nodes,
+        app: run::server_app(&args.server_variant, &args.server)?.with_nodes(args.nodes)?,
         socketio_path: args.server.socketio_path.clone(),
         transport: args.transport,
         seeds: slice.seeds(),
@@ -648,7 +663,13 @@ impl Regression {
             }
             None => (
                 app.scenario(&self.scenario, self.seed, TransportMix::Mixed)?,
-                run::replay_line(&self.scenario, self.seed, TransportMix::Mixed, &self.server),
+                run::replay_line(
+                    &self.scenario,
+                    self.seed,
+                    TransportMix::Mixed,
+                    &self.server,
+                    None,
+                ),
             ),
         };
         let verdict = run::judge(scenario, &app, "/socket.io", self.seed);

@@ -32,47 +32,75 @@ pub fn server_names() -> Vec<&'static str> {
     names
 }
 
-/// A server to simulate: one app on the host `server`, or a cluster's nodes.
+/// A server to simulate: one app on the host `server`, or a cluster's nodes
+/// (with the node count `--nodes` fixed, if it did).
 #[derive(Clone)]
 pub enum ServerApp {
     Single(AppFactory),
-    Cluster(NodeFactory),
+    Cluster(NodeFactory, Option<usize>),
 }
 
 impl std::fmt::Debug for ServerApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             ServerApp::Single(_) => "ServerApp::Single",
-            ServerApp::Cluster(_) => "ServerApp::Cluster",
+            ServerApp::Cluster(..) => "ServerApp::Cluster",
         })
     }
 }
 
 impl ServerApp {
+    /// Fixes a cluster's node count (`--nodes`); a single server has none.
+    pub fn with_nodes(self, nodes: Option<usize>) -> anyhow::Result<Self> {
+        match (self, nodes) {
+            (app, None) => Ok(app),
+            (ServerApp::Single(_), Some(_)) => anyhow::bail!(
+                "--nodes applies to a clustered server ({})",
+                cluster::NAMES.join(", ")
+            ),
+            (ServerApp::Cluster(..), Some(n)) if !(1..=cluster::MOST_NODES).contains(&n) => {
+                anyhow::bail!(
+                    "--nodes {n}: a cluster runs 1 to {} nodes",
+                    cluster::MOST_NODES
+                )
+            }
+            (ServerApp::Cluster(app, _), nodes) => Ok(ServerApp::Cluster(app, nodes)),
+        }
+    }
+
     /// A scenario by name (see [`named_scenario`]), for this server: a
-    /// cluster's built-ins run [`cluster::MAX_NODES`] nodes, and its swarm
-    /// seeds draw a cluster too.
+    /// cluster's built-ins run its `--nodes` (else [`cluster::MAX_NODES`])
+    /// nodes, and its swarm seeds draw a cluster too.
     pub fn scenario(&self, name: &str, seed: u64, mix: TransportMix) -> anyhow::Result<Scenario> {
         match self {
             ServerApp::Single(_) => named_scenario(name, seed, mix),
-            ServerApp::Cluster(_) if name == swarm::SWARM => Ok(cluster_swarm().scenario(seed)),
-            ServerApp::Cluster(_) => Ok(named_scenario(name, seed, mix)?.nodes(cluster::MAX_NODES)),
+            ServerApp::Cluster(_, nodes) if name == swarm::SWARM => {
+                Ok(cluster_swarm(*nodes).scenario(seed))
+            }
+            ServerApp::Cluster(_, nodes) => {
+                Ok(named_scenario(name, seed, mix)?.nodes(nodes.unwrap_or(cluster::MAX_NODES)))
+            }
         }
     }
 
     /// What `run` prints before the trace: the swarm's drawn options.
     pub fn preamble(&self, name: &str, seed: u64) -> String {
         match self {
-            ServerApp::Cluster(_) if name == swarm::SWARM => {
-                cluster_swarm().options(seed).describe()
+            ServerApp::Cluster(_, nodes) if name == swarm::SWARM => {
+                cluster_swarm(*nodes).options(seed).describe()
             }
             _ => preamble(name, seed),
         }
     }
 }
 
-fn cluster_swarm() -> swarm::Swarm {
-    reference::swarm().clustered(cluster::MAX_NODES)
+/// The reference swarm over a cluster: of `nodes` nodes, or else each seed
+/// draws 2 up to [`cluster::MAX_NODES`].
+fn cluster_swarm(nodes: Option<usize>) -> swarm::Swarm {
+    match nodes {
+        Some(nodes) => reference::swarm().cluster_of(nodes),
+        None => reference::swarm().clustered(cluster::MAX_NODES),
+    }
 }
 
 /// The named server, built once with its shutdown handles, for `siosim serve`.
@@ -92,7 +120,7 @@ pub fn served(name: &str, config: &siosim_server::Config) -> anyhow::Result<sios
 /// each node's).
 pub fn server_app(name: &str, config: &siosim_server::Config) -> anyhow::Result<ServerApp> {
     if let Some(counting) = cluster::counting(name) {
-        return Ok(ServerApp::Cluster(cluster::nodes(config, counting)));
+        return Ok(ServerApp::Cluster(cluster::nodes(config, counting), None));
     }
     let config = config.clone();
     if name == REFERENCE {
@@ -146,7 +174,7 @@ pub fn simulation(scenario: Scenario, app: &ServerApp, socketio_path: &str) -> S
         ServerApp::Single(app) => {
             reference::judged(Simulation::new(scenario, move || app()).socketio_path(socketio_path))
         }
-        ServerApp::Cluster(nodes) => reference::judged_cluster(
+        ServerApp::Cluster(nodes, _) => reference::judged_cluster(
             Simulation::cluster(scenario, move |node| nodes(node)).socketio_path(socketio_path),
         ),
     };
@@ -163,15 +191,30 @@ pub fn judge(scenario: Scenario, app: &ServerApp, socketio_path: &str, seed: u64
 }
 
 /// The command that replays a seed of a named scenario.
-pub fn replay_line(scenario: &str, seed: u64, mix: TransportMix, server: &str) -> String {
+pub fn replay_line(
+    scenario: &str,
+    seed: u64,
+    mix: TransportMix,
+    server: &str,
+    nodes: Option<usize>,
+) -> String {
     let mut line = format!("siosim run {scenario} --seed {seed}");
     if scenario != swarm::SWARM && mix != TransportMix::Mixed {
         line.push_str(&format!(" --transport {}", mix.name()));
     }
+    line + &server_flags(server, nodes)
+}
+
+/// ` --server NAME --nodes N`, each only if it is not the default.
+pub fn server_flags(server: &str, nodes: Option<usize>) -> String {
+    let mut flags = String::new();
     if server != REFERENCE {
-        line.push_str(&format!(" --server {server}"));
+        flags.push_str(&format!(" --server {server}"));
     }
-    line
+    if let Some(nodes) = nodes {
+        flags.push_str(&format!(" --nodes {nodes}"));
+    }
+    flags
 }
 
 /// `siosim run`'s arguments.
@@ -192,6 +235,11 @@ pub struct RunArgs {
     /// The server under test: `reference`, or a racy variant.
     #[arg(long = "server", default_value = REFERENCE)]
     pub server_variant: String,
+    /// A clustered server's node count: its built-ins and each swarm seed
+    /// run exactly this many (by default built-ins run 3, and each swarm
+    /// seed draws 2 or 3).
+    #[arg(long)]
+    pub nodes: Option<usize>,
     /// Also write the trace as versioned JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -262,23 +310,24 @@ pub fn run(args: RunArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit> {
         return run_live(url, &args);
     }
     let seed = args.seed;
-    let app = server_app(&args.server_variant, &args.server)?;
+    let app = server_app(&args.server_variant, &args.server)?.with_nodes(args.nodes)?;
     let (scenario, preamble, replay) = match (&args.scenario, &args.scenario_file) {
+        (_, Some(_)) if args.nodes.is_some() => {
+            anyhow::bail!("--nodes sizes a built-in or swarm; a scenario file names its own nodes")
+        }
         (_, Some(path)) => {
             let scenario = read_scenario(path)?;
-            let mut replay = format!(
-                "siosim run --scenario-file {} --seed {seed}",
-                path.display()
+            let replay = format!(
+                "siosim run --scenario-file {} --seed {seed}{}",
+                path.display(),
+                server_flags(&args.server_variant, None)
             );
-            if args.server_variant != REFERENCE {
-                replay.push_str(&format!(" --server {}", args.server_variant));
-            }
             (scenario, String::new(), replay)
         }
         (Some(name), None) => (
             app.scenario(name, seed, args.transport)?,
             app.preamble(name, seed),
-            replay_line(name, seed, args.transport, &args.server_variant),
+            replay_line(name, seed, args.transport, &args.server_variant, args.nodes),
         ),
         (None, None) => anyhow::bail!("name a scenario or pass --scenario-file"),
     };

@@ -47,6 +47,11 @@ pub struct ShrinkArgs {
     /// The server under test: `reference`, or a racy variant.
     #[arg(long = "server", default_value = REFERENCE)]
     pub server_variant: String,
+    /// A clustered server's node count: its built-ins and each swarm seed
+    /// run exactly this many (by default built-ins run 3, and each swarm
+    /// seed draws 2 or 3).
+    #[arg(long, conflicts_with = "scenario_file")]
+    pub nodes: Option<usize>,
     /// Which transports a built-in scenario's clients use.
     #[arg(long, value_enum, default_value_t = TransportMix::Mixed)]
     pub transport: TransportMix,
@@ -93,7 +98,7 @@ pub fn shrink(args: ShrinkArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit
     if args.scenario.is_none() && args.scenario_file.is_none() {
         anyhow::bail!("name a scenario or pass --scenario-file");
     }
-    let app = run::server_app(&args.server_variant, &args.server)?;
+    let app = run::server_app(&args.server_variant, &args.server)?.with_nodes(args.nodes)?;
     let scenario = match (&args.scenario, &args.scenario_file) {
         (_, Some(path)) => Scenario::from_json(
             &std::fs::read_to_string(path)
@@ -127,15 +132,12 @@ pub fn shrink(args: ShrinkArgs, given: &clap::ArgMatches) -> anyhow::Result<Exit
     println!("shrunk for {invariant} in {} runs", shrunk.attempts);
     println!("before: {}", shrunk.before);
     println!("after:  {}", shrunk.after);
-    let mut replay = format!(
-        "siosim run --scenario-file {} --seed {}",
+    println!(
+        "replay: siosim run --scenario-file {} --seed {}{}",
         args.out.display(),
-        args.seed
+        args.seed,
+        run::server_flags(&args.server_variant, None)
     );
-    if args.server_variant != REFERENCE {
-        replay.push_str(&format!(" --server {}", args.server_variant));
-    }
-    println!("replay: {replay}");
     Ok(Exit::Passed)
 }
 

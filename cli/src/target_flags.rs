@@ -41,8 +41,9 @@ impl TargetFlags {
 pub const APPLIES_IN_SIMULATION: &str = "applies to a server in simulation, not to one at --url";
 
 /// `run`'s and `shrink`'s flags for a scenario and the server in simulation.
-pub const SCENARIO_AND_SERVER: [Flag; 8] = [
+pub const SCENARIO_AND_SERVER: [Flag; 9] = [
     ("server_variant", "--server"),
+    ("nodes", "--nodes"),
     ("transport", "--transport"),
     ("ping_interval_ms", "--ping-interval-ms"),
     ("ping_timeout_ms", "--ping-timeout-ms"),

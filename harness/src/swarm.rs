@@ -173,6 +173,8 @@ pub struct Swarm {
     finale: Option<DrawFinale>,
     requests: Option<DrawRequests>,
     cleanup: Option<DrawCleanup>,
+    /// The fewest nodes a cluster seed draws.
+    min_nodes: usize,
     /// The most nodes a seed may draw (1: no cluster).
     max_nodes: usize,
 }
@@ -183,7 +185,7 @@ impl fmt::Debug for Swarm {
             .field("families", &self.families)
             .field("finale", &self.finale.is_some())
             .field("requests", &self.requests.is_some())
-            .field("max_nodes", &self.max_nodes)
+            .field("nodes", &(self.min_nodes..=self.max_nodes))
             .finish()
     }
 }
@@ -237,7 +239,16 @@ impl Swarm {
     /// draws come after every other, from a stream of their own, so a seed
     /// draws the same clients, events and faults with or without them.
     pub fn clustered(mut self, max_nodes: usize) -> Self {
+        self.min_nodes = 2;
         self.max_nodes = max_nodes;
+        self
+    }
+
+    /// As [`clustered`](Self::clustered), but every seed runs exactly
+    /// `nodes` nodes.
+    pub fn cluster_of(mut self, nodes: usize) -> Self {
+        self.min_nodes = nodes;
+        self.max_nodes = nodes;
         self
     }
 
@@ -245,7 +256,7 @@ impl Swarm {
     pub fn options(&self, seed: u64) -> SwarmOptions {
         let mut options = SwarmOptions::from_seed(seed, &self.families);
         if self.max_nodes > 1 {
-            options.draw_cluster(self.max_nodes);
+            options.draw_cluster(self.min_nodes, self.max_nodes);
         }
         options
     }
@@ -359,9 +370,9 @@ impl SwarmOptions {
 
     /// Draws the cluster's size and, half the time, a node cut off the bus
     /// for part of the safety phase.
-    fn draw_cluster(&mut self, max_nodes: usize) {
+    fn draw_cluster(&mut self, min_nodes: usize, max_nodes: usize) {
         let mut rng = SwarmRng::new(self.seed ^ CLUSTER_STREAM);
-        self.nodes = rng.between(2, max_nodes as u64) as usize;
+        self.nodes = rng.between(min_nodes as u64, max_nodes as u64) as usize;
         if rng.chance(50) && self.safety_ms >= FIRST_FAULT_MS + MIN_FAULT_MS {
             let node = rng.between(1, self.nodes as u64) as usize;
             let start = rng.between(FIRST_FAULT_MS, self.safety_ms - MIN_FAULT_MS);
@@ -655,6 +666,7 @@ mod tests {
             );
         }
         assert!(moved > 20, "{moved} reconnects moved in 50 seeds");
+        assert!((0..50).all(|seed| swarm().cluster_of(3).scenario(seed).nodes == 3));
         assert!(
             swarm()
                 .scenario(7)

@@ -52,6 +52,7 @@ fn explore_new_seeds(server: &str, count: u64) {
     let campaign = Campaign {
         scenario: "swarm".into(),
         server: server.into(),
+        nodes: None,
         app: run::server_app(server, &config).unwrap(),
         socketio_path: config.socketio_path.clone(),
         transport: TransportMix::Mixed,
@@ -120,6 +121,60 @@ fn explore_finds_a_race_and_run_replays_it_byte_for_byte() {
     assert_eq!(campaign["failures"][0]["replay"], replay.as_str());
     assert!(campaign["seeds_per_second"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--nodes` fixes a cluster's size for every seed, and the replay line
+/// keeps it.
+#[test]
+fn a_cluster_of_fixed_size_is_explored_and_replayed_with_its_size() {
+    let (code, found, _) = siosim(&[
+        "explore",
+        "swarm",
+        "--seeds",
+        "0..4",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--server",
+        "cluster-per-node-count",
+        "--nodes",
+        "3",
+    ]);
+    assert_eq!(code, 1, "{found}");
+    let replay = found
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: "))
+        .expect("a replay line")
+        .to_owned();
+    assert!(
+        replay.ends_with(" --server cluster-per-node-count --nodes 3"),
+        "{replay}"
+    );
+    let args: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let (code, replayed, _) = siosim(&args);
+    assert_eq!(code, 1, "{replayed}");
+    assert!(replayed.contains("# cluster of 3 nodes"), "{replayed}");
+    for seed in ["0", "1", "2", "3"] {
+        let (_, run, _) = siosim(&[
+            "run", "swarm", "--seed", seed, "--server", "cluster", "--nodes", "3",
+        ]);
+        assert!(run.contains("# cluster of 3 nodes"), "seed {seed}: {run}");
+    }
+
+    let (code, _, stderr) = siosim(&["run", "swarm", "--nodes", "3"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--nodes applies to a clustered server"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = siosim(&[
+        "explore", "swarm", "--seeds", "0..1", "--server", "cluster", "--nodes", "99",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--nodes 99: a cluster runs 1 to 8 nodes"),
+        "{stderr}"
+    );
 }
 
 #[test]
