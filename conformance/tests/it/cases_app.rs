@@ -8,6 +8,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use siosim_conformance::runner::{self, RunOptions};
 use siosim_conformance::{SimServer, SuiteReport, Target, Verdict};
@@ -72,6 +73,15 @@ const EXPECTED: &[(&str, Verdict)] = &[
     ("app::rooms::message::refuses_a_non_member", Verdict::Passed),
     (
         "app::rooms::message::refuses_invalid_posts",
+        Verdict::Passed,
+    ),
+    (
+        "app::rooms::poll::gathers_each_members_answer_once",
+        Verdict::Passed,
+    ),
+    ("app::rooms::poll::refuses_a_non_member", Verdict::Passed),
+    (
+        "app::kick::disconnects_the_named_socket_only",
         Verdict::Passed,
     ),
     (
@@ -289,7 +299,14 @@ pub(crate) enum Bug {
     /// `chat message` is emitted to each socket in turn, so each gets a
     /// copy of its own (socketioxide encodes per `emit`).
     ChatCopiesPerRecipient,
+    /// `room poll` is put to every socket, from anyone, members or not.
+    PollsEveryone,
+    /// `kick` disconnects the sender instead of the socket it names.
+    KicksTheSender,
 }
+
+/// How long the tiny app's `room poll` waits for its members' answers.
+const POLL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A small socketioxide seed app with one `bug`, on closure handlers.
 pub(crate) fn tiny_app(bug: Bug) -> axum::Router {
@@ -369,6 +386,56 @@ pub(crate) fn tiny_app(bug: Bug) -> axum::Router {
                 let _ = ack.send(&json!({"ok": true}));
             },
         );
+        socket.on(
+            "room poll",
+            async move |socket: SocketRef,
+                        io: SocketIo,
+                        Data(poll): Data<Value>,
+                        ack: AckSender| {
+                let room = poll["room"].as_str().unwrap_or_default().to_owned();
+                let member = socket.rooms().iter().any(|joined| *joined == room);
+                if !member && bug != Bug::PollsEveryone {
+                    let _ = ack.send(&json!({"error": "not a member"}));
+                    return;
+                }
+                let asked = match bug {
+                    Bug::PollsEveryone => {
+                        io.timeout(POLL_DEADLINE)
+                            .emit_with_ack::<_, Value>("room poll", &poll["question"])
+                            .await
+                    }
+                    _ => {
+                        socket
+                            .within(room)
+                            .timeout(POLL_DEADLINE)
+                            .emit_with_ack::<_, Value>("room poll", &poll["question"])
+                            .await
+                    }
+                };
+                let Ok(asked) = asked else {
+                    let _ = ack.send(&json!({"error": "not sent"}));
+                    return;
+                };
+                let answers: Vec<Value> = asked
+                    .filter_map(async |(_, answer)| answer.ok())
+                    .collect()
+                    .await;
+                let _ = ack.send(&json!({ "answers": answers }));
+            },
+        );
+        socket.on(
+            "kick",
+            async move |socket: SocketRef, io: SocketIo, Data(id): Data<String>, ack: AckSender| {
+                let _ = ack.send(&json!({"ok": true}));
+                let kicked = match bug {
+                    Bug::KicksTheSender => Some(socket),
+                    _ => id.parse().ok().and_then(|sid| io.get_socket(sid)),
+                };
+                if let Some(kicked) = kicked {
+                    let _ = kicked.disconnect();
+                }
+            },
+        );
     });
     axum::Router::new().layer(layer)
 }
@@ -426,6 +493,37 @@ fn a_room_message_to_everyone_fails_the_members_only_case() {
         &report,
         "app::rooms::message::reaches_members_only_sender_included",
         "c3 received \"2[\\\"room message\\\"",
+    );
+}
+
+#[test]
+fn a_poll_put_to_everyone_fails_both_poll_cases() {
+    let report = check(
+        server("polls-everyone", || tiny_app(Bug::PollsEveryone)),
+        &["app::rooms::poll::*"],
+    );
+    assert_failed(
+        &report,
+        "app::rooms::poll::gathers_each_members_answer_once",
+        "c3 received \"2",
+    );
+    assert_failed(
+        &report,
+        "app::rooms::poll::refuses_a_non_member",
+        "\"room poll\" from a non-member",
+    );
+}
+
+#[test]
+fn a_kick_that_disconnects_the_sender_fails_the_kick_case() {
+    let report = check(
+        server("kicks-the-sender", || tiny_app(Bug::KicksTheSender)),
+        &["app::kick::*"],
+    );
+    assert_failed(
+        &report,
+        "app::kick::disconnects_the_named_socket_only",
+        "c2 was not disconnected by the server",
     );
 }
 

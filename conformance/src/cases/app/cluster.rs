@@ -329,7 +329,7 @@ async fn room_poll_gathers_every_node(probe: Probe) -> CaseOutcome {
         }
     }
     let reply = poller.ack("room poll", ack_id).await?;
-    let mut answers = answers_of(&reply)?;
+    let mut answers = super::rooms::answers_of(&reply)?;
     answers.sort();
     let mut expected: Vec<String> = members.iter().map(|m| m.sid().to_owned()).collect();
     expected.sort();
@@ -351,20 +351,6 @@ async fn room_poll_gathers_every_node(probe: Probe) -> CaseOutcome {
         "3 answers from members on both nodes, each once; {} (not a member) was not asked",
         outsider.alias()
     ))
-}
-
-/// The strings in a `room poll` ack, `{"answers": [...]}`.
-fn answers_of(reply: &serde_json::Value) -> Result<Vec<String>, crate::CaseError> {
-    let Some(answers) = reply.get("answers").and_then(serde_json::Value::as_array) else {
-        broken!("\"room poll\" was acked {reply}, not {{\"answers\": [...]}}");
-    };
-    answers
-        .iter()
-        .map(|answer| match answer.as_str() {
-            Some(sid) => Ok(sid.to_owned()),
-            None => broken!("the poll's answers {reply} hold {answer}, which no member sent"),
-        })
-        .collect()
 }
 
 /// A socket on node 1 kicks one on node 2, which must be disconnected by

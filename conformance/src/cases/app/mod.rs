@@ -13,6 +13,7 @@ mod client;
 mod cluster;
 mod configuration;
 mod counter;
+mod kick;
 mod ordering;
 mod page;
 mod plain_ws;
@@ -28,6 +29,7 @@ pub(super) fn cases() -> Vec<Case> {
     cases.extend(counter::cases());
     cases.extend(chat::cases());
     cases.extend(rooms::cases());
+    cases.extend(kick::cases());
     cases.extend(things::cases());
     cases.extend(ordering::cases());
     cases.extend(transports::cases());

@@ -1,5 +1,5 @@
-//! Rooms: `join` and `leave` with validated names, and `room message`
-//! relayed to the room's members only.
+//! Rooms: `join` and `leave` with validated names, `room message` relayed
+//! to the room's members only, and `room poll` put to them with acks.
 
 use serde_json::{Value, json};
 use siosim_harness::Transport;
@@ -25,6 +25,12 @@ const ROOM_MESSAGE: Clause = Clause {
     spec: Spec::SeedApp,
     section: "Socket.IO events",
     rule: "`room message` (`{\"room\": <name>, \"msg\": <string>}`) reaches the room's members only, sender included, as `room message` with `{\"room\",\"msg\"}`; ack `{\"ok\":true}`; sender not a member, invalid room name, or `msg` not a string: `{\"error\":…}` and nothing relayed",
+};
+
+const ROOM_POLL: Clause = Clause {
+    spec: Spec::SeedApp,
+    section: "Socket.IO events",
+    rule: "`room poll` (`{\"room\": <name>, \"question\": <any>}`) asks the room's members only, sender included, for an ack; the sender's ack is `{\"answers\": [...]}`, each member's answer once; sender not a member: `{\"error\":…}` and nobody asked",
 };
 
 /// The longest valid room name, in characters.
@@ -94,6 +100,20 @@ pub(super) fn cases() -> Vec<Case> {
             App,
             ROOM_MESSAGE,
             message_refuses_invalid_posts
+        ),
+        case!(
+            "app::rooms::poll::gathers_each_members_answer_once",
+            Must,
+            App,
+            ROOM_POLL,
+            poll_gathers_each_members_answer
+        ),
+        case!(
+            "app::rooms::poll::refuses_a_non_member",
+            Must,
+            App,
+            ROOM_POLL,
+            poll_refuses_a_non_member
         ),
     ]
 }
@@ -311,4 +331,76 @@ async fn leave_stops_delivery(probe: Probe) -> CaseOutcome {
     b.expect_no("room message", "it left the room before the post")
         .await?;
     Ok(String::new())
+}
+
+/// Both members answer with their own sid; the poller's ack must hold each
+/// answer once, and the outsider is not asked.
+async fn poll_gathers_each_members_answer(probe: Probe) -> CaseOutcome {
+    let Rooms {
+        room,
+        a,
+        b,
+        outsider,
+    } = two_members_and_an_outsider(&probe).await?;
+    let question = json!(format!("who is in {room}?"));
+    let ack_id = a
+        .emit_with_ack(
+            "room poll",
+            vec![json!({"room": room, "question": question})],
+        )
+        .await?;
+    for member in [&a, &b] {
+        let asked = member.answer("room poll", json!(member.sid())).await?;
+        if asked != question {
+            broken!("{} was asked {asked}, not {question}", member.alias());
+        }
+    }
+    let mut answers = answers_of(&a.ack("room poll", ack_id).await?)?;
+    answers.sort();
+    let mut expected = vec![a.sid().to_owned(), b.sid().to_owned()];
+    expected.sort();
+    if answers != expected {
+        broken!(
+            "the poll was acked with the answers {answers:?}, not each member's once: {expected:?}"
+        );
+    }
+    outsider
+        .expect_no("room poll", "it is not a member of the room")
+        .await?;
+    Ok(String::new())
+}
+
+async fn poll_refuses_a_non_member(probe: Probe) -> CaseOutcome {
+    let Rooms {
+        room,
+        a,
+        b,
+        outsider,
+    } = two_members_and_an_outsider(&probe).await?;
+    let poll = json!({"room": room, "question": "from outside"});
+    expect_error(
+        "\"room poll\" from a non-member",
+        &outsider.call("room poll", vec![poll]).await?,
+    )?;
+    for client in [&a, &b, &outsider] {
+        client
+            .expect_no("room poll", "the only poll was refused")
+            .await?;
+    }
+    Ok(String::new())
+}
+
+/// The strings in a `room poll` ack, `{"answers": [...]}`: here, the sids
+/// the members answered with.
+pub(super) fn answers_of(reply: &Value) -> Result<Vec<String>, CaseError> {
+    let Some(answers) = reply.get("answers").and_then(Value::as_array) else {
+        broken!("\"room poll\" was acked {reply}, not {{\"answers\": [...]}}");
+    };
+    answers
+        .iter()
+        .map(|answer| match answer.as_str() {
+            Some(sid) => Ok(sid.to_owned()),
+            None => broken!("the poll's answers {reply} hold {answer}, which no member sent"),
+        })
+        .collect()
 }
