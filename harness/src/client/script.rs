@@ -424,7 +424,10 @@ pub async fn run_script_on_nodes(
     origin: Instant,
 ) -> ClientOutcome {
     if !(1..=endpoints.len()).contains(&first_node) {
-        let failure = format!("no node {first_node}: {} were given", endpoints.len());
+        let failure = format!(
+            "no node {first_node}: {} endpoints were given",
+            endpoints.len()
+        );
         recorder.record(
             Duration::ZERO,
             &script.name,
