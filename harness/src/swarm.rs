@@ -368,8 +368,9 @@ impl SwarmOptions {
         options
     }
 
-    /// Draws the cluster's size and, half the time, a node cut off the bus
-    /// for part of the safety phase.
+    /// Draws the cluster's size, half the time a node cut off the bus for
+    /// part of the safety phase, and the node each client's liveness
+    /// reconnect lands on.
     fn draw_cluster(&mut self, min_nodes: usize, max_nodes: usize) {
         let mut rng = SwarmRng::new(self.seed ^ CLUSTER_STREAM);
         self.nodes = rng.between(min_nodes as u64, max_nodes as u64) as usize;
