@@ -142,35 +142,16 @@ impl FaultRunner {
                 )
             }
             Fault::Partition { client, direction } => {
-                let (host, nodes) = (self.host(client), self.nodes_of(client));
-                for node in &nodes {
-                    match direction {
-                        Direction::Both => sim.partition(host.as_str(), node.as_str()),
-                        Direction::ToServer => sim.partition_oneway(host.as_str(), node.as_str()),
-                        Direction::FromServer => sim.partition_oneway(node.as_str(), host.as_str()),
-                    }
-                }
+                let nodes = self.set_client_links(sim, client, *direction, Link::Cut);
                 self.begin(format!("partition {client}"));
-                format!(
-                    "partition {client} {} {}",
-                    arrow(*direction),
-                    nodes.join(", ")
-                )
+                format!("partition {client} {} {nodes}", arrow(*direction))
             }
             Fault::Repair { client, direction } => {
-                let (host, nodes) = (self.host(client), self.nodes_of(client));
-                for node in &nodes {
-                    match direction {
-                        Direction::Both => sim.repair(host.as_str(), node.as_str()),
-                        Direction::ToServer => sim.repair_oneway(host.as_str(), node.as_str()),
-                        Direction::FromServer => sim.repair_oneway(node.as_str(), host.as_str()),
-                    }
-                }
+                let nodes = self.set_client_links(sim, client, *direction, Link::Repair);
                 let (dropped, _) = self.end(&format!("partition {client}"), false);
                 format!(
-                    "repair {client} {} {} ({dropped} segments were lost)",
-                    arrow(*direction),
-                    nodes.join(", ")
+                    "repair {client} {} {nodes} ({dropped} segments were lost)",
+                    arrow(*direction)
                 )
             }
             Fault::FailRate { rate } => {
@@ -226,6 +207,31 @@ impl FaultRunner {
         }
     }
 
+    /// Cuts or repairs `client`'s links, in `direction`, to every node it
+    /// connects to; returns those nodes, for the trace.
+    fn set_client_links(
+        &self,
+        sim: &mut turmoil::Sim<'_>,
+        client: &str,
+        direction: Direction,
+        link: Link,
+    ) -> String {
+        let (host, nodes) = (self.host(client), self.nodes_of(client));
+        for node in &nodes {
+            let (from, to) = match direction {
+                Direction::FromServer => (node.as_str(), host.as_str()),
+                Direction::Both | Direction::ToServer => (host.as_str(), node.as_str()),
+            };
+            match (link, direction) {
+                (Link::Cut, Direction::Both) => sim.partition(from, to),
+                (Link::Cut, _) => sim.partition_oneway(from, to),
+                (Link::Repair, Direction::Both) => sim.repair(from, to),
+                (Link::Repair, _) => sim.repair_oneway(from, to),
+            }
+        }
+        nodes.join(", ")
+    }
+
     /// `server`, or `every node` of a cluster.
     fn every_node(&self) -> &str {
         match self.node_hosts.as_slice() {
@@ -277,6 +283,13 @@ impl FaultRunner {
             })
             .collect()
     }
+}
+
+/// What [`FaultRunner::set_client_links`] does to a link.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    Cut,
+    Repair,
 }
 
 fn arrow(direction: Direction) -> &'static str {

@@ -229,22 +229,21 @@ impl ClientScript {
     }
 
     pub fn connect(self, transport: Transport) -> Self {
-        self.step(Step::Connect {
-            transport,
-            namespace: "/".into(),
-            auth: None,
-            node: None,
-        })
+        self.connect_on(transport, None)
     }
 
     /// Connects to node `node`, where this session and the later ones land
     /// (a reconnect that the load balancer sends elsewhere).
     pub fn connect_to_node(self, transport: Transport, node: usize) -> Self {
+        self.connect_on(transport, Some(node))
+    }
+
+    fn connect_on(self, transport: Transport, node: Option<usize>) -> Self {
         self.step(Step::Connect {
             transport,
             namespace: "/".into(),
             auth: None,
-            node: Some(node),
+            node,
         })
     }
 
